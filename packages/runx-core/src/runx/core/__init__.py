@@ -1,0 +1,1 @@
+"""runx-core: configuration, sweep expansion, naming, staging and farm backends behind `runx.runx`."""

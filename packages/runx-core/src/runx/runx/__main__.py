@@ -1,0 +1,5 @@
+import sys
+
+from runx.runx import main
+
+sys.exit(main())

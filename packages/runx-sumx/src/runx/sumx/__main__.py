@@ -1,0 +1,5 @@
+import sys
+
+from runx.sumx import main
+
+sys.exit(main())
