@@ -1,0 +1,300 @@
+"""Finding `.runx`, merging it with the experiment YAML, and validating the result into Settings.
+
+Precedence, highest first: the experiment YAML's top-level keys, the selected farm's section
+(the experiment may add to or change it key by key), then the config file's top-level keys.
+A relative LOGROOT resolves against the folder of the file that set it.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from runx.core.errors import RunxError
+from runx.core.yamlfile import load_yaml
+
+DEFAULT_IGNORE_PATTERNS = (".git", "*.pyc", "docs*", "test*")
+ALWAYS_IGNORED = ("*.pth",)
+FARM_KEYS = ("SUBMIT_CMD", "RESOURCES", "PYTHONPATH", "NGC_LOGROOT", "WORKSPACE", "TYPE", "JOB_FLAG", "NAME_FLAG")
+FARM_TYPES = ("generic", "ngc", "slurm", "local")
+
+__all__ = [
+    "FarmSettings",
+    "Settings",
+    "locate_config",
+    "config_logroot",
+    "load_settings",
+    "load_yaml",
+    "DEFAULT_IGNORE_PATTERNS",
+]
+
+
+@dataclass(frozen=True)
+class FarmSettings:
+    """The farm the runs go to: `kind` is local, generic, ngc or slurm."""
+
+    name: str
+    kind: str
+    submit_cmd: str = ""
+    resources: Mapping[str, Any] = field(default_factory=dict)
+    job_flag: str = "-c"
+    name_flag: Optional[str] = None
+    ngc_logroot: Optional[str] = None
+    workspace: Optional[str] = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the planner needs, validated; pure data."""
+
+    experiment_file: Path
+    experiment: str
+    config_file: Optional[Path]
+    logroot: Path
+    cmd: str
+    hparams: Any
+    farm: FarmSettings
+    pythonpath: Optional[str]
+    ignore_patterns: tuple
+    metric_goals: Mapping[str, str]
+    sweep: Mapping[str, Any]
+
+
+def locate_config(explicit: Optional[str], cwd: Optional[Path] = None, home: Optional[Path] = None) -> Optional[Path]:
+    """`-c FILE` (must exist), else `./.runx`, else `~/.config/runx.yml`, else None."""
+    if explicit is not None:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise RunxError(f"{explicit}: config file given with -c does not exist")
+        return path
+    local = (cwd or Path.cwd()) / ".runx"
+    if local.is_file():
+        return local
+    user = (home or Path.home()) / ".config" / "runx.yml"
+    if user.is_file():
+        return user
+    return None
+
+
+def _resolve_logroot(value: Any, source: Path) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise RunxError(f"{source}: LOGROOT: expected a directory path, found {value!r}")
+    path = Path(os.path.expandvars(os.path.expanduser(value)))
+    if not path.is_absolute():
+        path = source.resolve().parent / path
+    return Path(os.path.normpath(path))
+
+
+def config_logroot(config_path: Path) -> Path:
+    """LOGROOT of a config file, resolved against the file's folder."""
+    config = load_yaml(config_path)
+    if "LOGROOT" not in config:
+        raise RunxError(f"{config_path}: LOGROOT: missing; expected the directory that holds experiments")
+    return _resolve_logroot(config["LOGROOT"], config_path)
+
+
+def _farm_kind(name: str, section: Mapping[str, Any], source: Path) -> str:
+    kind = section.get("TYPE")
+    if kind is not None:
+        if kind not in FARM_TYPES:
+            raise RunxError(f"{source}: {name}.TYPE: expected one of {', '.join(FARM_TYPES)}, found {kind!r}")
+        return kind
+    submit = str(section.get("SUBMIT_CMD") or "")
+    if "ngc" in name or submit.startswith("ngc "):
+        return "ngc"
+    if name == "slurm" or submit.split()[:1] == ["sbatch"]:
+        return "slurm"
+    if name == "local":
+        return "local"
+    return "generic"
+
+
+def _merge_sections(config: Mapping[str, Any], experiment: Mapping[str, Any]) -> dict:
+    merged = dict(config)
+    for key, value in experiment.items():
+        old = merged.get(key)
+        if isinstance(old, dict) and isinstance(value, dict) and key not in ("HPARAMS", "RESOURCES"):
+            section = dict(old)
+            for sub_key, sub_value in value.items():
+                if sub_key == "RESOURCES" and isinstance(section.get(sub_key), dict) and isinstance(sub_value, dict):
+                    section[sub_key] = {**section[sub_key], **sub_value}
+                else:
+                    section[sub_key] = sub_value
+            merged[key] = section
+        else:
+            merged[key] = value
+    return merged
+
+
+def _farm_settings(
+    farm_name: Optional[str],
+    merged: Mapping[str, Any],
+    config: Mapping[str, Any],
+    experiment: Mapping[str, Any],
+    origin,
+) -> FarmSettings:
+    if farm_name is None or (farm_name == "local" and not isinstance(merged.get("local"), dict)):
+        return FarmSettings(name="local", kind="local")
+    section = merged.get(farm_name)
+    if not isinstance(section, dict):
+        known = sorted(k for k, v in merged.items() if isinstance(v, dict) and k not in ("HPARAMS", "RESOURCES"))
+        hint = f" (farm sections found: {', '.join(known)})" if known else " (no farm sections found)"
+        raise RunxError(f"{origin('FARM')}: FARM: unknown farm {farm_name!r}: expected a section named {farm_name!r}{hint}")
+    values = {k: v for k, v in config.items() if k in FARM_KEYS}
+    values.update({k: v for k, v in section.items() if k in FARM_KEYS})
+    for key in FARM_KEYS:
+        if key not in experiment:
+            continue
+        if key == "RESOURCES" and isinstance(values.get(key), dict) and isinstance(experiment[key], dict):
+            values[key] = {**values[key], **experiment[key]}
+        else:
+            values[key] = experiment[key]
+    where = origin(farm_name)
+    kind = _farm_kind(farm_name, values, where)
+    resources = values.get("RESOURCES") or {}
+    if not isinstance(resources, dict):
+        raise RunxError(f"{where}: {farm_name}.RESOURCES: expected a mapping of option: value, found {type(resources).__name__}")
+    for key, value in resources.items():
+        if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
+            raise RunxError(f"{where}: {farm_name}.RESOURCES.{key}: expected a value or a list of values")
+    submit_cmd = values.get("SUBMIT_CMD")
+    if kind == "ngc" and not submit_cmd:
+        submit_cmd = "ngc batch run"
+    if kind == "slurm" and not submit_cmd:
+        submit_cmd = "sbatch"
+    if kind == "generic" and not submit_cmd:
+        raise RunxError(f"{where}: {farm_name}.SUBMIT_CMD: missing; expected the command that submits a job (e.g. 'submit_job')")
+    if submit_cmd is not None and (not isinstance(submit_cmd, str) or not submit_cmd.strip()):
+        raise RunxError(f"{where}: {farm_name}.SUBMIT_CMD: expected a command string, found {submit_cmd!r}")
+    if kind == "ngc":
+        if str(submit_cmd).split()[:3] != ["ngc", "batch", "run"]:
+            raise RunxError(f"{where}: {farm_name}.SUBMIT_CMD: expected 'ngc batch run' for an NGC farm, found {submit_cmd!r}")
+        for key in ("NGC_LOGROOT", "WORKSPACE"):
+            if not isinstance(values.get(key), str) or not values[key]:
+                raise RunxError(f"{where}: {farm_name}.{key}: missing; an NGC farm needs NGC_LOGROOT and WORKSPACE")
+    job_flag = values.get("JOB_FLAG", "-c")
+    if not isinstance(job_flag, str) or not job_flag:
+        raise RunxError(f"{where}: {farm_name}.JOB_FLAG: expected the option that carries the job, e.g. '-c'")
+    name_flag = values.get("NAME_FLAG")
+    if name_flag is not None and not isinstance(name_flag, str):
+        raise RunxError(f"{where}: {farm_name}.NAME_FLAG: expected an option such as '--name'")
+    return FarmSettings(
+        name=farm_name,
+        kind=kind,
+        submit_cmd=str(submit_cmd or ""),
+        resources=dict(resources),
+        job_flag=job_flag,
+        name_flag=name_flag,
+        ngc_logroot=values.get("NGC_LOGROOT"),
+        workspace=values.get("WORKSPACE"),
+        source=str(where),
+    )
+
+
+def _ignore_patterns(value: Any, where: Path) -> tuple:
+    if value is None:
+        patterns = list(DEFAULT_IGNORE_PATTERNS)
+    elif isinstance(value, str):
+        patterns = [p.strip() for p in value.split(",") if p.strip()]
+    elif isinstance(value, list) and all(isinstance(p, str) for p in value):
+        patterns = [p.strip() for p in value if p.strip()]
+    else:
+        raise RunxError(f"{where}: CODE_IGNORE_PATTERNS: expected a comma-separated string or a list of patterns")
+    return tuple(dict.fromkeys(patterns + list(ALWAYS_IGNORED)))
+
+
+def _metric_goals(value: Any, where: Path) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RunxError(f"{where}: METRICS: expected a mapping of metric name: min or max")
+    goals = {}
+    for name, goal in value.items():
+        if goal not in ("min", "max"):
+            raise RunxError(f"{where}: METRICS.{name}: expected min or max, found {goal!r}")
+        goals[str(name)] = goal
+    return goals
+
+
+def load_settings(
+    experiment_file: str,
+    config_file: Optional[str] = None,
+    farm: Optional[str] = None,
+    exp_name: Optional[str] = None,
+    interactive: bool = False,
+) -> Settings:
+    """Read and validate the config and experiment files into Settings (creates nothing)."""
+    exp_path = Path(experiment_file)
+    if not exp_path.is_file():
+        raise RunxError(f"{experiment_file}: experiment file not found")
+    config_path = locate_config(config_file)
+    config = load_yaml(config_path) if config_path else {}
+    experiment = load_yaml(exp_path)
+
+    def origin(key: str) -> Path:
+        if key in experiment or config_path is None:
+            return exp_path
+        return config_path
+
+    if "LOGROOT" in experiment:
+        logroot = _resolve_logroot(experiment["LOGROOT"], exp_path)
+    elif config_path is None:
+        raise RunxError(
+            f"{exp_path}: LOGROOT: no config file found (tried -c, ./.runx, ~/.config/runx.yml) "
+            "and the experiment sets no LOGROOT; expected LOGROOT: <directory for runs>"
+        )
+    elif "LOGROOT" not in config:
+        raise RunxError(f"{config_path}: LOGROOT: missing; expected the directory that holds experiments")
+    else:
+        logroot = _resolve_logroot(config["LOGROOT"], config_path)
+
+    cmd = experiment.get("CMD")
+    if cmd is None:
+        raise RunxError(f"{exp_path}: CMD: missing; expected the training command, e.g. CMD: 'python train.py'")
+    if not isinstance(cmd, str) or not cmd.strip():
+        raise RunxError(f"{exp_path}: CMD: expected a non-empty command string, found {cmd!r}")
+    if "HPARAMS" not in experiment:
+        raise RunxError(f"{exp_path}: HPARAMS: missing; expected a mapping of hyperparameters or a list of them")
+    hparams = experiment["HPARAMS"]
+    if hparams is None or (isinstance(hparams, (dict, list)) and len(hparams) == 0):
+        raise RunxError(f"{exp_path}: HPARAMS: empty; expected at least one hyperparameter")
+    if not isinstance(hparams, (dict, list)):
+        raise RunxError(f"{exp_path}: HPARAMS: expected a mapping or a list of mappings, found {type(hparams).__name__}")
+
+    merged = _merge_sections(config, experiment)
+    farm_name = farm if farm is not None else merged.get("FARM")
+    if farm_name is not None and not isinstance(farm_name, str):
+        raise RunxError(f"{origin('FARM')}: FARM: expected a farm name, found {farm_name!r}")
+    farm_settings = _farm_settings(None if interactive else farm_name, merged, config, experiment, origin)
+
+    pythonpath = merged.get("PYTHONPATH")
+    if farm_name is not None and isinstance(merged.get(farm_name), dict) and "PYTHONPATH" in merged[farm_name]:
+        pythonpath = merged[farm_name]["PYTHONPATH"]
+    if "PYTHONPATH" in experiment:
+        pythonpath = experiment["PYTHONPATH"]
+    if pythonpath is not None and not isinstance(pythonpath, str):
+        raise RunxError(f"{origin('PYTHONPATH')}: PYTHONPATH: expected a colon-separated string of paths")
+
+    name = exp_name if exp_name is not None else exp_path.stem
+    if not name or name in (".", "..") or "/" in name or name.startswith("."):
+        raise RunxError(f"--exp_name: expected a plain directory name, found {name!r}")
+
+    sweep = experiment.get("SWEEP", {})
+    if not isinstance(sweep, dict):
+        raise RunxError(f"{exp_path}: SWEEP: expected a mapping of sweep options")
+
+    return Settings(
+        experiment_file=exp_path,
+        experiment=name,
+        config_file=config_path,
+        logroot=logroot,
+        cmd=cmd.strip(),
+        hparams=hparams,
+        farm=farm_settings,
+        pythonpath=pythonpath,
+        ignore_patterns=_ignore_patterns(merged.get("CODE_IGNORE_PATTERNS"), origin("CODE_IGNORE_PATTERNS")),
+        metric_goals={**_metric_goals(config.get("METRICS"), config_path or exp_path), **_metric_goals(experiment.get("METRICS"), exp_path)},
+        sweep=sweep,
+    )

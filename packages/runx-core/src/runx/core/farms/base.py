@@ -1,0 +1,108 @@
+"""What every farm backend provides."""
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Optional
+
+from runx.core.argv import shell_join
+from runx.core.config import Settings
+from runx.core.errors import RunxError
+from runx.core.plan import Job
+
+__all__ = ["Farm", "Submission", "JOB_SCRIPT", "job_script_path", "run_and_echo", "find_job_id"]
+
+JOB_SCRIPT = "job.sh"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The outcome of running or submitting one job."""
+
+    returncode: int
+    job_id: Optional[str] = None
+
+
+def job_script_path(job: Job) -> str:
+    """The job script's path as the job itself sees it."""
+    return f"{job.job_logdir}/{JOB_SCRIPT}"
+
+
+def run_and_echo(argv: list) -> subprocess.CompletedProcess:
+    """Run a submission command, echo what it printed, and return it for parsing."""
+    try:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace")
+    except OSError as err:
+        print(f"runx: cannot run {argv[0]}: {err}", file=sys.stderr)
+        return subprocess.CompletedProcess(argv, 127, "", str(err))
+    if done.stdout:
+        sys.stdout.write(done.stdout)
+    if done.stderr:
+        sys.stderr.write(done.stderr)
+    sys.stdout.flush()
+    return done
+
+
+_JOB_ID_PATTERNS = (
+    re.compile(r"^\s*(\d+)\s*$", re.M),
+    re.compile(r"\bjob[ _-]?id\b\s*[:=]?\s*([\w.-]+)", re.I),
+    re.compile(r"^\s*Id:\s*(\S+)", re.M),
+    re.compile(r"\bSubmitted batch job (\d+)", re.I),
+    re.compile(r"\bjob\s+(\d+)\b", re.I),
+)
+
+
+def find_job_id(output: str) -> Optional[str]:
+    """A job id in what a submit command printed, when it printed one."""
+    for pattern in _JOB_ID_PATTERNS:
+        match = pattern.search(output)
+        if match:
+            return match.group(1)
+    return None
+
+
+class Farm:
+    """Base backend: subclasses give `submissions` and `display`; `submit` runs them in order."""
+
+    kind = "base"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.farm = settings.farm
+
+    def submit_argv(self) -> list:
+        """SUBMIT_CMD split as a shell would."""
+        return shlex.split(self.farm.submit_cmd)
+
+    def check(self) -> None:
+        """Raise RunxError when this farm cannot be used from here (checked before anything is created)."""
+        argv = self.submit_argv()
+        if argv and shutil.which(argv[0]) is None:
+            raise RunxError(f"{self.farm.source}: {self.farm.name}.SUBMIT_CMD: command {argv[0]!r} not found on PATH")
+
+    def submissions(self, job: Job) -> list:
+        """The argv lists that run or submit this job, in order."""
+        raise NotImplementedError
+
+    def display(self, job: Job) -> str:
+        """The readable one-line form of the submission, as runx 0.0.11's README shows it."""
+        raise NotImplementedError
+
+    def script(self, job: Job) -> str:
+        """submit_cmd.sh: the submission as an executable shell script."""
+        lines = ["#!/bin/sh", f"# What runx ran or submitted for run {job.name}.", "set -e"]
+        lines += [shell_join(argv) for argv in self.submissions(job)]
+        return "\n".join(lines) + "\n"
+
+    def submit(self, job: Job) -> Submission:
+        """Run every submission command; stop at the first failure; the last one names the job."""
+        done = None
+        for argv in self.submissions(job):
+            done = run_and_echo(argv)
+            if done.returncode != 0:
+                return Submission(done.returncode)
+        return Submission(0, find_job_id(done.stdout) if done else None)

@@ -1,0 +1,140 @@
+"""Carrying out a validated plan: stage the code, write the run files, run or submit each job."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional, TextIO
+
+from runx.core.argv import shell_join
+from runx.core.farms import Farm
+from runx.core.naming import claim_run_dir
+from runx.core.plan import Job, Plan, job_for, planned_dir
+from runx.core.runfiles import (
+    GIT_DIFF_FILE,
+    HPARAMS_FILE,
+    RUN_FILE,
+    SUBMIT_FILE,
+    job_script,
+    plain_hparams,
+    run_record,
+    write_executable,
+    write_json,
+)
+from runx.core.staging import LARGE_SNAPSHOT_BYTES, git_state, link_tree, snapshot
+from runx.core.status import record_event
+
+__all__ = ["show_plan", "create_runs", "run_jobs", "runx_version"]
+
+
+def runx_version() -> str:
+    """The installed runx-core version."""
+    try:
+        from runx.core._version import version
+    except ImportError:
+        return "unknown"
+    return version
+
+
+def show_plan(plan: Plan, farm: Farm, verbose: bool, out: TextIO) -> None:
+    """Print each run's readable command (and with `verbose` its full submission); create nothing."""
+    for run in plan.runs:
+        job = job_for(plan, run, planned_dir(plan, run))
+        out.write(farm.display(job) + "\n")
+        if verbose:
+            out.write(f"    # run directory: {job.run_dir}\n")
+            out.write(f"    # job: cd {shell_join([job.job_logdir + '/code'])} && PYTHONPATH={shell_join([job.pythonpath])} {job.command}\n")
+            for argv in farm.submissions(job):
+                out.write(f"    {shell_join(argv)}\n")
+
+
+def _warn_if_large(stats, err: TextIO) -> None:
+    if stats.bytes < LARGE_SNAPSHOT_BYTES:
+        return
+    biggest = ", ".join(f"{rel} ({size / 2**20:.1f} MiB)" for size, rel in stats.top())
+    err.write(
+        f"runx: warning: the code snapshot is {stats.bytes / 2**20:.0f} MiB in {stats.files} files; "
+        f"biggest: {biggest}. Add patterns to CODE_IGNORE_PATTERNS to leave data out.\n"
+    )
+
+
+def create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO = sys.stderr) -> list:
+    """Claim each run directory, stage code once and link it into every run, write the run files."""
+    settings = plan.settings
+    git = git_state(source_dir)
+    version = runx_version()
+    farm_info = {"name": settings.farm.name, "type": settings.farm.kind, "submit_cmd": settings.farm.submit_cmd or None}
+    exclude = (str(settings.logroot), str(plan.exp_dir))
+    jobs = []
+    first_code: Optional[Path] = None
+    for run in plan.runs:
+        run_dir = claim_run_dir(plan.exp_dir, run.name, allow_suffix=not plan.no_cooldir)
+        job = job_for(plan, run, run_dir)
+        code = run_dir / "code"
+        if first_code is None:
+            stats = snapshot(source_dir, code, settings.ignore_patterns, exclude)
+            _warn_if_large(stats, err)
+            first_code = code
+        else:
+            link_tree(first_code, code)
+        write_json(run_dir / HPARAMS_FILE, plain_hparams(job))
+        write_executable(run_dir / "job.sh", job_script(job))
+        write_executable(run_dir / SUBMIT_FILE, farm.script(job))
+        if git is not None and git.diff:
+            (run_dir / GIT_DIFF_FILE).write_text(git.diff, encoding="utf-8")
+        record = run_record(
+            job,
+            experiment=settings.experiment,
+            farm=farm_info,
+            submit_argv=farm.submissions(job),
+            git=git,
+            source_dir=source_dir,
+            version=version,
+            metric_goals=dict(settings.metric_goals),
+            extra={"experiment_file": str(settings.experiment_file.resolve()),
+                   "config_file": str(settings.config_file.resolve()) if settings.config_file else None},
+        )
+        write_json(run_dir / RUN_FILE, record)
+        record_event(run_dir, "queued", farm=settings.farm.name)
+        jobs.append(job)
+    return jobs
+
+
+def _set_job_id(run_dir: Path, job_id: str) -> None:
+    import json
+
+    path = run_dir / RUN_FILE
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["job_id"] = job_id
+    write_json(path, record)
+
+
+def run_jobs(jobs: list, farm: Farm, interactive: bool, out: TextIO = sys.stdout) -> int:
+    """Run (locally) or submit each job in order; every job is tried; 1 if any failed, else 0."""
+    failed = 0
+    verb = "Running" if farm.kind == "local" else "Submitting"
+    for index, job in enumerate(jobs):
+        out.write(f"{verb} job {job.name} ({index + 1}/{len(jobs)})\n")
+        out.flush()
+        try:
+            result = farm.submit(job)
+        except KeyboardInterrupt:
+            for pending in jobs[index:]:
+                record_event(pending.run_dir, "cancelled", reason="interrupted")
+            out.write(f"runx: interrupted; {len(jobs) - index} run(s) recorded as cancelled\n")
+            return 130
+        if farm.kind != "local":
+            if result.returncode == 0:
+                record_event(job.run_dir, "submitted", job_id=result.job_id)
+                if result.job_id:
+                    _set_job_id(job.run_dir, result.job_id)
+            else:
+                record_event(job.run_dir, "finished", exit=result.returncode, reason="submission-failed")
+        if result.returncode != 0:
+            failed += 1
+            what = "exited with" if farm.kind == "local" else "submission failed with"
+            sys.stderr.write(f"runx: job {job.name} {what} exit code {result.returncode}\n")
+    if failed:
+        sys.stderr.write(f"runx: {failed} of {len(jobs)} job(s) failed\n")
+        return 1
+    return 0

@@ -1,0 +1,121 @@
+"""The files runx writes into each run directory before its job starts."""
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import stat
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Optional
+
+from runx.core.argv import shell_join
+from runx.core.plan import Job
+from runx.core.staging import GitState
+from runx.core.status import STATUS_FILE
+
+__all__ = ["job_script", "write_executable", "write_json", "run_record", "HPARAMS_FILE", "RUN_FILE", "SUBMIT_FILE", "GIT_DIFF_FILE"]
+
+HPARAMS_FILE = "hparams.json"
+RUN_FILE = "run.json"
+SUBMIT_FILE = "submit_cmd.sh"
+GIT_DIFF_FILE = "git.diff"
+
+
+def job_script(job: Job) -> str:
+    """The POSIX shell script a job runs: cd into the staged code, run, record status."""
+    q = shell_join
+    return f"""#!/bin/sh
+# runx job script for run {job.name}: runs the training command from the staged code
+# and appends started/finished lines to {STATUS_FILE} (see runx docs: run directory).
+RUNX_LOGDIR={q([job.job_logdir])}
+export RUNX_LOGDIR
+RUNX_STATUS="$RUNX_LOGDIR/{STATUS_FILE}"
+echo "started $(date +%s) host=$(uname -n)" >> "$RUNX_STATUS"
+if ! cd "$RUNX_LOGDIR/code"; then
+    echo "finished $(date +%s) exit=127" >> "$RUNX_STATUS"
+    exit 127
+fi
+PYTHONPATH={q([job.pythonpath])}
+export PYTHONPATH
+{job.command}
+rc=$?
+echo "finished $(date +%s) exit=$rc" >> "$RUNX_STATUS"
+exit $rc
+"""
+
+
+def write_executable(path: Path, text: str) -> None:
+    """Write a script and make it executable."""
+    path.write_text(text, encoding="utf-8")
+    mode = path.stat().st_mode
+    path.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+def _user() -> Optional[str]:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
+
+
+def _json_default(value: Any) -> Any:
+    return str(value)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (temp file + rename) so readers never see half a file."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, default=_json_default, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float):
+        return float(value)
+    return value
+
+
+def plain_hparams(job: Job) -> dict:
+    """The hyperparameters as JSON values (floats as plain floats)."""
+    return {k: _plain(v) for k, v in job.hparams.items()}
+
+
+def run_record(
+    job: Job,
+    experiment: str,
+    farm: dict,
+    submit_argv: list,
+    git: Optional[GitState],
+    source_dir: Path,
+    version: str,
+    metric_goals: dict,
+    extra: Optional[dict] = None,
+) -> dict:
+    """The contents of run.json: everything needed to know what this run was and redo it."""
+    record = {
+        "runx_version": version,
+        "experiment": experiment,
+        "run": job.name,
+        "run_dir": str(job.run_dir),
+        "job_logdir": job.job_logdir,
+        "tag": job.tag,
+        "hparams": plain_hparams(job),
+        "args": list(job.args),
+        "command": job.command,
+        "pythonpath": job.pythonpath,
+        "farm": farm,
+        "resources": {k: _plain(v) for k, v in job.resources.items()},
+        "submit_argv": submit_argv,
+        "job_id": None,
+        "source_dir": str(source_dir),
+        "git": None if git is None else {"commit": git.commit, "dirty": git.dirty, "untracked": list(git.untracked)},
+        "host": socket.gethostname(),
+        "user": _user(),
+        "created": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
+        "metric_goals": dict(metric_goals),
+    }
+    if extra:
+        record.update(extra)
+    return record
