@@ -41,11 +41,21 @@ def _is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, (str, int, float, bool))
 
 
+def _check_text(key: str, value: Any, where: str) -> None:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise RunxError(f"{where}.{key}: expected text, found an unpaired surrogate escape in {value!r}") from None
+
+
 def _check_value(key: str, value: Any, where: str) -> None:
+    _check_text(key, value, where)
     if isinstance(value, list):
         if not value:
             raise RunxError(f"{where}.{key}: empty list; expected at least one value")
         for item in value:
+            _check_text(key, item, where)
             if not _is_scalar(item):
                 kind = "list" if isinstance(item, list) else type(item).__name__
                 raise RunxError(f"{where}.{key}: expected a list of plain values, found a {kind} inside the list")

@@ -1,0 +1,107 @@
+"""Bad input: one clear line naming the file and key, exit 2, no traceback, nothing created."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+GOOD = "CMD: python train.py\nHPARAMS: {lr: [0.1, 0.2]}\n"
+
+
+def run_bad(project, args, expected, env=None):
+    done = project.runx(*args, env=env)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    lines = [l for l in done.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("runx: error: ")
+    for fragment in expected:
+        assert fragment in lines[0], lines[0]
+    assert "Traceback" not in done.stderr
+    assert not project.logroot.exists(), "nothing may be created on bad input"
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "exp_text, expected",
+    [
+        ("HPARAMS: {lr: 0.1}\n", ["exp.yml", "CMD", "missing"]),
+        ("CMD: python train.py\n", ["exp.yml", "HPARAMS", "missing"]),
+        ("CMD: python train.py\nHPARAMS: {}\n", ["exp.yml", "HPARAMS", "empty"]),
+        ("CMD: python train.py\nHPARAMS: []\n", ["exp.yml", "HPARAMS", "empty"]),
+        ("CMD: python train.py\nHPARAMS:\n  lr: [0.1\n  x: 2\n", ["exp.yml:", "malformed YAML"]),
+        ("CMD: python train.py\nHPARAMS:\n  opt: {name: sgd}\n", ["exp.yml", "HPARAMS.opt", "found a mapping"]),
+        ("CMD: python train.py\nHPARAMS:\n  lr: [[0.1, 0.2]]\n", ["exp.yml", "HPARAMS.lr", "list inside the list"]),
+        ("CMD: python train.py\nHPARAMS: {lr: 1, lr: 2}\n", ["exp.yml:2:", "duplicate key 'lr'"]),
+        ("CMD: python train.py\nFARM: nosuch\nHPARAMS: {lr: 1}\n", ["exp.yml", "FARM", "nosuch"]),
+        ("- just a list\n", ["exp.yml", "expected a mapping"]),
+    ],
+)
+def test_bad_experiment(project, exp_text, expected):
+    project.write("exp.yml", exp_text)
+    run_bad(project, ["exp.yml"], expected)
+
+
+def test_malformed_yaml_names_the_line(project):
+    project.write("exp.yml", "CMD: python train.py\nHPARAMS:\n  lr: [0.1\n  x: 2\n")
+    run_bad(project, ["exp.yml"], ["exp.yml:4:4: malformed YAML: expected ',' or ']'"])
+
+
+def test_no_config(project, tmp_path):
+    os.remove(project.root / ".runx")
+    project.write("exp.yml", GOOD)
+    run_bad(project, ["exp.yml"], ["exp.yml", "LOGROOT", "no config file"], env={"HOME": str(tmp_path / "home")})
+
+
+def test_no_logroot(project):
+    project.write(".runx", "FARM: x\n")
+    project.write("exp.yml", GOOD)
+    run_bad(project, ["exp.yml"], [".runx", "LOGROOT", "missing"])
+
+
+def test_unknown_farm_from_config_and_from_flag(project):
+    project.write(".runx", "LOGROOT: logs\nFARM: big\nsmall:\n  SUBMIT_CMD: x\n")
+    project.write("exp.yml", GOOD)
+    run_bad(project, ["exp.yml"], [".runx", "FARM", "'big'", "small"])
+    project.write(".runx", "LOGROOT: logs\n")
+    run_bad(project, ["exp.yml", "--farm", "gpu"], ["FARM", "'gpu'"])
+
+
+def test_farm_without_submit_cmd(project):
+    project.write(".runx", "LOGROOT: logs\nFARM: big\nbig:\n  RESOURCES: {gpu: 1}\n")
+    project.write("exp.yml", GOOD)
+    run_bad(project, ["exp.yml"], [".runx", "big.SUBMIT_CMD", "missing"])
+
+
+def test_submit_cmd_not_on_path(project):
+    project.write(".runx", "LOGROOT: logs\nFARM: big\nbig:\n  SUBMIT_CMD: no_such_submitter_xyz\n")
+    project.write("exp.yml", GOOD)
+    run_bad(project, ["exp.yml"], ["big.SUBMIT_CMD", "not found on PATH"])
+
+
+def test_missing_config_file_given_with_c(project):
+    project.write("exp.yml", GOOD)
+    run_bad(project, ["exp.yml", "-c", "nope.yml"], ["nope.yml", "-c", "does not exist"])
+
+
+def test_missing_experiment_file(project):
+    run_bad(project, ["nope.yml"], ["nope.yml", "not found"])
+
+
+def test_bad_hparam_in_a_later_dict_creates_nothing(project):
+    project.write("exp.yml", "CMD: python train.py\nHPARAMS:\n  - {lr: [0.1, 0.2]}\n  - {lr: [[1]]}\n")
+    run_bad(project, ["exp.yml", "-i"], ["HPARAMS[1].lr"])
+
+
+def test_every_run_skipped(project):
+    project.write("exp.yml", "CMD: python train.py\nHPARAMS:\n  - {lr: 1, RUNX.SKIP: true}\n")
+    run_bad(project, ["exp.yml"], ["RUNX.SKIP", "nothing to launch"])
+
+
+def test_no_cooldir_without_tag(project):
+    project.write("exp.yml", GOOD)
+    run_bad(project, ["exp.yml", "--no_cooldir"], ["--no_cooldir", "tag"])
+
+
+def test_no_cooldir_with_two_runs_sharing_a_tag(project):
+    project.write("exp.yml", GOOD)
+    run_bad(project, ["exp.yml", "--no_cooldir", "--tag", "t"], ["--no_cooldir", "'t'"])
