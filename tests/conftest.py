@@ -1,50 +1,10 @@
-"""Shared test helpers.
-
-`require(name)` skips a test whose dependency is missing, except where the environment promises
-it: RUNX_TEST_REQUIRE (set per tox env) lists what an env provides, and under CI=true a missing
-promised dependency fails the test instead of skipping it, so CI cannot go green by skipping.
-"""
-from __future__ import annotations
-
-import importlib.util
-import os
-import shutil
-
+"""Shared fixtures; the dependency rule lives in runx_testing.py (importable from any test)."""
 import pytest
 
-_PROBES = {
-    "torch": lambda: importlib.util.find_spec("torch") is not None,
-    "tensorboard": lambda: importlib.util.find_spec("tensorboard") is not None,
-    "tensorboardX": lambda: importlib.util.find_spec("tensorboardX") is not None,
-    "numpy": lambda: importlib.util.find_spec("numpy") is not None,
-    "slurm": lambda: shutil.which("sbatch") is not None and _slurm_answers(),
-}
-
-
-def _slurm_answers() -> bool:
-    import subprocess
-
-    try:
-        out = subprocess.run(["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return out.returncode == 0 and any(s.strip() in ("idle", "mix", "alloc") for s in out.stdout.split())
-
-
-def promised() -> set[str]:
-    """What this environment promises to provide (RUNX_TEST_REQUIRE, comma separated)."""
-    return {n.strip() for n in os.environ.get("RUNX_TEST_REQUIRE", "").split(",") if n.strip()}
-
-
-def require(name: str) -> None:
-    """Skip unless `name` is available; under CI=true fail if this env promised it."""
-    if _PROBES[name]():
-        return
-    if os.environ.get("CI") == "true" and name in promised():
-        pytest.fail(f"{name} is promised by RUNX_TEST_REQUIRE in CI but is not available")
-    pytest.skip(f"{name} not available")
+from runx_testing import promised, require  # noqa: F401  (re-exported for `from conftest import require`)
 
 
 @pytest.fixture
 def requires():
+    """The `require(name)` function as a fixture."""
     return require
