@@ -43,7 +43,7 @@ def test_bad_experiment(project, exp_text, expected):
 
 def test_malformed_yaml_names_the_line(project):
     project.write("exp.yml", "CMD: python train.py\nHPARAMS:\n  lr: [0.1\n  x: 2\n")
-    run_bad(project, ["exp.yml"], ["exp.yml:4:4: malformed YAML: expected ',' or ']'"])
+    run_bad(project, ["exp.yml"], ["exp.yml:4:4: malformed YAML: ", "expected ',' or ']'"])
 
 
 def test_no_config(project, tmp_path):

@@ -7,9 +7,8 @@ A relative LOGROOT resolves against the folder of the file that set it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, NamedTuple, Optional
 
 from runx.core.errors import RunxError
 from runx.core.yamlfile import load_yaml
@@ -30,14 +29,13 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class FarmSettings:
+class FarmSettings(NamedTuple):
     """The farm the runs go to: `kind` is local, generic, ngc or slurm."""
 
     name: str
     kind: str
     submit_cmd: str = ""
-    resources: Mapping[str, Any] = field(default_factory=dict)
+    resources: Mapping[str, Any] = {}
     job_flag: str = "-c"
     name_flag: Optional[str] = None
     ngc_logroot: Optional[str] = None
@@ -45,8 +43,7 @@ class FarmSettings:
     source: str = ""
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Everything the planner needs, validated; pure data."""
 
     experiment_file: Path

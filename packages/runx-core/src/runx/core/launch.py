@@ -6,10 +6,9 @@ import sys
 from pathlib import Path
 from typing import Optional, TextIO
 
-from runx.core.argv import shell_join
 from runx.core.farms import Farm
 from runx.core.naming import claim_run_dir
-from runx.core.plan import Job, Plan, job_for, planned_dir
+from runx.core.plan import Plan, job_for
 from runx.core.runfiles import (
     GIT_DIFF_FILE,
     HPARAMS_FILE,
@@ -24,7 +23,7 @@ from runx.core.runfiles import (
 from runx.core.staging import LARGE_SNAPSHOT_BYTES, git_state, link_tree, snapshot
 from runx.core.status import record_event
 
-__all__ = ["show_plan", "create_runs", "run_jobs", "runx_version"]
+__all__ = ["create_runs", "run_jobs", "runx_version"]
 
 
 def runx_version() -> str:
@@ -34,18 +33,6 @@ def runx_version() -> str:
     except ImportError:
         return "unknown"
     return version
-
-
-def show_plan(plan: Plan, farm: Farm, verbose: bool, out: TextIO) -> None:
-    """Print each run's readable command (and with `verbose` its full submission); create nothing."""
-    for run in plan.runs:
-        job = job_for(plan, run, planned_dir(plan, run))
-        out.write(farm.display(job) + "\n")
-        if verbose:
-            out.write(f"    # run directory: {job.run_dir}\n")
-            out.write(f"    # job: cd {shell_join([job.job_logdir + '/code'])} && PYTHONPATH={shell_join([job.pythonpath])} {job.command}\n")
-            for argv in farm.submissions(job):
-                out.write(f"    {shell_join(argv)}\n")
 
 
 def _warn_if_large(stats, err: TextIO) -> None:
@@ -68,7 +55,7 @@ def create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO = sys.stde
     jobs = []
     first_code: Optional[Path] = None
     for run in plan.runs:
-        run_dir = claim_run_dir(plan.exp_dir, run.name, allow_suffix=not plan.no_cooldir)
+        run_dir = claim_run_dir(plan.exp_dir, plan.name_of(run), allow_suffix=not plan.no_cooldir)
         job = job_for(plan, run, run_dir)
         code = run_dir / "code"
         if first_code is None:

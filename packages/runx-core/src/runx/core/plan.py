@@ -1,10 +1,9 @@
 """The plan: every run of a sweep expanded, named and validated before anything is created."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Mapping, Optional
+from typing import Callable, Mapping, NamedTuple, Optional
 
 from runx.core.argv import hparam_args, shell_join, substitute_logdir
 from runx.core.config import Settings
@@ -15,27 +14,51 @@ from runx.core.sweep import Combination, Scalar, expand
 __all__ = ["PlannedRun", "Plan", "Job", "make_plan", "job_for"]
 
 
-@dataclass(frozen=True)
-class PlannedRun:
-    """A run before its directory exists: its candidate name and hyperparameters."""
+class PlannedRun(NamedTuple):
+    """A run before its directory exists: its position, tag and hyperparameters."""
 
     index: int
-    name: str
+    tag: Optional[str]
     combination: Combination
 
 
-@dataclass(frozen=True)
 class Plan:
-    """The validated sweep: settings, experiment directory and runs."""
+    """The validated sweep: settings, experiment directory and runs.
 
-    settings: Settings
-    exp_dir: Path
-    runs: tuple
-    no_cooldir: bool = False
+    Run names are drawn on first use, so a dry run whose output does not show them never
+    loads the name generator.
+    """
+
+    def __init__(self, settings: Settings, exp_dir: Path, runs: tuple, no_cooldir: bool,
+                 stamp: str, make_slug: Callable[[], str]) -> None:
+        self.settings = settings
+        self.exp_dir = exp_dir
+        self.runs = runs
+        self.no_cooldir = no_cooldir
+        self._stamp = stamp
+        self._make_slug = make_slug
+        self._names: Optional[list] = None
+
+    def names(self) -> list:
+        """The candidate name of every run, distinct within the sweep."""
+        if self._names is None:
+            tags = [run.tag for run in self.runs]
+            self._names = list(tags) if self.no_cooldir else unique_names(tags, self._stamp, self._make_slug)
+        return self._names
+
+    def name_of(self, run: PlannedRun) -> str:
+        """A run's candidate name (claiming may add a suffix)."""
+        return self.names()[run.index]
+
+    def uses_logdir(self) -> bool:
+        """Whether any hyperparameter or resource mentions LOGDIR."""
+        values = [v for run in self.runs for v in run.combination.hparams.values()]
+        values += [v for run in self.runs for v in run.combination.resources.values()]
+        values += list(self.settings.farm.resources.values())
+        return any("LOGDIR" in str(v) for v in values)
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(NamedTuple):
     """A run made concrete for one run directory: what the training script receives."""
 
     name: str
@@ -76,15 +99,13 @@ def make_plan(
         tags.append(chosen)
     exp_dir = settings.logroot / settings.experiment
     if no_cooldir:
-        names = _tag_only_names(tags, exp_dir, settings)
-    else:
-        stamp = timestamp(when or datetime.now())
-        names = unique_names(tags, stamp, make_slug or _default_slug)
-    runs = tuple(PlannedRun(i, n, c) for i, (n, c) in enumerate(zip(names, combinations)))
-    return Plan(settings=settings, exp_dir=exp_dir, runs=runs, no_cooldir=no_cooldir)
+        _check_tag_only_names(tags, exp_dir, settings)
+    runs = tuple(PlannedRun(i, t, c) for i, (t, c) in enumerate(zip(tags, combinations)))
+    stamp = timestamp(when or datetime.now())
+    return Plan(settings, exp_dir, runs, no_cooldir, stamp, make_slug or _default_slug)
 
 
-def _tag_only_names(tags: list, exp_dir: Path, settings: Settings) -> list:
+def _check_tag_only_names(tags: list, exp_dir: Path, settings: Settings) -> None:
     if any(t is None for t in tags):
         raise RunxError(f"{settings.experiment_file}: --no_cooldir: every run needs a tag (--tag or RUNX.TAG) to name its directory")
     seen = set()
@@ -94,7 +115,6 @@ def _tag_only_names(tags: list, exp_dir: Path, settings: Settings) -> list:
         if (exp_dir / name).exists():
             raise RunxError(f"{exp_dir / name}: run directory already exists; --no_cooldir never reuses a run directory")
         seen.add(name)
-    return list(tags)
 
 
 def job_logdir(settings: Settings, run_dir: Path) -> str:
@@ -133,4 +153,4 @@ def job_for(plan: Plan, run: PlannedRun, run_dir: Path) -> Job:
 
 def planned_dir(plan: Plan, run: PlannedRun) -> Path:
     """Where a run's directory will be if its name is free (dry runs show this)."""
-    return plan.exp_dir / run.name
+    return plan.exp_dir / plan.name_of(run)

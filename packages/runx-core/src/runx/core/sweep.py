@@ -9,8 +9,7 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Optional, Union
+from typing import Any, Iterator, Mapping, NamedTuple, Optional, Union
 
 from runx.core.errors import RunxError
 
@@ -22,13 +21,12 @@ RESOURCE_KEYS = {"SUBMIT_JOB.NODES": "nodes", "SUBMIT_JOB.PARTITION": "partition
 __all__ = ["Combination", "expand", "render_value", "substitute_tag", "Scalar"]
 
 
-@dataclass(frozen=True)
-class Combination:
+class Combination(NamedTuple):
     """One run's hyperparameters (RUNX.* removed), its tag, and the resources it adds."""
 
     hparams: Mapping[str, Scalar]
     tag: Optional[str] = None
-    resources: Mapping[str, Scalar] = field(default_factory=dict)
+    resources: Mapping[str, Scalar] = {}
     group: int = 0
 
 

@@ -26,7 +26,7 @@ class SourceFloat(float):
         return (SourceFloat, (float(self), self.text))
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser where PyYAML has it
     """SafeLoader that keeps float spellings and rejects duplicate keys."""
 
 

@@ -44,7 +44,6 @@ def launch_main(args: argparse.Namespace) -> int:
     """Plan, validate, then create and run or submit."""
     from runx.core.config import load_settings
     from runx.core.farms import make_farm
-    from runx.core.launch import create_runs, run_jobs, show_plan
     from runx.core.plan import make_plan
 
     settings = load_settings(
@@ -57,8 +56,12 @@ def launch_main(args: argparse.Namespace) -> int:
     plan = make_plan(settings, tag=args.tag, no_cooldir=args.no_cooldir)
     farm = make_farm(settings)
     if args.no_run:
+        from runx.core.dryrun import show_plan
+
         show_plan(plan, farm, args.verbose, sys.stdout)
         return 0
+    from runx.core.launch import create_runs, run_jobs
+
     farm.check()
     jobs = create_runs(plan, farm, Path.cwd())
     return run_jobs(jobs, farm, args.interactive)

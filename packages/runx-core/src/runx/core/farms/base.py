@@ -3,11 +3,8 @@ from __future__ import annotations
 
 import re
 import shlex
-import shutil
-import subprocess
 import sys
-from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from runx.core.argv import shell_join
 from runx.core.config import Settings
@@ -19,8 +16,7 @@ __all__ = ["Farm", "Submission", "JOB_SCRIPT", "job_script_path", "run_and_echo"
 JOB_SCRIPT = "job.sh"
 
 
-@dataclass(frozen=True)
-class Submission:
+class Submission(NamedTuple):
     """The outcome of running or submitting one job."""
 
     returncode: int
@@ -32,8 +28,10 @@ def job_script_path(job: Job) -> str:
     return f"{job.job_logdir}/{JOB_SCRIPT}"
 
 
-def run_and_echo(argv: list) -> subprocess.CompletedProcess:
+def run_and_echo(argv: list) -> "subprocess.CompletedProcess":
     """Run a submission command, echo what it printed, and return it for parsing."""
+    import subprocess
+
     try:
         done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace")
     except OSError as err:
@@ -80,6 +78,8 @@ class Farm:
 
     def check(self) -> None:
         """Raise RunxError when this farm cannot be used from here (checked before anything is created)."""
+        import shutil
+
         argv = self.submit_argv()
         if argv and shutil.which(argv[0]) is None:
             raise RunxError(f"{self.farm.source}: {self.farm.name}.SUBMIT_CMD: command {argv[0]!r} not found on PATH")
@@ -87,6 +87,10 @@ class Farm:
     def submissions(self, job: Job) -> list:
         """The argv lists that run or submit this job, in order."""
         raise NotImplementedError
+
+    def display_uses_name(self) -> bool:
+        """Whether `display` shows the run's name (so a dry run must draw names)."""
+        return False
 
     def display(self, job: Job) -> str:
         """The readable one-line form of the submission, as runx 0.0.11's README shows it."""

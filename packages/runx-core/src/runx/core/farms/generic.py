@@ -13,6 +13,9 @@ class GenericFarm(Farm):
 
     kind = "generic"
 
+    def display_uses_name(self) -> bool:
+        return bool(self.farm.name_flag)
+
     def _prefix(self, job: Job) -> list:
         argv = self.submit_argv() + resource_args(job.resources)
         if self.farm.name_flag:

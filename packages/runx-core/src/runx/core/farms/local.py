@@ -1,8 +1,6 @@
 """The local farm (`-i`, or no FARM): jobs run here, one after another, output streamed live."""
 from __future__ import annotations
 
-import subprocess
-
 from runx.core.farms.base import Farm, Submission, job_script_path
 from runx.core.plan import Job
 
@@ -24,5 +22,7 @@ class LocalFarm(Farm):
         return job.command
 
     def submit(self, job: Job) -> Submission:
+        import subprocess
+
         completed = subprocess.run(self.submissions(job)[0])
         return Submission(completed.returncode)

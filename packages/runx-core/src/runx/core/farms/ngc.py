@@ -17,6 +17,9 @@ class NgcFarm(Farm):
 
     kind = "ngc"
 
+    def display_uses_name(self) -> bool:
+        return True
+
     def _upload(self, job: Job) -> list:
         destination = job.run_dir.relative_to(self.settings.logroot).as_posix()
         return ["ngc", "workspace", "upload", "--source", str(job.run_dir), "--destination", destination, self.farm.workspace]

@@ -1,0 +1,26 @@
+"""Printing the plan (`-n`): the readable command of every run; nothing is created."""
+from __future__ import annotations
+
+from typing import TextIO
+
+from runx.core.argv import shell_join
+from runx.core.farms.base import Farm
+from runx.core.plan import Plan, job_for, planned_dir
+
+__all__ = ["show_plan"]
+
+PLACEHOLDER = "<run>"
+
+
+def show_plan(plan: Plan, farm: Farm, verbose: bool, out: TextIO) -> None:
+    """Print each run's readable command and, with `verbose`, its run directory and full submission."""
+    named = verbose or plan.uses_logdir() or farm.display_uses_name()
+    for run in plan.runs:
+        run_dir = planned_dir(plan, run) if named else plan.exp_dir / PLACEHOLDER
+        job = job_for(plan, run, run_dir)
+        out.write(farm.display(job) + "\n")
+        if verbose:
+            out.write(f"    # run directory: {job.run_dir}\n")
+            out.write(f"    # job: cd {shell_join([job.job_logdir + '/code'])} && PYTHONPATH={shell_join([job.pythonpath])} {job.command}\n")
+            for argv in farm.submissions(job):
+                out.write(f"    {shell_join(argv)}\n")
