@@ -1,0 +1,5 @@
+"""The one exception type for mistakes in how logx is called."""
+
+
+class LogxError(ValueError):
+    """A user error in a logx call (e.g. a metric that is not a number)."""
