@@ -3,52 +3,62 @@ from __future__ import annotations
 
 import atexit
 import json
-import math
 import os
-import sys
+import weakref
 from contextlib import contextmanager
-from typing import Any, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional, Tuple
 
-from runx.logx.checkpoints import BEST, LAST, atomic_link_or_copy, atomic_save, clean_temporaries, find_checkpoint, torch_module
+from runx.logx.checkpoints import BEST, Checkpoints, find_checkpoint, is_better
+from runx.logx.checkpoints import load as load_checkpoint
 from runx.logx.errors import LogxError
-from runx.logx.metrics_format import MetricsWriter, summarize
+from runx.logx.logroot import default_logdir
+from runx.logx.metrics_format import MetricsWriter
 from runx.logx.rank import rank_from_env
-from runx.logx.tensorboard import WriterProxy
+from runx.logx.tensorboard import BackgroundWriter, WriterProxy
 
-__all__ = ["LogX", "TRAIN_NAMES", "VAL_NAMES"]
+__all__ = ["LogX", "TRAIN_NAMES", "VAL_NAMES", "LOG_FILE"]
 
 TRAIN_NAMES = ("trn", "train", "training")
 VAL_NAMES = ("val", "validate", "validation", "test")
 _CANONICAL = {**{n: "train" for n in TRAIN_NAMES}, **{n: "val" for n in VAL_NAMES}}
-STATE_FILE = "checkpoints.json"
 LOG_FILE = "logging.log"
 
 
-def _as_float(value: Any, what: str) -> float:
-    item = getattr(value, "item", None)
-    if item is not None and not isinstance(value, (int, float)):
-        value = item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise LogxError(f"{what}: expected a number, got {type(value).__name__} {value!r}")
-    return float(value)
+def _nothing() -> None:
+    return None
+
+
+def _close_at_exit(ref: "weakref.ref[LogX]") -> None:
+    log = ref()
+    if log is not None:
+        log.close()
 
 
 class LogX:
-    """Logging for a training run; use the shared `logx` object or make your own."""
+    """Logging for one training run; use the shared `logx` object or make your own."""
 
     def __init__(self, rank: int = 0) -> None:
         self.initialized = False
         self.rank0 = True
         self.logdir: Optional[str] = None
+        self.eager_flush = True
+        self.no_timestamp = False
+        self.epoch: Dict[str, int] = {"train": 0, "val": 0}
+        self.save_metric: Optional[float] = None
         self._metrics: Optional[MetricsWriter] = None
-        self._log_file = None
-        self._tb = None
-        self.tensorboard = WriterProxy(None, lambda: None)
+        self._checkpoints: Optional[Checkpoints] = None
+        self._log_file: Any = None
+        self._tb: Optional[BackgroundWriter] = None
+        self._at_exit = False
+        self.tensorboard = WriterProxy(None, _nothing)
 
     def initialize(self, logdir: Optional[str] = None, coolname: bool = False, hparams: Optional[dict] = None,
                    tensorboard: bool = False, no_timestamp: bool = False, global_rank: Optional[int] = None,
-                   eager_flush: bool = True) -> None:
-        """Start logging into `logdir` (default: $RUNX_LOGDIR, else LOGROOT from .runx); resumes an existing one."""
+                   eager_flush: bool = True) -> "LogX":
+        """Start logging into `logdir` ($RUNX_LOGDIR, else LOGROOT from the runx config); an existing one resumes.
+
+        `global_rank` defaults to $RANK, then $SLURM_PROCID, else 0; only rank 0 writes anything.
+        """
         if self.initialized:
             self.close()
         rank = rank_from_env() if global_rank is None else int(global_rank)
@@ -57,49 +67,43 @@ class LogX:
         self.eager_flush = eager_flush
         self.no_timestamp = no_timestamp
         self.epoch = {"train": 0, "val": 0}
-        self.best_metric: Optional[float] = None
-        self.save_metric: Optional[float] = None
-        self.save_ckpt_fn = ""
-        self.best_ckpt_fn = ""
+        self.save_metric = None
+        self.tensorboard = WriterProxy(None, _nothing)
         if not self.rank0:
-            self.tensorboard = WriterProxy(None, lambda: None)
-            return
-        self.logdir = logdir or os.environ.get("RUNX_LOGDIR") or _default_logdir(coolname)
+            self.logdir = logdir or os.environ.get("RUNX_LOGDIR") or None
+            return self
+        self.logdir = logdir or default_logdir(coolname)
         os.makedirs(self.logdir, exist_ok=True)
         if hparams is not None:
-            path = os.path.join(self.logdir, "hparams.json")
-            if not os.path.exists(path):
-                with open(path, "w", encoding="utf-8") as f:
-                    json.dump(hparams, f, indent=2, default=str)
+            _save_hparams(hparams, self.logdir)
+        self._checkpoints = Checkpoints(self.logdir)
+        self._checkpoints.resume()
         self._log_file = open(os.path.join(self.logdir, LOG_FILE), "a", encoding="utf-8")
         self._metrics = MetricsWriter(self.logdir)
-        self._resume()
+        for phase, summary in self._metrics.state.phases.items():
+            self.epoch[phase] = summary[1] + 1  # the step after the last one logged
         if tensorboard:
-            from runx.logx.tensorboard import BackgroundWriter
-
             self._tb = BackgroundWriter(self.logdir)
-        else:
-            self._tb = None
-        self.tensorboard = WriterProxy(self._tb, self._after_tensorboard)
-        atexit.register(self.close)
+            self.tensorboard = WriterProxy(self._tb, self._after_tensorboard)
+        if not self._at_exit:
+            atexit.register(_close_at_exit, weakref.ref(self))
+            self._at_exit = True
+        return self
 
-    def _resume(self) -> None:
-        clean_temporaries(self.logdir)
-        summary = summarize(self.logdir)
-        if summary is not None:
-            for phase, p in summary.phases.items():
-                if p.last_step is not None:
-                    self.epoch[phase] = p.last_step + 1
-        self.save_ckpt_fn = find_checkpoint(self.logdir, LAST) or ""
-        self.best_ckpt_fn = find_checkpoint(self.logdir, BEST) or ""
-        state = _read_state(self.logdir)
-        if state.get("best_checkpoint") and os.path.join(self.logdir, state["best_checkpoint"]) == self.best_ckpt_fn:
-            self.best_metric = state.get("best_metric")
-        elif self.best_ckpt_fn:
-            torch = torch_module()
-            saved = torch.load(self.best_ckpt_fn, map_location="cpu", weights_only=True)
-            metric = saved.get("__metric") if isinstance(saved, dict) else None
-            self.best_metric = None if metric is None else float(metric)
+    @property
+    def best_metric(self) -> Optional[float]:
+        """The best metric passed to save_model so far (also after a resume)."""
+        return None if self._checkpoints is None else self._checkpoints.best_metric
+
+    @property
+    def save_ckpt_fn(self) -> str:
+        """Path of the latest checkpoint, or ''."""
+        return "" if self._checkpoints is None else self._checkpoints.last
+
+    @property
+    def best_ckpt_fn(self) -> str:
+        """Path of the best checkpoint, or ''."""
+        return "" if self._checkpoints is None else self._checkpoints.best
 
     def msg(self, msg: str) -> None:
         """Print a message and append it to the run's logging.log."""
@@ -110,40 +114,44 @@ class LogX:
             self._log_file.write(f"{msg}\n")
             self._log_file.flush()
 
-    def metric(self, phase: str, metrics: dict, epoch: Optional[int] = None) -> None:
-        """Record metrics for a phase (train/trn/training or val/validate/validation/test) at a step."""
+    def metric(self, phase: str, metrics: Dict[str, Any], epoch: Optional[int] = None) -> None:
+        """Record metrics for a phase (train/trn/training or val/validate/validation/test) at a step.
+
+        Without `epoch` each phase counts its own steps from 0; with it, that step is used (and kept).
+        """
         if not self.rank0:
             return
         canonical = _CANONICAL.get(phase)
         if canonical is None:
             raise LogxError(f"phase {phase!r}: expected one of {', '.join(TRAIN_NAMES + VAL_NAMES)}")
-        if self._metrics is None:
-            raise LogxError("logx.metric() before logx.initialize()")
+        writer = self._metrics
+        if writer is None:
+            raise LogxError("logx.metric() needs logx.initialize() first")
         if epoch is not None:
             self.epoch[canonical] = epoch
         step = self.epoch[canonical]
-        self._metrics.write(canonical, step, metrics)
+        values = writer.write(canonical, step, metrics)
         if self._tb is not None:
-            for name, value in metrics.items():
-                self._tb.enqueue("add_scalar", (f"{phase}/{name}", value, step), {})
-            self._after_tensorboard()
+            self._tb.scalars([(f"{phase}/{k}", v) for k, v in values.items()], step)
+            if self.eager_flush:
+                self._tb.flush_soon()
         if epoch is None:
-            self.epoch[canonical] += 1
+            self.epoch[canonical] = step + 1
 
     def add_scalar(self, name: str, val: Any, idx: Optional[int] = None) -> None:
         """Write a TensorBoard scalar."""
         self.tensorboard.add_scalar(name, val, idx)
 
-    def add_scalars(self, main_tag: str, values: dict, idx: Optional[int] = None) -> None:
-        """Write several TensorBoard scalars under one tag."""
+    def add_scalars(self, main_tag: str, values: Dict[str, Any], idx: Optional[int] = None) -> None:
+        """Write several TensorBoard scalars under one tag (SummaryWriter.add_scalars)."""
         self.tensorboard.add_scalars(main_tag, values, idx)
 
     def add_image(self, path: str, img: Any, step: Optional[int] = None, **kwargs: Any) -> None:
-        """Write a TensorBoard image (CHW by default, as SummaryWriter.add_image)."""
+        """Write a TensorBoard image (CHW unless dataformats= says otherwise)."""
         self.tensorboard.add_image(path, img, step, **kwargs)
 
     def add_images(self, path: str, imgs: Any, step: Optional[int] = None, **kwargs: Any) -> None:
-        """Write a batch of TensorBoard images (NCHW by default)."""
+        """Write a batch of TensorBoard images (NCHW unless dataformats= says otherwise)."""
         self.tensorboard.add_images(path, imgs, step, **kwargs)
 
     def add_histogram(self, name: str, values: Any, step: Optional[int] = None, **kwargs: Any) -> None:
@@ -156,7 +164,7 @@ class LogX:
 
     @contextmanager
     def suspend_flush(self, flush_at_end: bool = True) -> Iterator[None]:
-        """Within this block, TensorBoard writes are not flushed; flush once at the end."""
+        """Within this block TensorBoard writes are not flushed one by one; flush once at the end."""
         previous = self.eager_flush
         self.eager_flush = False
         try:
@@ -168,70 +176,54 @@ class LogX:
 
     @staticmethod
     def is_better(save_metric: float, best_metric: Optional[float], higher_better: bool) -> bool:
-        """Whether `save_metric` beats `best_metric` (None is beaten by anything)."""
-        if best_metric is None:
-            return True
-        return save_metric > best_metric if higher_better else save_metric < best_metric
+        """Whether `save_metric` beats `best_metric` (None or NaN is beaten by anything)."""
+        return is_better(save_metric, best_metric, higher_better)
 
-    def save_model(self, save_dict: dict, metric: Any, epoch: int, higher_better: bool = True,
+    def save_model(self, save_dict: Dict[str, Any], metric: Any, epoch: int, higher_better: bool = True,
                    delete_old: bool = True) -> Optional[bool]:
-        """Save the latest checkpoint and, when `metric` is the best so far, the best one; returns is-best."""
+        """Save the latest checkpoint and, when `metric` is the best so far, the best one; returns is-best.
+
+        Checkpoints are named last_checkpoint_ep{epoch}.pth and best_checkpoint_ep{epoch}.pth; the
+        saved dict gets `__metric`, the caller's `save_dict` is not changed.
+        """
         if not self.rank0:
             return None
-        value = _as_float(metric, "save_model metric")
-        to_save = dict(save_dict)
-        to_save["__metric"] = value
-        previous_last = self.save_ckpt_fn
-        last = os.path.join(self.logdir, f"last_checkpoint_ep{epoch}.pth")
-        atomic_save(to_save, last)
-        if delete_old and previous_last and previous_last != last and os.path.exists(previous_last):
-            os.remove(previous_last)
-        self.save_ckpt_fn = last
-        self.save_metric = value
-        better = self.is_better(value, self.best_metric, higher_better)
-        if better:
-            previous_best = self.best_ckpt_fn
-            best = os.path.join(self.logdir, f"best_checkpoint_ep{epoch}.pth")
-            atomic_link_or_copy(last, best)
-            if previous_best and previous_best != best and os.path.exists(previous_best):
-                os.remove(previous_best)
-            self.best_ckpt_fn = best
-            self.best_metric = value
-        _write_state(self.logdir, {"best_metric": self.best_metric,
-                                   "best_checkpoint": os.path.basename(self.best_ckpt_fn) or None,
-                                   "last_checkpoint": os.path.basename(last), "higher_better": higher_better})
+        if self._checkpoints is None:
+            raise LogxError("logx.save_model() needs logx.initialize() first")
+        better, self.save_metric = self._checkpoints.save(save_dict, metric, epoch, higher_better, delete_old)
         return better
 
     def get_best_checkpoint(self) -> Optional[str]:
-        """Path of the best checkpoint in the logdir (highest epoch if several), or None."""
-        if not self.logdir:
+        """Path of the best checkpoint in the logdir (the highest epoch if several), or None."""
+        if not self.rank0 or not self.logdir:
             return None
         return find_checkpoint(self.logdir, BEST)
 
-    def load_model(self, path: str) -> tuple:
-        """Load a checkpoint; returns (state_dict, the rest of its entries)."""
-        torch = torch_module()
-        import pickle
-
-        try:
-            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError:
-            checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    def load_model(self, path: str) -> Tuple[Any, Dict[str, Any]]:
+        """Load a checkpoint onto the CPU; returns (its state_dict, the rest of its entries)."""
+        checkpoint = load_checkpoint(path)
         state_dict = checkpoint["state_dict"]
         meta = {k: v for k, v in checkpoint.items() if k != "state_dict"}
         return state_dict, meta
 
-    def close(self) -> None:
-        """Flush everything to disk and close files (also runs at exit)."""
+    def flush(self) -> None:
+        """Send buffered metrics to the OS, replace the summary, flush TensorBoard."""
         if self._metrics is not None:
-            self._metrics.close()
-            self._metrics = None
+            self._metrics.flush()
         if self._tb is not None:
-            self._tb.close()
-            self._tb = None
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
+            self._tb.flush()
+
+    def close(self) -> None:
+        """Flush everything and close the files (also runs at exit); initialize() may follow."""
+        metrics, tb, log_file = self._metrics, self._tb, self._log_file
+        self._metrics = self._tb = self._log_file = None
+        self.tensorboard = WriterProxy(None, _nothing)
+        if metrics is not None:
+            metrics.close()
+        if tb is not None:
+            tb.close()
+        if log_file is not None:
+            log_file.close()
 
     def __enter__(self) -> "LogX":
         return self
@@ -240,34 +232,14 @@ class LogX:
         self.close()
 
 
-def _default_logdir(coolname: bool) -> str:
-    try:
-        from runx.core.config import config_logroot, locate_config
-    except ImportError:
-        raise LogxError("logx.initialize(): pass logdir=, or run under runx (RUNX_LOGDIR), or install runx-core to read LOGROOT from .runx") from None
-    path = locate_config(None)
-    if path is None:
-        raise LogxError("logx.initialize(): no logdir given, no RUNX_LOGDIR, and no .runx with LOGROOT found")
-    root = str(config_logroot(path))
-    if coolname:
-        from coolname import generate_slug
-
-        return os.path.join(root, generate_slug(2))
-    return os.path.join(root, "default")
-
-
-def _read_state(logdir: str) -> dict:
-    try:
-        with open(os.path.join(logdir, STATE_FILE), encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _write_state(logdir: str, state: dict) -> None:
-    path = os.path.join(logdir, STATE_FILE)
+def _save_hparams(hparams: Any, logdir: str) -> None:
+    """Write hparams.json unless runx (or an earlier session) already did."""
+    path = os.path.join(logdir, "hparams.json")
+    if os.path.exists(path):
+        return
+    if not isinstance(hparams, dict):
+        hparams = vars(hparams)  # an argparse.Namespace
     tmp = f"{path}.tmp{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump({k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in state.items()}, f)
+        json.dump(hparams, f, indent=4, default=str)
     os.replace(tmp, path)

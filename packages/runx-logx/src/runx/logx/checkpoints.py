@@ -1,15 +1,26 @@
-"""Crash-safe checkpoints: write to a temporary file, flush, rename; delete predecessors only after."""
+"""Crash-safe checkpoints: latest and best, each written to a temporary file, flushed and renamed.
+
+A predecessor is deleted only after its successor is complete, so after kill -9 at any moment a
+loadable latest and best from the last completed save exist. Beside them `checkpoints.json` (plain
+JSON) remembers the best metric, so resuming needs no unpickling of the user's objects.
+"""
 from __future__ import annotations
 
+import json
 import os
 import re
-from typing import Any, Optional
+from typing import Any, Dict, Optional, Tuple
 
-__all__ = ["atomic_save", "find_checkpoint", "clean_temporaries", "torch_module"]
+from runx.logx.errors import LogxError
+from runx.logx.metrics_format import decode_value, encode_value, to_number
+
+__all__ = ["Checkpoints", "is_better", "find_checkpoint", "torch_module", "STATE_FILE"]
 
 LAST = re.compile(r"^last_checkpoint_ep(-?[0-9]+)\.pth$")
 BEST = re.compile(r"^best_checkpoint_ep(-?[0-9]+)\.pth$")
-TMP_SUFFIX = ".tmp"
+STATE_FILE = "checkpoints.json"
+_STALE = re.compile(r"^(?:(?:last|best)_checkpoint_ep-?[0-9]+\.pth\.[0-9]+\.tmp"
+                    r"|(?:checkpoints|metrics\.summary|hparams)\.json\.tmp[0-9]+)$")
 
 
 def torch_module() -> Any:
@@ -21,29 +32,25 @@ def torch_module() -> Any:
     return torch
 
 
-def atomic_save(obj: Any, path: str) -> None:
-    """torch.save to `path` so that `path` is either absent or complete, even after kill -9."""
-    torch = torch_module()
-    tmp = f"{path}.{os.getpid()}{TMP_SUFFIX}"
-    with open(tmp, "wb") as f:
-        torch.save(obj, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(os.path.dirname(path) or ".")
+def is_better(value: float, best: Optional[float], higher_better: bool) -> bool:
+    """Whether `value` beats `best`; anything beats None or NaN, NaN beats nothing else."""
+    if best is None or best != best:
+        return True
+    return value > best if higher_better else value < best
 
 
-def atomic_link_or_copy(src: str, dst: str) -> None:
-    """Make `dst` a complete copy of the finished file `src` (hard link when possible)."""
-    tmp = f"{dst}.{os.getpid()}{TMP_SUFFIX}"
+def find_checkpoint(logdir: str, pattern: "re.Pattern[str]") -> Optional[str]:
+    """The checkpoint in `logdir` matching `pattern` with the highest epoch, or None."""
+    found = _epochs(logdir, pattern)
+    return os.path.join(logdir, found[max(found)]) if found else None
+
+
+def _epochs(logdir: str, pattern: "re.Pattern[str]") -> Dict[int, str]:
     try:
-        os.link(src, tmp)
-    except OSError:
-        import shutil
-
-        shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
-    _fsync_dir(os.path.dirname(dst) or ".")
+        names = os.listdir(logdir)
+    except FileNotFoundError:
+        return {}
+    return {int(m.group(1)): name for name in names for m in [pattern.match(name)] if m}
 
 
 def _fsync_dir(path: str) -> None:
@@ -59,18 +66,135 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
-def find_checkpoint(logdir: str, pattern: "re.Pattern") -> Optional[str]:
-    """The checkpoint matching `pattern` with the highest epoch, or None."""
-    best_epoch, best = None, None
-    for name in os.listdir(logdir):
-        match = pattern.match(name)
-        if match and (best_epoch is None or int(match.group(1)) > best_epoch):
-            best_epoch, best = int(match.group(1)), name
-    return None if best is None else os.path.join(logdir, best)
+def atomic_save(obj: Any, path: str) -> None:
+    """torch.save to `path` so that `path` is either its old content or complete, even after kill -9."""
+    torch = torch_module()
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        _remove(tmp)
+        raise
+    _fsync_dir(os.path.dirname(path) or ".")
 
 
-def clean_temporaries(logdir: str) -> None:
-    """Remove temporary files left by a save that was killed midway."""
-    for name in os.listdir(logdir):
-        if name.endswith(TMP_SUFFIX) and (name.startswith("last_checkpoint_ep") or name.startswith("best_checkpoint_ep")):
-            os.remove(os.path.join(logdir, name))
+def atomic_copy(src: str, dst: str) -> None:
+    """Make `dst` a complete copy of the finished file `src`: a hard link where the filesystem allows."""
+    tmp = f"{dst}.{os.getpid()}.tmp"
+    _remove(tmp)
+    try:
+        os.link(src, tmp)
+    except OSError:
+        import shutil
+
+        shutil.copyfile(src, tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+    os.replace(tmp, dst)
+    _fsync_dir(os.path.dirname(dst) or ".")
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def load(path: str) -> Any:
+    """torch.load on the CPU: weights_only first (torch >= 2.6's default), else a full unpickle as 0.0.11 did."""
+    torch = torch_module()
+    import pickle
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        return torch.load(path, map_location="cpu", weights_only=False)
+
+
+class Checkpoints:
+    """The latest and best checkpoints of one logdir, and the best metric so far."""
+
+    def __init__(self, logdir: str) -> None:
+        self.logdir = logdir
+        self.last = ""
+        self.best = ""
+        self.best_metric: Optional[float] = None
+
+    def resume(self) -> None:
+        """Pick up an existing logdir: remove leftovers of an interrupted save, find latest and best."""
+        for name in os.listdir(self.logdir):
+            if _STALE.match(name):
+                _remove(os.path.join(self.logdir, name))
+        state = self._read_state()
+        lasts, bests = _epochs(self.logdir, LAST), _epochs(self.logdir, BEST)
+        if bests:
+            self.best = os.path.join(self.logdir, bests.pop(max(bests)))
+            for name in bests.values():  # a save was killed between writing a new best and removing the old
+                _remove(os.path.join(self.logdir, name))
+        if lasts:
+            self.last = os.path.join(self.logdir, lasts.pop(max(lasts)))
+            if state.get("delete_old"):
+                for name in lasts.values():
+                    _remove(os.path.join(self.logdir, name))
+        if not self.best:
+            return
+        if state.get("best_checkpoint") == os.path.basename(self.best):
+            try:
+                self.best_metric = float(decode_value(state.get("best_metric")))
+                return
+            except (ValueError, TypeError):
+                pass
+        saved = load(self.best)
+        metric = saved.get("__metric") if isinstance(saved, dict) else None
+        self.best_metric = None if metric is None else float(to_number(metric, "__metric"))
+
+    def save(self, save_dict: Dict[str, Any], metric: Any, epoch: int, higher_better: bool = True,
+             delete_old: bool = True) -> Tuple[bool, float]:
+        """Write the latest checkpoint, and the best one when `metric` beats the best; (is_best, metric)."""
+        if not isinstance(save_dict, dict):
+            raise LogxError(f"save_model: save_dict must be a dict, got {type(save_dict).__name__}")
+        value = float(to_number(metric, "save_model metric"))
+        to_save = dict(save_dict)  # the caller's dict is left as it was
+        to_save["__metric"] = value
+        previous_last, previous_best = self.last, self.best
+        last = os.path.join(self.logdir, f"last_checkpoint_ep{epoch}.pth")
+        atomic_save(to_save, last)
+        self.last = last
+        better = is_better(value, self.best_metric, higher_better)
+        if better:
+            best = os.path.join(self.logdir, f"best_checkpoint_ep{epoch}.pth")
+            atomic_copy(last, best)
+            self.best, self.best_metric = best, value
+        self._write_state(higher_better, delete_old)
+        if delete_old and previous_last and previous_last != last:
+            _remove(previous_last)
+        if better and previous_best and previous_best != self.best:
+            _remove(previous_best)
+        return better, value
+
+    def _read_state(self) -> Dict[str, Any]:
+        try:
+            with open(os.path.join(self.logdir, STATE_FILE), encoding="utf-8") as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _write_state(self, higher_better: bool, delete_old: bool) -> None:
+        path = os.path.join(self.logdir, STATE_FILE)
+        tmp = f"{path}.tmp{os.getpid()}"
+        state = {
+            "best_metric": None if self.best_metric is None else encode_value(self.best_metric),
+            "best_checkpoint": os.path.basename(self.best) or None,
+            "last_checkpoint": os.path.basename(self.last) or None,
+            "higher_better": higher_better,
+            "delete_old": delete_old,
+        }
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(state, f)
+        os.replace(tmp, path)

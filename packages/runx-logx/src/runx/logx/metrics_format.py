@@ -1,4 +1,4 @@
-"""The runx metrics format (spec: docs/metrics-format.md): a writer and readers, stdlib only.
+"""The runx metrics format (spec: docs/metrics-format.md): its writer and readers, stdlib only.
 
 `metrics.jsonl` is append-only, one JSON object per line: a header, then records
 `{"phase", "step", "time", "metrics"}` and session starts `{"event": "start", "time"}`.
@@ -10,96 +10,139 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 import time
-from typing import Any, Dict, List, NamedTuple, Optional
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Union
 
 METRICS_FILE = "metrics.jsonl"
 SUMMARY_FILE = "metrics.summary.json"
 FORMAT_VERSION = 1
 
 __all__ = [
-    "METRICS_FILE", "SUMMARY_FILE", "FORMAT_VERSION", "encode_value", "decode_value",
+    "METRICS_FILE", "SUMMARY_FILE", "FORMAT_VERSION", "encode_value", "decode_value", "to_number",
     "ReadResult", "read_records", "MetricSummary", "PhaseSummary", "RunSummary", "summarize",
-    "SummaryBuilder", "MetricsWriter",
+    "SummaryState", "MetricsWriter",
 ]
 
+Number = Union[int, float]
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+_NON_FINITE_JSON = {"nan": '"nan"', "inf": '"inf"', "-inf": '"-inf"'}
 
 
-def encode_value(value: float) -> Any:
-    """A metric value as JSON: a number, or "nan" / "inf" / "-inf"."""
+def encode_value(value: Number) -> Union[Number, str]:
+    """A metric value as it is stored in JSON: the number, or "nan" / "inf" / "-inf"."""
     if value != value:
         return "nan"
-    if value in (math.inf, -math.inf):
-        return "inf" if value > 0 else "-inf"
+    if value == math.inf:
+        return "inf"
+    if value == -math.inf:
+        return "-inf"
     return value
 
 
-def decode_value(value: Any) -> float:
-    """Inverse of encode_value."""
+def decode_value(value: Any) -> Number:
+    """The inverse of encode_value; raises ValueError for anything that is not a stored number."""
     if isinstance(value, str):
-        return _NON_FINITE[value]
+        try:
+            return _NON_FINITE[value]
+        except KeyError:
+            raise ValueError(f"not a metric value: {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"not a metric value: {value!r}")
     return value
 
 
-class ReadResult(NamedTuple):
-    """Records read from a log; `torn` when a line did not parse; `end_offset` after the last good line."""
+def to_number(value: Any, name: str) -> Number:
+    """`value` as a Python int or float (numpy scalars and 0-d tensors too); LogxError otherwise."""
+    if type(value) is float or type(value) is int:
+        return value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return float(value) if isinstance(value, float) else int(value)
+    item = getattr(value, "item", None)  # numpy scalars, 0-d numpy arrays and torch tensors
+    if item is not None:
+        try:
+            inner = item()
+        except (TypeError, ValueError, RuntimeError):
+            inner = None
+        if isinstance(inner, (int, float)):
+            return to_number(inner, name)
+    from runx.logx.errors import LogxError
 
-    records: list
+    raise LogxError(f"metric {name!r}: expected a number, got {type(value).__name__} {value!r:.80}")
+
+
+def _json_number(value: Number) -> str:
+    """A number's JSON text (non-finite floats as strings)."""
+    if type(value) is float and value - value != 0:
+        return _NON_FINITE_JSON[encode_value(value)]
+    return repr(value)
+
+
+@dataclass
+class ReadResult:
+    """What read_records found: complete records, whether any line was torn, where reading stopped."""
+
+    records: List[dict]
     torn: bool
     end_offset: int
+    skipped: int = 0
+    """Complete lines that did not parse as a JSON object (an unterminated last line is not counted)."""
 
 
 def read_records(path: str, offset: int = 0) -> ReadResult:
-    """Read every complete record from `offset`; skip (and flag) lines that do not parse."""
+    """Every complete record from byte `offset` on; lines that do not parse are skipped and flagged."""
     with open(path, "rb") as f:
         f.seek(offset)
         data = f.read()
-    records, torn, consumed = [], False, 0
-    for line in data.split(b"\n")[:-1] if data.endswith(b"\n") else data.split(b"\n"):
-        end = consumed + len(line) + 1
+    records: List[dict] = []
+    torn = False
+    skipped = 0
+    end = data.rfind(b"\n") + 1  # bytes up to the last complete line
+    if end < len(data):
+        torn = True  # an unterminated last line: in flight or torn; a writer may still finish it
+    for line in data[:end].split(b"\n")[:-1]:
         try:
             record = json.loads(line)
-            if not isinstance(record, dict):
-                raise ValueError
         except ValueError:
-            torn = torn or bool(line.strip())
-            if end > len(data):  # an unterminated last line: not consumed, a writer may finish it
-                break
-            consumed = end
-            continue
-        if end > len(data):
-            torn = True  # complete JSON but no newline yet: treat as in flight
-            break
-        records.append(record)
-        consumed = end
-    return ReadResult(records, torn, offset + consumed)
+            record = None
+        if isinstance(record, dict):
+            records.append(record)
+        else:
+            torn = True
+            skipped += 1
+    return ReadResult(records, torn, offset + end, skipped)
 
 
-class MetricSummary(NamedTuple):
-    """Latest, min and max of one metric, with their steps."""
+@dataclass
+class MetricSummary:
+    """One metric in one phase: latest value, min and max (NaN ignored) with their steps, count."""
 
-    last: float
-    last_step: int
-    min: float
-    min_step: int
-    max: float
-    max_step: int
+    last: Number
+    last_step: Optional[int]
+    min: Number
+    min_step: Optional[int]
+    max: Number
+    max_step: Optional[int]
     count: int
 
 
-class PhaseSummary(NamedTuple):
-    """One phase's record count, last step, times and metrics."""
+@dataclass
+class PhaseSummary:
+    """One phase: how many records, the last step, first and last record times, each metric."""
 
     count: int
     last_step: Optional[int]
     first_time: Optional[float]
     last_time: Optional[float]
-    metrics: Dict[str, MetricSummary]
+    metrics: Dict[str, MetricSummary] = field(default_factory=dict)
 
 
-class RunSummary(NamedTuple):
-    """A run's metrics at a glance."""
+@dataclass
+class RunSummary:
+    """A run's metrics at a glance (from the summary file plus the log's unread tail)."""
 
     phases: Dict[str, PhaseSummary]
     start_time: Optional[float]
@@ -110,116 +153,171 @@ class RunSummary(NamedTuple):
     summary_used: bool
 
 
-class SummaryBuilder:
-    """Folds records into the summary's plain-JSON form (what metrics.summary.json holds)."""
+class SummaryState:
+    """The running fold of a log into a summary; the same fold serves the writer and the readers.
 
-    def __init__(self, data: Optional[dict] = None) -> None:
-        self.data = data or {"runx_metrics_summary": FORMAT_VERSION, "log_bytes": 0, "records": 0,
-                             "start_time": None, "first_time": None, "last_time": None, "phases": {}}
+    Per phase it keeps [count, last_step, first_time, last_time, metrics], per metric
+    [last, last_step, min, min_step, max, max_step, count] with raw Python numbers.
+    """
 
-    def add(self, record: dict) -> None:
-        """Fold one record in."""
-        data = self.data
-        when = record.get("time")
-        if record.get("event") == "start":
-            if data["start_time"] is None:
-                data["start_time"] = when
-            return
-        phase = record.get("phase")
-        if phase is None:
-            return
-        data["records"] += 1
-        if data["first_time"] is None:
-            data["first_time"] = when
-        data["last_time"] = when
-        p = data["phases"].setdefault(phase, {"count": 0, "last_step": None, "first_time": when, "last_time": when, "metrics": {}})
-        p["count"] += 1
-        p["last_step"] = step = record.get("step")
-        p["last_time"] = when
-        for name, raw in (record.get("metrics") or {}).items():
-            value = decode_value(raw)
-            m = p["metrics"].get(name)
+    __slots__ = ("phases", "records", "start_time", "first_time", "last_time", "skipped")
+
+    def __init__(self) -> None:
+        self.phases: Dict[str, list] = {}
+        self.records = 0
+        self.start_time: Optional[float] = None
+        self.first_time: Optional[float] = None
+        self.last_time: Optional[float] = None
+        self.skipped = 0
+
+    def start(self, when: float) -> None:
+        """Fold in a session start."""
+        if self.start_time is None:
+            self.start_time = when
+
+    def add(self, phase: str, step: int, when: float, values: Dict[str, Number]) -> None:
+        """Fold in one record whose values are already Python numbers."""
+        self.records += 1
+        if self.first_time is None:
+            self.first_time = when
+        self.last_time = when
+        p = self.phases.get(phase)
+        if p is None:
+            p = self.phases[phase] = [0, step, when, when, {}]
+        p[0] += 1
+        p[1] = step
+        p[3] = when
+        metrics = p[4]
+        for name, value in values.items():
+            m = metrics.get(name)
             if m is None:
-                p["metrics"][name] = m = {"last": raw, "last_step": step, "min": None, "min_step": None,
-                                          "max": None, "max_step": None, "count": 0}
-            m["last"], m["last_step"] = raw, step
-            m["count"] += 1
+                m = metrics[name] = [value, step, None, None, None, None, 0]
+            else:
+                m[0] = value
+                m[1] = step
+            m[6] += 1
             if value == value:
-                if m["min"] is None or value < decode_value(m["min"]):
-                    m["min"], m["min_step"] = raw, step
-                if m["max"] is None or value > decode_value(m["max"]):
-                    m["max"], m["max_step"] = raw, step
+                if m[2] is None or value < m[2]:
+                    m[2] = value
+                    m[3] = step
+                if m[4] is None or value > m[4]:
+                    m[4] = value
+                    m[5] = step
+
+    def add_record(self, record: dict) -> None:
+        """Fold in one record as read from the log; unknown or malformed objects are ignored."""
+        when = record.get("time")
+        if not isinstance(when, (int, float)) or isinstance(when, bool):
+            return
+        if record.get("event") == "start":
+            self.start(when)
+            return
+        phase, step, metrics = record.get("phase"), record.get("step"), record.get("metrics")
+        if not isinstance(phase, str) or not isinstance(step, int) or isinstance(step, bool) or not isinstance(metrics, dict):
+            return
+        try:
+            values = {str(k): decode_value(v) for k, v in metrics.items()}
+        except ValueError:
+            return
+        self.add(phase, step, when, values)
+
+    def to_json(self, log_bytes: int) -> dict:
+        """The summary file's content, covering the first `log_bytes` bytes of the log."""
+        enc = encode_value
+        phases = {}
+        for name, (count, last_step, first, last, metrics) in self.phases.items():
+            phases[name] = {
+                "count": count, "last_step": last_step, "first_time": first, "last_time": last,
+                "metrics": {
+                    k: {"last": enc(m[0]), "last_step": m[1],
+                        "min": None if m[2] is None else enc(m[2]), "min_step": m[3],
+                        "max": None if m[4] is None else enc(m[4]), "max_step": m[5], "count": m[6]}
+                    for k, m in metrics.items()
+                },
+            }
+        return {"runx_metrics_summary": FORMAT_VERSION, "log_bytes": log_bytes, "records": self.records,
+                "skipped_lines": self.skipped, "start_time": self.start_time, "first_time": self.first_time,
+                "last_time": self.last_time, "phases": phases}
+
+    @classmethod
+    def from_json(cls, data: Any) -> "SummaryState":
+        """Parse a summary file's content; ValueError when it is not a valid version-1 summary."""
+        try:
+            if data.get("runx_metrics_summary") != FORMAT_VERSION:
+                raise ValueError("not a version 1 summary")
+            state = cls()
+            state.records = int(data["records"])
+            state.skipped = int(data.get("skipped_lines", 0))
+            state.start_time, state.first_time, state.last_time = data["start_time"], data["first_time"], data["last_time"]
+            for name, p in data["phases"].items():
+                metrics = {}
+                for k, m in p["metrics"].items():
+                    lo = None if m["min"] is None else decode_value(m["min"])
+                    hi = None if m["max"] is None else decode_value(m["max"])
+                    metrics[k] = [decode_value(m["last"]), m["last_step"], lo, m["min_step"], hi, m["max_step"], int(m["count"])]
+                state.phases[name] = [int(p["count"]), p["last_step"], p["first_time"], p["last_time"], metrics]
+        except (AttributeError, KeyError, TypeError) as err:
+            raise ValueError(f"malformed summary: {err}") from None
+        return state
 
     def result(self, torn: bool, summary_used: bool) -> RunSummary:
-        """The typed RunSummary."""
-        d = self.data
+        """The typed RunSummary (a metric that was only ever NaN has min and max NaN)."""
         phases = {}
-        for name, p in d["phases"].items():
-            metrics = {
-                k: MetricSummary(
-                    decode_value(m["last"]), m["last_step"],
-                    math.nan if m["min"] is None else decode_value(m["min"]), m["min_step"],
-                    math.nan if m["max"] is None else decode_value(m["max"]), m["max_step"], m["count"])
-                for k, m in p["metrics"].items()
-            }
-            phases[name] = PhaseSummary(p["count"], p["last_step"], p["first_time"], p["last_time"], metrics)
-        return RunSummary(phases, d["start_time"], d["first_time"], d["last_time"], d["records"], torn, summary_used)
+        for name, (count, last_step, first, last, metrics) in self.phases.items():
+            phases[name] = PhaseSummary(count, last_step, first, last, {
+                k: MetricSummary(m[0], m[1], math.nan if m[2] is None else m[2], m[3],
+                                 math.nan if m[4] is None else m[4], m[5], m[6])
+                for k, m in metrics.items()
+            })
+        return RunSummary(phases, self.start_time, self.first_time, self.last_time, self.records,
+                          torn or self.skipped > 0, summary_used)
 
 
-def _load_summary(path: str) -> Optional[dict]:
+def _load_summary(run_dir: str, log_size: int) -> Optional[tuple]:
+    """(state, log_bytes) from a valid summary file that ends on a line boundary of the log, else None."""
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
+        with open(os.path.join(run_dir, SUMMARY_FILE), "rb") as f:
+            data = json.loads(f.read())
+        log_bytes = data["log_bytes"]
+        if not isinstance(log_bytes, int) or not 0 <= log_bytes <= log_size:
+            return None
+        if log_bytes:
+            with open(os.path.join(run_dir, METRICS_FILE), "rb") as f:
+                f.seek(log_bytes - 1)
+                if f.read(1) != b"\n":
+                    return None
+        return SummaryState.from_json(data), log_bytes
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    if not isinstance(data, dict) or data.get("runx_metrics_summary") != FORMAT_VERSION:
-        return None
-    return data
+
+
+def _fold_log(run_dir: str) -> tuple:
+    """(state, ReadResult of the unread tail, summary_used) for a run whose metrics.jsonl exists."""
+    log = os.path.join(run_dir, METRICS_FILE)
+    loaded = _load_summary(run_dir, os.path.getsize(log))
+    state, offset = loaded if loaded is not None else (SummaryState(), 0)
+    tail = read_records(log, offset)
+    for record in tail.records:
+        state.add_record(record)
+    state.skipped += tail.skipped
+    return state, tail, loaded is not None
 
 
 def summarize(run_dir: str) -> Optional[RunSummary]:
-    """A run's summary from metrics.summary.json plus only the unread tail of metrics.jsonl."""
-    log = os.path.join(run_dir, METRICS_FILE)
+    """A run's summary: metrics.summary.json plus only the log's tail past it; None without a log."""
     try:
-        size = os.path.getsize(log)
-    except OSError:
+        state, tail, used = _fold_log(run_dir)
+    except FileNotFoundError:
         return None
-    data = _load_summary(os.path.join(run_dir, SUMMARY_FILE))
-    used = data is not None and isinstance(data.get("log_bytes"), int) and 0 <= data["log_bytes"] <= size
-    builder = SummaryBuilder(data if used else None)
-    offset = builder.data["log_bytes"] if used else 0
-    tail = read_records(log, offset)
-    for record in tail.records:
-        builder.add(record)
-    return builder.result(tail.torn, used)
-
-
-def _fast_number(value: Any, name: str) -> Any:
-    if type(value) is float:
-        return value if value - value == 0 else encode_value(value)
-    if type(value) is int:
-        return value
-    return _convert(value, name)
-
-
-def _convert(value: Any, name: str) -> Any:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (int, float)):
-        return encode_value(float(value)) if isinstance(value, float) else int(value)
-    item = getattr(value, "item", None)  # numpy scalars, 0-d torch tensors
-    if item is not None:
-        try:
-            return _fast_number(item(), name)
-        except (TypeError, ValueError, RuntimeError):
-            pass
-    from runx.logx.errors import LogxError
-
-    raise LogxError(f"metric {name!r}: expected a number, got {type(value).__name__} {value!r}")
+    return state.result(tail.torn, used)
 
 
 class MetricsWriter:
-    """Appends records to metrics.jsonl; val records reach the OS at once, train ones within ~1 s."""
+    """Appends records to metrics.jsonl and keeps metrics.summary.json current.
+
+    A val record reaches the OS (os.write) before write() returns; train records are buffered and
+    reach it within FLUSH_SECONDS (checked on each call and by a one-shot timer), and on flush/close.
+    """
 
     FLUSH_SECONDS = 1.0
     SUMMARY_SECONDS = 1.0
@@ -227,82 +325,122 @@ class MetricsWriter:
     def __init__(self, run_dir: str) -> None:
         self.path = os.path.join(run_dir, METRICS_FILE)
         self.summary_path = os.path.join(run_dir, SUMMARY_FILE)
-        new = not os.path.exists(self.path) or os.path.getsize(self.path) == 0
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._lock = threading.Lock()
         self._pending: List[bytes] = []
         self._keys: Dict[Any, str] = {}
-        self._last_flush = self._last_summary = time.time()
-        self._builder = SummaryBuilder()
-        if not new:
-            size = os.path.getsize(self.path)
-            saved = _load_summary(self.summary_path)
-            if saved is not None and isinstance(saved.get("log_bytes"), int) and 0 <= saved["log_bytes"] <= size:
-                self._builder = SummaryBuilder(saved)
-            tail = read_records(self.path, self._builder.data["log_bytes"])
-            for record in tail.records:
-                self._builder.add(record)
-            if tail.end_offset < size:
-                os.write(self._fd, b"\n")  # end a torn last line so the next record starts clean
-        self._bytes = os.path.getsize(self.path)
-        if new:
+        self._phases: Dict[str, str] = {}
+        self._timer: Optional[threading.Timer] = None
+        self._pid = os.getpid()
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        size = os.fstat(self._fd).st_size
+        if size == 0:
+            self.state = SummaryState()
+            self._bytes = 0
             self._write_now(json.dumps({"runx_metrics": FORMAT_VERSION, "time": time.time()}) + "\n")
+        else:
+            self.state, tail, _ = _fold_log(run_dir)
+            self._bytes = size
+            if tail.end_offset < size:
+                self._write_now("\n")  # end a torn last line so the next record starts on its own line
+                self.state.skipped += 1
+        self._last_flush = self._last_summary = time.time()
         self.start()
 
-    def _write_now(self, line: str) -> None:
-        data = line.encode("utf-8")
+    def _write_now(self, text: str) -> None:
+        """Write pending train records, then `text`, with one os.write (caller holds the lock or is alone)."""
+        data = text.encode("utf-8")
         if self._pending:
             data = b"".join(self._pending) + data
-            self._pending.clear()
-        os.write(self._fd, data)
-        self._bytes += len(data)
+            self._pending = []
+        while data:
+            written = os.write(self._fd, data)
+            self._bytes += written
+            data = data[written:]
 
     def start(self) -> None:
         """Record a session start (each initialize, including a resume)."""
-        record = {"event": "start", "time": time.time()}
-        self._builder.add(record)
-        self._write_now(json.dumps(record) + "\n")
+        now = time.time()
+        with self._lock:
+            self.state.start(now)
+            self._write_now('{"event":"start","time":%r}\n' % now)
 
-    def write(self, phase: str, step: int, metrics: dict, when: Optional[float] = None) -> None:
-        """Append one record; flush now for val, within FLUSH_SECONDS for others."""
+    def _key(self, name: Any) -> str:
+        key = self._keys[name] = json.dumps(str(name)) + ":"
+        return key
+
+    def _phase(self, phase: str) -> str:
+        text = self._phases[phase] = json.dumps(phase)
+        return text
+
+    def write(self, phase: str, step: int, metrics: Dict[str, Any], when: Optional[float] = None) -> Dict[str, Number]:
+        """Append one record and return its values as Python numbers; LogxError for a non-number."""
         now = time.time() if when is None else when
-        values = {k: _fast_number(v, k) for k, v in metrics.items()}
         keys = self._keys
+        values: Dict[str, Number] = {}
         parts = []
-        for k, v in values.items():
-            key = keys.get(k)
-            if key is None:
-                key = keys[k] = json.dumps(str(k))
-            parts.append(f"{key}:{json.dumps(v) if type(v) is str else repr(v)}")
-        line = f'{{"phase":{json.dumps(phase)},"step":{int(step)},"time":{now!r},"metrics":{{{",".join(parts)}}}}}\n'
-        self._builder.add({"phase": phase, "step": int(step), "time": now, "metrics": values})
-        if phase == "val" or now - self._last_flush >= self.FLUSH_SECONDS:
-            self._write_now(line)
-            self._last_flush = now
-            if now - self._last_summary >= self.SUMMARY_SECONDS:
-                self.write_summary()
-        else:
-            self._pending.append(line.encode("utf-8"))
+        for name, value in metrics.items():
+            kind = type(value)
+            if kind is not float and kind is not int:
+                value = to_number(value, name)
+                kind = type(value)
+            if kind is float and value - value != 0:
+                text = _NON_FINITE_JSON[encode_value(value)]
+            else:
+                text = repr(value)
+            parts.append((keys.get(name) or self._key(name)) + text)
+            values[name if type(name) is str else str(name)] = value
+        step = int(step)
+        line = '{"phase":%s,"step":%d,"time":%r,"metrics":{%s}}\n' % (
+            self._phases.get(phase) or self._phase(phase), step, now, ",".join(parts))
+        with self._lock:
+            self.state.add(phase, step, now, values)
+            if phase == "val" or now - self._last_flush >= self.FLUSH_SECONDS:
+                self._write_now(line)
+                self._last_flush = now
+                if now - self._last_summary >= self.SUMMARY_SECONDS:
+                    self._write_summary(now)
+            else:
+                self._pending.append(line.encode("utf-8"))
+                if self._timer is None:
+                    self._timer = threading.Timer(self.FLUSH_SECONDS, self._timed_flush)
+                    self._timer.daemon = True
+                    self._timer.start()
+        return values
+
+    def _timed_flush(self) -> None:
+        with self._lock:
+            self._timer = None
+            if self._fd >= 0 and self._pending:
+                now = time.time()
+                self._write_now("")
+                self._last_flush = now
+                if now - self._last_summary >= self.SUMMARY_SECONDS:
+                    self._write_summary(now)
 
     def flush(self) -> None:
-        """Send buffered records to the OS and refresh the summary."""
-        if self._pending:
-            self._write_now("")
-        self.write_summary()
+        """Send buffered records to the OS and replace the summary."""
+        if os.getpid() != self._pid:
+            return  # a forked child must not write its parent's buffered records again
+        with self._lock:
+            if self._fd >= 0:
+                self._write_now("")
+                self._write_summary(time.time())
 
-    def write_summary(self) -> None:
-        """Replace metrics.summary.json atomically with what the log holds so far."""
-        if self._pending:
-            self._write_now("")
-        self._builder.data["log_bytes"] = self._bytes
+    def _write_summary(self, now: float) -> None:
         tmp = f"{self.summary_path}.tmp{os.getpid()}"
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(self._builder.data, f)
+            json.dump(self.state.to_json(self._bytes), f, allow_nan=False)
         os.replace(tmp, self.summary_path)
-        self._last_summary = time.time()
+        self._last_summary = now
 
     def close(self) -> None:
-        """Flush and close."""
-        if self._fd >= 0:
-            self.flush()
+        """Flush, write the summary and close the log; calling it again does nothing."""
+        if self._fd < 0 or os.getpid() != self._pid:
+            return
+        self.flush()
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             os.close(self._fd)
             self._fd = -1

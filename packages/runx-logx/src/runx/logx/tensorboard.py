@@ -1,13 +1,28 @@
-"""TensorBoard writing: tensorboardX loaded on first use, writes forwarded only on rank 0."""
+"""TensorBoard writing: tensorboardX loaded on first use; scalars written by a background thread.
+
+tensorboardX spends ~100 µs per scalar handing each event to its own writer (a pickling
+multiprocessing queue), so logx queues scalars, already converted to floats and stamped with their
+wall time, for a daemon thread. Every other SummaryWriter call (images, histograms, text...) runs in
+the caller's thread, so arrays the caller later changes in place are read at call time.
+"""
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+import queue
+import sys
+import threading
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-__all__ = ["open_writer", "WriterProxy"]
+from runx.logx.metrics_format import to_number
+
+__all__ = ["open_writer", "BackgroundWriter", "WriterProxy"]
+
+_FLUSH = "flush"
+_STOP = "stop"
 
 
 def open_writer(logdir: str) -> Any:
-    """A tensorboardX SummaryWriter for `logdir` (flushed by its own thread every second)."""
+    """A tensorboardX SummaryWriter for `logdir` whose own thread flushes every second."""
     try:
         from tensorboardX import SummaryWriter
     except ImportError:
@@ -15,23 +30,119 @@ def open_writer(logdir: str) -> Any:
     return SummaryWriter(logdir=logdir, flush_secs=1)
 
 
+class BackgroundWriter:
+    """A SummaryWriter whose scalar writes are done by a daemon thread; events reach disk within ~2 s."""
+
+    MAX_PENDING = 100_000
+    """Queued scalar batches beyond which a caller waits: a runaway loop slows down instead of growing."""
+
+    def __init__(self, logdir: str) -> None:
+        self.writer = open_writer(logdir)
+        self._lock = threading.Lock()  # one caller of the SummaryWriter at a time
+        self._queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._drain, name="logx-tensorboard", daemon=True)
+        self._thread.start()
+
+    def scalars(self, tag_values: List[Tuple[str, float]], step: Optional[int], walltime: Optional[float] = None) -> None:
+        """Queue scalars that share a step; each value must already be a Python number."""
+        if self._queue.qsize() > self.MAX_PENDING:
+            while self._queue.qsize() > self.MAX_PENDING // 2:
+                time.sleep(0.01)
+        self._queue.put((tag_values, step, time.time() if walltime is None else walltime))
+
+    def add_scalar(self, tag: str, scalar_value: Any, global_step: Optional[int] = None,
+                   walltime: Optional[float] = None, **kwargs: Any) -> None:
+        """SummaryWriter.add_scalar, queued (extra keyword arguments make it a direct call)."""
+        if kwargs:
+            self.call("add_scalar", tag, scalar_value, global_step, walltime, **kwargs)
+        else:
+            self.scalars([(tag, to_number(scalar_value, tag))], global_step, walltime)
+
+    def add_scalars(self, main_tag: str, tag_scalar_dict: Dict[str, Any], global_step: Optional[int] = None,
+                    walltime: Optional[float] = None) -> None:
+        """SummaryWriter.add_scalars (one event file per key, as tensorboardX does), done directly."""
+        values = {k: to_number(v, f"{main_tag}/{k}") for k, v in tag_scalar_dict.items()}
+        self.call("add_scalars", main_tag, values, global_step, walltime)
+
+    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Call any SummaryWriter method now, in this thread, and return its result."""
+        with self._lock:
+            return getattr(self.writer, method)(*args, **kwargs)
+
+    def flush(self) -> None:
+        """Write everything queued so far, then flush the SummaryWriter."""
+        done = threading.Event()
+        self._queue.put(done)
+        if self._thread.is_alive():
+            done.wait()
+        with self._lock:
+            self.writer.flush()
+
+    def flush_soon(self) -> None:
+        """Ask the writer thread to flush once it has written what is queued."""
+        self._queue.put(_FLUSH)
+
+    def _drain(self) -> None:
+        get, writer = self._queue.get, self.writer
+        while True:
+            item = get()
+            if item is _STOP:
+                return
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            if item is _FLUSH:
+                if self._queue.empty():
+                    with self._lock:
+                        writer.flush()
+                continue
+            tag_values, step, walltime = item
+            try:
+                with self._lock:
+                    for tag, value in tag_values:
+                        writer.add_scalar(tag, value, step, walltime)
+            except Exception as err:  # a bad value must not stop the writer thread
+                print(f"logx: tensorboard add_scalar failed: {err}", file=sys.stderr)
+
+    def close(self) -> None:
+        """Write everything queued, flush and close the event files."""
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join()
+        with self._lock:
+            self.writer.flush()
+            self.writer.close()
+
+
 def _ignore(*args: Any, **kwargs: Any) -> None:
     return None
 
 
 class WriterProxy:
-    """Forwards any SummaryWriter method when enabled (calling `after` once per call); else does nothing."""
+    """`logx.tensorboard`: forwards any SummaryWriter method on rank 0 with TensorBoard on, else does nothing.
 
-    def __init__(self, writer: Optional[Any], after: Callable[[], None]) -> None:
+    `after` runs after each call (logx uses it to flush when eager_flush is set).
+    """
+
+    def __init__(self, writer: Optional[BackgroundWriter], after: Callable[[], None]) -> None:
         self._writer = writer
         self._after = after
 
     def __getattr__(self, name: str) -> Any:
-        if self._writer is None:
+        if name.startswith("__") or self._writer is None:
+            if name.startswith("__"):
+                raise AttributeError(name)
             return _ignore
-        method = getattr(self._writer, name)
-        if not callable(method):
-            return method
+        bg = self._writer
+        if name in ("add_scalar", "add_scalars", "flush"):
+            method = getattr(bg, name)
+        else:
+            attr = getattr(bg.writer, name)
+            if not callable(attr):
+                return attr
+
+            def method(*args: Any, **kwargs: Any) -> Any:
+                return bg.call(name, *args, **kwargs)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             result = method(*args, **kwargs)
@@ -39,51 +150,3 @@ class WriterProxy:
             return result
 
         return call
-
-
-class BackgroundWriter:
-    """A SummaryWriter fed from a queue by a daemon thread, so logging calls return at once.
-
-    Events reach disk within about two seconds (the writer's own one-second flush plus the hand-off).
-    """
-
-    def __init__(self, logdir: str) -> None:
-        import queue
-        import threading
-
-        self._writer = open_writer(logdir)
-        self._queue: "queue.SimpleQueue" = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._drain, name="logx-tensorboard", daemon=True)
-        self._thread.start()
-
-    def enqueue(self, method: str, args: tuple, kwargs: dict) -> None:
-        """Hand one SummaryWriter call to the writer thread."""
-        self._queue.put((method, args, kwargs))
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return lambda *args, **kwargs: self.enqueue(name, args, kwargs)
-
-    def flush_soon(self) -> None:
-        """Ask the writer thread to flush once it has written what is queued."""
-        self._queue.put(("flush", (), {}))
-
-    def _drain(self) -> None:
-        while True:
-            method, args, kwargs = self._queue.get()
-            if method is None:
-                return
-            if method == "flush" and not self._queue.empty():
-                continue
-            try:
-                getattr(self._writer, method)(*args, **kwargs)
-            except Exception as err:  # a bad value must not kill the writer thread
-                print(f"logx: tensorboard {method} failed: {err}", file=__import__("sys").stderr)
-
-    def close(self) -> None:
-        """Write everything queued, flush and close the event file."""
-        self._queue.put((None, (), {}))
-        self._thread.join()
-        self._writer.flush()
-        self._writer.close()
