@@ -1,20 +1,19 @@
 """The LogX class: messages, metrics, TensorBoard and checkpoints for one training run."""
 from __future__ import annotations
 
-import atexit
-import json
 import os
-import weakref
-from contextlib import contextmanager
-from typing import Any, Dict, Iterator, Optional, Tuple
 
-from runx.logx.checkpoints import BEST, Checkpoints, find_checkpoint, is_better
-from runx.logx.checkpoints import load as load_checkpoint
 from runx.logx.errors import LogxError
-from runx.logx.logroot import default_logdir
-from runx.logx.metrics_format import MetricsWriter
+from runx.logx.proxy import WriterProxy
 from runx.logx.rank import rank_from_env
-from runx.logx.tensorboard import BackgroundWriter, WriterProxy
+
+TYPE_CHECKING = False  # heavier modules load in initialize(): `import runx.logx` stays cheap
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional, Tuple
+
+    from runx.logx.checkpoints import Checkpoints
+    from runx.logx.metrics_format import MetricsWriter
+    from runx.logx.tensorboard import BackgroundWriter
 
 __all__ = ["LogX", "TRAIN_NAMES", "VAL_NAMES", "LOG_FILE"]
 
@@ -28,10 +27,25 @@ def _nothing() -> None:
     return None
 
 
-def _close_at_exit(ref: "weakref.ref[LogX]") -> None:
+def _close_at_exit(ref: Any) -> None:
     log = ref()
     if log is not None:
         log.close()
+
+
+class _SuspendFlush:
+    """The context manager LogX.suspend_flush returns."""
+
+    def __init__(self, log: "LogX", flush_at_end: bool) -> None:
+        self._log, self._flush_at_end, self._previous = log, flush_at_end, log.eager_flush
+
+    def __enter__(self) -> None:
+        self._log.eager_flush = False
+
+    def __exit__(self, *exc: Any) -> None:
+        self._log.eager_flush = self._previous
+        if self._flush_at_end and self._log._tb is not None:
+            self._log._tb.flush_soon()
 
 
 class LogX:
@@ -72,6 +86,10 @@ class LogX:
         if not self.rank0:
             self.logdir = logdir or os.environ.get("RUNX_LOGDIR") or None
             return self
+        from runx.logx.checkpoints import Checkpoints
+        from runx.logx.logroot import default_logdir
+        from runx.logx.metrics_format import MetricsWriter
+
         self.logdir = logdir or default_logdir(coolname)
         os.makedirs(self.logdir, exist_ok=True)
         if hparams is not None:
@@ -83,9 +101,14 @@ class LogX:
         for phase, summary in self._metrics.state.phases.items():
             self.epoch[phase] = summary[1] + 1  # the step after the last one logged
         if tensorboard:
+            from runx.logx.tensorboard import BackgroundWriter
+
             self._tb = BackgroundWriter(self.logdir)
             self.tensorboard = WriterProxy(self._tb, self._after_tensorboard)
         if not self._at_exit:
+            import atexit
+            import weakref
+
             atexit.register(_close_at_exit, weakref.ref(self))
             self._at_exit = True
         return self
@@ -162,21 +185,15 @@ class LogX:
         if self.eager_flush and self._tb is not None:
             self._tb.flush_soon()
 
-    @contextmanager
-    def suspend_flush(self, flush_at_end: bool = True) -> Iterator[None]:
-        """Within this block TensorBoard writes are not flushed one by one; flush once at the end."""
-        previous = self.eager_flush
-        self.eager_flush = False
-        try:
-            yield
-        finally:
-            self.eager_flush = previous
-            if flush_at_end and self._tb is not None:
-                self._tb.flush_soon()
+    def suspend_flush(self, flush_at_end: bool = True) -> _SuspendFlush:
+        """A `with` block in which TensorBoard writes are not flushed one by one; flush once at the end."""
+        return _SuspendFlush(self, flush_at_end)
 
     @staticmethod
     def is_better(save_metric: float, best_metric: Optional[float], higher_better: bool) -> bool:
         """Whether `save_metric` beats `best_metric` (None or NaN is beaten by anything)."""
+        from runx.logx.checkpoints import is_better
+
         return is_better(save_metric, best_metric, higher_better)
 
     def save_model(self, save_dict: Dict[str, Any], metric: Any, epoch: int, higher_better: bool = True,
@@ -197,11 +214,15 @@ class LogX:
         """Path of the best checkpoint in the logdir (the highest epoch if several), or None."""
         if not self.rank0 or not self.logdir:
             return None
+        from runx.logx.checkpoints import BEST, find_checkpoint
+
         return find_checkpoint(self.logdir, BEST)
 
     def load_model(self, path: str) -> Tuple[Any, Dict[str, Any]]:
         """Load a checkpoint onto the CPU; returns (its state_dict, the rest of its entries)."""
-        checkpoint = load_checkpoint(path)
+        from runx.logx.checkpoints import load
+
+        checkpoint = load(path)
         state_dict = checkpoint["state_dict"]
         meta = {k: v for k, v in checkpoint.items() if k != "state_dict"}
         return state_dict, meta
@@ -234,6 +255,8 @@ class LogX:
 
 def _save_hparams(hparams: Any, logdir: str) -> None:
     """Write hparams.json unless runx (or an earlier session) already did."""
+    import json
+
     path = os.path.join(logdir, "hparams.json")
     if os.path.exists(path):
         return

@@ -2,8 +2,10 @@
 
 tensorboardX spends ~100 µs per scalar handing each event to its own writer (a pickling
 multiprocessing queue), so logx queues scalars, already converted to floats and stamped with their
-wall time, for a daemon thread. Every other SummaryWriter call (images, histograms, text...) runs in
-the caller's thread, so arrays the caller later changes in place are read at call time.
+wall time, for a daemon thread that writes the scalars of one call as one event straight into the
+SummaryWriter's event file (through its locked EventsWriter), flushing within a second. Every other
+SummaryWriter call (images, histograms, text...) runs in the caller's thread, so arrays the caller
+later changes in place are read at call time.
 """
 from __future__ import annotations
 
@@ -11,11 +13,11 @@ import queue
 import sys
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from runx.logx.metrics_format import to_number
 
-__all__ = ["open_writer", "BackgroundWriter", "WriterProxy"]
+__all__ = ["open_writer", "BackgroundWriter"]
 
 _FLUSH = "flush"
 _STOP = "stop"
@@ -33,6 +35,7 @@ def open_writer(logdir: str) -> Any:
 class BackgroundWriter:
     """A SummaryWriter whose scalar writes are done by a daemon thread; events reach disk within ~2 s."""
 
+    FLUSH_SECONDS = 1.0
     MAX_PENDING = 100_000
     """Queued scalar batches beyond which a caller waits: a runaway loop slows down instead of growing."""
 
@@ -40,6 +43,7 @@ class BackgroundWriter:
         self.writer = open_writer(logdir)
         self._lock = threading.Lock()  # one caller of the SummaryWriter at a time
         self._queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+        self._events = _events_writer(self.writer)
         self._thread = threading.Thread(target=self._drain, name="logx-tensorboard", daemon=True)
         self._thread.start()
 
@@ -83,26 +87,44 @@ class BackgroundWriter:
         self._queue.put(_FLUSH)
 
     def _drain(self) -> None:
-        get, writer = self._queue.get, self.writer
+        get, empty = self._queue.get, self._queue.empty
+        dirty, flushed = False, time.monotonic()
         while True:
-            item = get()
+            try:
+                item = get(timeout=self.FLUSH_SECONDS) if dirty else get()
+            except queue.Empty:
+                item = _FLUSH
             if item is _STOP:
                 return
             if isinstance(item, threading.Event):
                 item.set()
                 continue
-            if item is _FLUSH:
-                if self._queue.empty():
-                    with self._lock:
-                        writer.flush()
-                continue
-            tag_values, step, walltime = item
-            try:
+            if item is not _FLUSH:
+                dirty = self._write(*item) or dirty
+            if dirty and (item is _FLUSH and empty() or time.monotonic() - flushed >= self.FLUSH_SECONDS):
                 with self._lock:
-                    for tag, value in tag_values:
-                        writer.add_scalar(tag, value, step, walltime)
-            except Exception as err:  # a bad value must not stop the writer thread
-                print(f"logx: tensorboard add_scalar failed: {err}", file=sys.stderr)
+                    self.writer.flush()
+                dirty, flushed = False, time.monotonic()
+
+    def _write(self, tag_values: List[Tuple[str, float]], step: Optional[int], walltime: float) -> bool:
+        """Write one batch of scalars; True when it went into the event file directly (needs a flush)."""
+        try:
+            if self._events is not None:
+                from tensorboardX.proto.event_pb2 import Event
+                from tensorboardX.proto.summary_pb2 import Summary
+
+                values = [Summary.Value(tag=tag, simple_value=value) for tag, value in tag_values]
+                event = Event(wall_time=walltime, summary=Summary(value=values))
+                if step is not None:
+                    event.step = int(step)
+                self._events.write_event(event)
+                return True
+            with self._lock:
+                for tag, value in tag_values:
+                    self.writer.add_scalar(tag, value, step, walltime)
+        except Exception as err:  # a bad value must not stop the writer thread
+            print(f"logx: tensorboard scalars {[t for t, _ in tag_values]} failed: {err}", file=sys.stderr)
+        return False
 
     def close(self) -> None:
         """Write everything queued, flush and close the event files."""
@@ -114,39 +136,12 @@ class BackgroundWriter:
             self.writer.close()
 
 
-def _ignore(*args: Any, **kwargs: Any) -> None:
-    return None
-
-
-class WriterProxy:
-    """`logx.tensorboard`: forwards any SummaryWriter method on rank 0 with TensorBoard on, else does nothing.
-
-    `after` runs after each call (logx uses it to flush when eager_flush is set).
-    """
-
-    def __init__(self, writer: Optional[BackgroundWriter], after: Callable[[], None]) -> None:
-        self._writer = writer
-        self._after = after
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or self._writer is None:
-            if name.startswith("__"):
-                raise AttributeError(name)
-            return _ignore
-        bg = self._writer
-        if name in ("add_scalar", "add_scalars", "flush"):
-            method = getattr(bg, name)
-        else:
-            attr = getattr(bg.writer, name)
-            if not callable(attr):
-                return attr
-
-            def method(*args: Any, **kwargs: Any) -> Any:
-                return bg.call(name, *args, **kwargs)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            result = method(*args, **kwargs)
-            self._after()
-            return result
-
-        return call
+def _events_writer(writer: Any) -> Any:
+    """The SummaryWriter's own EventsWriter (thread-safe, one event file), or None if this tensorboardX differs."""
+    try:
+        events = writer._get_file_writer().event_writer._ev_writer
+        from tensorboardX.proto.event_pb2 import Event  # noqa: F401
+        from tensorboardX.proto.summary_pb2 import Summary  # noqa: F401
+    except (AttributeError, ImportError):
+        return None
+    return events if callable(getattr(events, "write_event", None)) else None
