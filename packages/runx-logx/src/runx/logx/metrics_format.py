@@ -81,6 +81,18 @@ def _json_number(value: Number) -> str:
     return repr(value)
 
 
+def _to_step(step: Any) -> int:
+    """A step as an int (numpy and torch integers too); LogxError for a fractional or non-numeric one."""
+    number = to_number(step, "step")
+    if isinstance(number, float):
+        if not number.is_integer():
+            from runx.logx.errors import LogxError
+
+            raise LogxError(f"step {step!r}: expected a whole number")
+        number = int(number)
+    return number
+
+
 @dataclass
 class ReadResult:
     """What read_records found: complete records, whether any line was torn, where reading stopped."""
@@ -191,18 +203,25 @@ class SummaryState:
         for name, value in values.items():
             m = metrics.get(name)
             if m is None:
-                m = metrics[name] = [value, step, None, None, None, None, 0]
-            else:
-                m[0] = value
-                m[1] = step
+                if value == value:
+                    metrics[name] = [value, step, value, step, value, step, 1]
+                else:
+                    metrics[name] = [value, step, None, None, None, None, 1]
+                continue
+            m[0] = value
+            m[1] = step
             m[6] += 1
-            if value == value:
-                if m[2] is None or value < m[2]:
-                    m[2] = value
-                    m[3] = step
-                if m[4] is None or value > m[4]:
-                    m[4] = value
-                    m[5] = step
+            lo = m[2]
+            if lo is None:
+                if value == value:
+                    m[2] = m[4] = value
+                    m[3] = m[5] = step
+            elif value < lo:
+                m[2] = value
+                m[3] = step
+            elif value > m[4]:
+                m[4] = value
+                m[5] = step
 
     def add_record(self, record: dict) -> None:
         """Fold in one record as read from the log; unknown or malformed objects are ignored."""
@@ -328,7 +347,7 @@ class MetricsWriter:
         self._lock = threading.Lock()
         self._pending: List[bytes] = []
         self._keys: Dict[Any, str] = {}
-        self._phases: Dict[str, str] = {}
+        self._prefixes: Dict[str, str] = {}
         self._timer: Optional[threading.Timer] = None
         self._pid = os.getpid()
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -346,16 +365,18 @@ class MetricsWriter:
         self._last_flush = self._last_summary = time.time()
         self.start()
 
-    def _write_now(self, text: str) -> None:
-        """Write pending train records, then `text`, with one os.write (caller holds the lock or is alone)."""
-        data = text.encode("utf-8")
-        if self._pending:
-            data = b"".join(self._pending) + data
-            self._pending = []
+    def _write_pending(self) -> None:
+        """Send the buffered lines to the OS with one os.write (the caller holds the lock or is alone)."""
+        data = b"".join(self._pending)
+        self._pending = []
         while data:
             written = os.write(self._fd, data)
             self._bytes += written
             data = data[written:]
+
+    def _write_now(self, text: str) -> None:
+        self._pending.append(text.encode("utf-8"))
+        self._write_pending()
 
     def start(self) -> None:
         """Record a session start (each initialize, including a resume)."""
@@ -368,39 +389,47 @@ class MetricsWriter:
         key = self._keys[name] = json.dumps(str(name)) + ":"
         return key
 
-    def _phase(self, phase: str) -> str:
-        text = self._phases[phase] = json.dumps(phase)
+    def _prefix(self, phase: str) -> str:
+        text = self._prefixes[phase] = '{"phase":%s,"step":' % json.dumps(phase)
         return text
 
     def write(self, phase: str, step: int, metrics: Dict[str, Any], when: Optional[float] = None) -> Dict[str, Number]:
         """Append one record and return its values as Python numbers; LogxError for a non-number."""
         now = time.time() if when is None else when
+        if type(step) is not int:
+            step = _to_step(step)
         keys = self._keys
-        values: Dict[str, Number] = {}
-        parts = []
+        buf = [self._prefixes.get(phase) or self._prefix(phase), repr(step), ',"time":', repr(now), ',"metrics":{']
+        values = metrics  # replaced by a converted copy if a value is not a plain int or float
         for name, value in metrics.items():
             kind = type(value)
-            if kind is not float and kind is not int:
-                value = to_number(value, name)
-                kind = type(value)
-            if kind is float and value - value != 0:
-                text = _NON_FINITE_JSON[encode_value(value)]
-            else:
+            if kind is float:
+                text = repr(value) if value - value == 0 else _json_number(value)
+            elif kind is int:
                 text = repr(value)
-            parts.append((keys.get(name) or self._key(name)) + text)
-            values[name if type(name) is str else str(name)] = value
-        step = int(step)
-        line = '{"phase":%s,"step":%d,"time":%r,"metrics":{%s}}\n' % (
-            self._phases.get(phase) or self._phase(phase), step, now, ",".join(parts))
+            else:
+                if values is metrics:
+                    values = dict(metrics)
+                value = values[name] = to_number(value, name)
+                text = _json_number(value)
+            buf.append(keys.get(name) or self._key(name))
+            buf.append(text)
+            buf.append(",")
+        if metrics:
+            buf[-1] = "}}\n"
+        else:
+            buf.append("}}\n")
+        data = "".join(buf).encode()
         with self._lock:
             self.state.add(phase, step, now, values)
             if phase == "val" or now - self._last_flush >= self.FLUSH_SECONDS:
-                self._write_now(line)
+                self._pending.append(data)
+                self._write_pending()
                 self._last_flush = now
                 if now - self._last_summary >= self.SUMMARY_SECONDS:
                     self._write_summary(now)
             else:
-                self._pending.append(line.encode("utf-8"))
+                self._pending.append(data)
                 if self._timer is None:
                     self._timer = threading.Timer(self.FLUSH_SECONDS, self._timed_flush)
                     self._timer.daemon = True
@@ -412,7 +441,7 @@ class MetricsWriter:
             self._timer = None
             if self._fd >= 0 and self._pending:
                 now = time.time()
-                self._write_now("")
+                self._write_pending()
                 self._last_flush = now
                 if now - self._last_summary >= self.SUMMARY_SECONDS:
                     self._write_summary(now)
@@ -423,7 +452,7 @@ class MetricsWriter:
             return  # a forked child must not write its parent's buffered records again
         with self._lock:
             if self._fd >= 0:
-                self._write_now("")
+                self._write_pending()
                 self._write_summary(time.time())
 
     def _write_summary(self, now: float) -> None:
