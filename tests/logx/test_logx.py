@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -67,38 +68,98 @@ def test_logdir_from_runx_environment(tmp_path, monkeypatch):
     assert (tmp_path / "fromenv" / "metrics.jsonl").exists()
 
 
-def test_numpy_and_torch_scalars_are_numbers(tmp_path):
-    require("numpy")
+def test_numpy_and_torch_scalars_are_numbers(tmp_path, requires):
+    requires("numpy")
     import numpy as np
 
     log = LogX()
     log.initialize(logdir=str(tmp_path))
     log.metric("val", {"a": np.float32(0.5), "b": np.int64(3), "c": np.float64("nan")})
+    requires("torch")
+    import torch
+
+    log.metric("val", {"t": torch.tensor(0.25), "i": torch.tensor(7), "inf": torch.tensor(float("-inf"))})
+    with pytest.raises(LogxError, match="metric 'v'"):
+        log.metric("val", {"v": torch.ones(3)})
     log.close()
-    [rec] = [r for r in read_records(str(tmp_path / "metrics.jsonl")).records if "phase" in r]
-    assert rec["metrics"] == {"a": 0.5, "b": 3, "c": "nan"}
+    recs = [r["metrics"] for r in read_records(str(tmp_path / "metrics.jsonl")).records if "phase" in r]
+    assert recs == [{"a": 0.5, "b": 3, "c": "nan"}, {"t": 0.25, "i": 7, "inf": "-inf"}]
 
 
-def test_tensorboard_events_read_back_with_tensorboard(tmp_path):
-    require("tensorboardX")
-    require("tensorboard")
-    require("numpy")
+def test_tensorboard_events_read_back_with_tensorboard(tmp_path, requires):
+    requires("tensorboardX")
+    requires("tensorboard")
+    requires("numpy")
     import numpy as np
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    with LogX() as log:
-        log.initialize(logdir=str(tmp_path), tensorboard=True)
+    with LogX().initialize(logdir=str(tmp_path), tensorboard=True) as log:
         for epoch in range(3):
-            log.metric("val", {"loss": 1.0 / (epoch + 1)}, epoch)
-        log.add_scalar("lr", 0.1, 0)
+            log.metric("val", {"loss": 1.0 / (epoch + 1), "acc": epoch * 0.25}, epoch)
+            log.metric("trn", {"loss": 2.0 / (epoch + 1)})
+        log.add_scalar("lr", np.float32(0.1), 0)
+        log.add_scalars("pair", {"a": 1.0, "b": 2.0}, 0)
         log.add_image("sample", np.zeros((3, 8, 8), dtype=np.uint8), 0)
-        log.add_histogram("weights", np.arange(10.0), 0)
-    acc = EventAccumulator(str(tmp_path), size_guidance={"images": 0, "scalars": 0})
+        log.add_images("batch", np.ones((2, 3, 4, 4), dtype=np.float32), 0)
+        weights = np.arange(10.0)
+        log.add_histogram("weights", weights, 0)
+        weights[:] = 1000.0  # changed after the call: the histogram must show the values at call time
+        log.tensorboard.add_text("note", "hello", 0)
+        assert log.tensorboard.logdir == str(tmp_path)  # a plain attribute of the SummaryWriter
+    acc = EventAccumulator(str(tmp_path), size_guidance={"images": 0, "scalars": 0, "histograms": 0})
     acc.Reload()
     assert [e.value for e in acc.Scalars("val/loss")] == pytest.approx([1.0, 0.5, 1 / 3])
     assert [e.step for e in acc.Scalars("val/loss")] == [0, 1, 2]
-    assert acc.Tags()["images"] == ["sample"] and "weights" in acc.Tags()["histograms"]
+    assert [e.value for e in acc.Scalars("val/acc")] == pytest.approx([0.0, 0.25, 0.5])
+    assert [(e.step, round(e.value, 4)) for e in acc.Scalars("trn/loss")] == [(0, 2.0), (1, 1.0), (2, 0.6667)]
     assert acc.Scalars("lr")[0].value == pytest.approx(0.1)
+    assert sorted(acc.Tags()["images"]) == ["batch", "sample"]
+    assert (acc.Images("sample")[0].width, acc.Images("sample")[0].height) == (8, 8)
+    assert acc.Histograms("weights")[0].histogram_value.max == 9.0
+    assert "note/text_summary" in acc.Tags()["tensors"]
+    pair = EventAccumulator(str(tmp_path / "pair" / "a"))  # tensorboardX: one run per key
+    pair.Reload()
+    assert pair.Scalars("pair")[0].value == 1.0
+
+
+def test_tensorboard_events_reach_disk_within_two_seconds(tmp_path, requires):
+    requires("tensorboardX")
+    requires("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    log = LogX().initialize(logdir=str(tmp_path), tensorboard=True, eager_flush=False)
+    log.metric("val", {"loss": 0.5}, 3)
+    start = time.time()
+    seen = []
+    while time.time() - start < 2.5 and not seen:
+        acc = EventAccumulator(str(tmp_path))
+        acc.Reload()
+        seen = acc.Tags()["scalars"]
+        time.sleep(0.1)
+    log.close()
+    assert seen == ["val/loss"]
+
+
+def test_tensorboard_needs_its_extra(tmp_path):
+    code = textwrap.dedent("""
+        import sys
+        sys.modules["tensorboardX"] = None
+        sys.modules["torch"] = None
+        from runx.logx import logx
+        try:
+            logx.initialize(logdir=sys.argv[1], tensorboard=True)
+        except ImportError as err:
+            print(err)
+        logx.initialize(logdir=sys.argv[1])
+        try:
+            logx.save_model({"state_dict": {}}, metric=1.0, epoch=0)
+        except ImportError as err:
+            print(err)
+    """)
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "pip install 'runx-logx[tensorboard]'" in done.stdout
+    assert "pip install 'runx-logx[torch]'" in done.stdout
 
 
 def test_a_0_0_11_training_script_runs_unchanged(tmp_path):
@@ -150,3 +211,91 @@ def test_resume_restores_best_metric_and_steps(tmp_path):
     assert again.save_model({"w": 3}, metric=0.7, epoch=5, higher_better=False) is True
     again.close()
     assert sorted(p for p in os.listdir(tmp_path) if p.endswith(".pth")) == ["best_checkpoint_ep5.pth", "last_checkpoint_ep5.pth"]
+
+
+def test_hparams_written_once_and_logroot_from_config(tmp_path, monkeypatch):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "hparams.json").write_text('{"lr": 1}')
+    LogX().initialize(logdir=str(tmp_path / "run"), hparams={"lr": 2}).close()
+    assert json.loads((tmp_path / "run" / "hparams.json").read_text()) == {"lr": 1}  # runx's own stays
+
+    monkeypatch.delenv("RUNX_LOGDIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(LogxError, match="RUNX_LOGDIR"):
+        LogX().initialize()
+    (tmp_path / ".runx").write_text(f"LOGROOT: {tmp_path / 'root'}\n")
+    try:
+        import yaml  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="pip install pyyaml"):
+            LogX().initialize()
+        return
+    LogX().initialize().close()
+    assert (tmp_path / "root" / "default" / "metrics.jsonl").exists()
+
+
+def test_rank_from_slurm_when_rank_is_unset(tmp_path, monkeypatch):
+    monkeypatch.delenv("RANK", raising=False)
+    monkeypatch.setenv("SLURM_PROCID", "2")
+    log = LogX().initialize(logdir=str(tmp_path / "r2"))
+    log.metric("val", {"a": 1})
+    assert not log.rank0 and not (tmp_path / "r2").exists()
+    log = LogX().initialize(logdir=str(tmp_path / "r0"), global_rank=0)  # an explicit rank wins
+    assert log.rank0 and (tmp_path / "r0").exists()
+    log.close()
+
+
+@pytest.mark.parametrize("ending", ["raise RuntimeError('boom')", "pass", "logx.close()"])
+def test_buffered_train_records_survive_exit_and_exceptions(tmp_path, ending):
+    script = textwrap.dedent(f"""
+        import sys
+        from runx.logx import logx
+        logx.initialize(logdir=sys.argv[1])
+        for step in range(50):
+            logx.metric("train", {{"loss": 1.0 / (step + 1)}})
+        {ending}
+    """)
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True)
+    assert ("boom" in done.stderr) == ("raise" in ending)
+    steps = [r["step"] for r in read_records(str(tmp_path / "metrics.jsonl")).records if "phase" in r]
+    assert steps == list(range(50))
+    summary = json.loads((tmp_path / "metrics.summary.json").read_text())
+    assert summary["phases"]["train"]["count"] == 50
+    assert summary["log_bytes"] == os.path.getsize(tmp_path / "metrics.jsonl")
+
+
+def test_context_manager_closes_and_initialize_returns_the_logger(tmp_path):
+    with LogX() as log:
+        assert log.initialize(logdir=str(tmp_path)) is log
+        log.metric("train", {"loss": 1.0})
+    assert [r["step"] for r in read_records(str(tmp_path / "metrics.jsonl")).records if "phase" in r] == [0]
+    with pytest.raises(LogxError, match="initialize"):
+        log.metric("train", {"loss": 1.0})
+    log.initialize(logdir=str(tmp_path))  # a closed logger can start again: it resumes
+    log.metric("train", {"loss": 0.5})
+    log.close()
+    assert [r["step"] for r in read_records(str(tmp_path / "metrics.jsonl")).records if "phase" in r] == [0, 1]
+
+
+def test_save_model_leaves_the_callers_dict_alone_and_cleans_stale_files(tmp_path, requires):
+    requires("torch")
+    log = LogX().initialize(logdir=str(tmp_path))
+    save_dict = {"state_dict": {"w": 1}, "epoch": 0}
+    assert log.save_model(save_dict, metric=float("nan"), epoch=0) is True
+    assert save_dict == {"state_dict": {"w": 1}, "epoch": 0}
+    assert log.save_model({"state_dict": {}}, metric=0.1, epoch=1) is True  # anything beats NaN
+    assert log.save_model({"state_dict": {}}, metric=float("nan"), epoch=2) is False
+    log.close()
+    for stale in ("last_checkpoint_ep3.pth.123.tmp", "best_checkpoint_ep3.pth.9.tmp", "checkpoints.json.tmp77",
+                  "metrics.summary.json.tmp5"):
+        (tmp_path / stale).write_bytes(b"partial")
+    (tmp_path / "best_checkpoint_ep0.pth").write_bytes(b"an older best left by a kill")
+    (tmp_path / "last_checkpoint_ep1.pth").write_bytes(b"an older latest left by a kill")
+    (tmp_path / "notes.tmp").write_text("not ours")
+    again = LogX().initialize(logdir=str(tmp_path))
+    assert again.best_metric == pytest.approx(0.1) and again.save_ckpt_fn.endswith("last_checkpoint_ep2.pth")
+    assert sorted(os.listdir(tmp_path)) == sorted([
+        "best_checkpoint_ep1.pth", "last_checkpoint_ep2.pth", "checkpoints.json", "logging.log", "metrics.jsonl",
+        "metrics.summary.json", "notes.tmp"])
+    again.close()
