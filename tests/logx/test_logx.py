@@ -299,3 +299,16 @@ def test_save_model_leaves_the_callers_dict_alone_and_cleans_stale_files(tmp_pat
         "best_checkpoint_ep1.pth", "last_checkpoint_ep2.pth", "checkpoints.json", "logging.log", "metrics.jsonl",
         "metrics.summary.json", "notes.tmp"])
     again.close()
+
+
+def test_python_m_runx_logx_prints_a_summary(tmp_path):
+    with LogX().initialize(logdir=str(tmp_path)) as log:
+        for epoch, loss in enumerate([0.5, 0.25, 0.375]):
+            log.metric("val", {"loss": loss}, epoch)
+    done = subprocess.run([sys.executable, "-m", "runx.logx", str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "val: 3 records, last step 2: loss=0.375 (min 0.25 @1, max 0.5 @0)"
+    missing = subprocess.run([sys.executable, "-m", "runx.logx", str(tmp_path / "nope")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "no metrics.jsonl" in missing.stderr
+    version = subprocess.run([sys.executable, "-m", "runx.logx", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("runx-logx ") and "metrics format 1" in version.stdout

@@ -1,21 +1,35 @@
-"""`python -m runx.logx RUN_DIR`: print a run's metrics summary (the latest values per phase)."""
+"""`python -m runx.logx RUN_DIR`: print a run's metrics summary; `--version`: package and format versions."""
+from __future__ import annotations
+
 import sys
+from typing import List, Optional
 
-from runx.logx.metrics_format import summarize
+from runx.logx.metrics_format import FORMAT_VERSION, summarize
 
 
-def main(argv=None) -> int:
+def main(argv: Optional[List[str]] = None) -> int:
+    """Print the summary of the run directory given, or the versions; 2 on bad input."""
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m runx.logx RUN_DIR", file=sys.stderr)
+    if args == ["--version"]:
+        try:
+            from runx.logx._version import version
+        except ImportError:
+            version = "unknown"
+        print(f"runx-logx {version}, metrics format {FORMAT_VERSION}")
+        return 0
+    if len(args) != 1 or args[0].startswith("-"):
+        print("usage: python -m runx.logx RUN_DIR | --version", file=sys.stderr)
         return 2
     summary = summarize(args[0])
     if summary is None:
         print(f"{args[0]}: no metrics.jsonl", file=sys.stderr)
         return 2
     for phase, p in summary.phases.items():
-        values = ", ".join(f"{k}={m.last:g}" for k, m in p.metrics.items())
+        values = ", ".join(f"{k}={m.last:g} (min {m.min:g} @{m.min_step}, max {m.max:g} @{m.max_step})"
+                           for k, m in p.metrics.items())
         print(f"{phase}: {p.count} records, last step {p.last_step}: {values}")
+    if summary.torn:
+        print("(a torn or corrupt line of metrics.jsonl was skipped)")
     return 0
 
 
