@@ -1,122 +1,204 @@
-"""Building and printing the table: differing hyperparameters, final and best metrics, sorted best first."""
+"""The table as data: which columns, which rows (runs, or groups of runs), best first."""
 from __future__ import annotations
 
-import csv
+import json
 import math
-import os
-import sys
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from runx.sumx.errors import SumxError
-from runx.sumx.runs import Run, find_runs, load_run
+from runx.sumx.goals import resolve_goals
+from runx.sumx.reader import Run
 
 DEFAULT_IGNORE = ("logdir", "command", "result_dir", "nbr_workers", "paths", "val_paths")
-LOWER_IS_BETTER = ("loss", "error", "err", "wer", "cer", "perplexity", "ppl", "mse", "mae", "rmse", "nll")
+
+__all__ = ["DEFAULT_IGNORE", "Stat", "Row", "Table", "build_table"]
 
 
-def goal_of(metric: str, goals: Dict[str, str]) -> str:
-    """min or max: explicit goal, else min for loss/error-like names, else max."""
-    if metric in goals:
-        return goals[metric]
-    lowered = metric.lower()
-    return "min" if any(word in lowered for word in LOWER_IS_BETTER) else "max"
+class Stat(NamedTuple):
+    """Mean, sample standard deviation (None for one value) and count of a group's values."""
+
+    mean: float
+    std: Optional[float]
+    n: int
 
 
-def fmt(value: Any) -> str:
-    """Numbers readably: up to 4 significant digits, integers as integers."""
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, int) or (math.isfinite(value) and value == int(value) and abs(value) < 1e15):
-        return str(int(value))
-    if not math.isfinite(value):
-        return str(value)
-    return f"{value:.4g}"
+class Row(NamedTuple):
+    """One line of the table: a run, or a group of runs that differ only in the --group-by keys."""
+
+    experiment: str
+    name: str
+    names: Tuple[str, ...]
+    hparams: Dict[str, Any]
+    final: Dict[str, Any]
+    best: Any
+    epoch: Any
+    epoch_seconds: Any
+    state: Optional[str]
+    exit_code: Optional[int]
+    notes: Tuple[str, ...]
 
 
-def fmt_seconds(seconds: Any) -> str:
-    """Seconds as H:MM:SS or M:SS."""
-    if seconds is None:
-        return ""
-    total = int(round(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+class Table(NamedTuple):
+    """Everything a renderer needs."""
+
+    experiments: List[str]
+    hparams: List[str]
+    metrics: List[str]
+    goals: Dict[str, str]
+    sort_metric: Optional[str]
+    group_by: List[str]
+    rows: List[Row]
 
 
-def differing(runs: List[Run], ignore: set) -> List[str]:
-    """Hyperparameters whose values differ between runs, in first-seen order."""
-    keys: Dict[str, None] = {}
+def _key(value: Any) -> Any:
+    """A value's identity for comparing hyperparameters across runs (1 and 1.0 and True all differ)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return (kind, value)
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _best(run: Run, metric: Optional[str], goal: str) -> Any:
+    m = run.metrics.get(metric) if metric else None
+    if m is None:
+        return None
+    return m.min if goal == "min" else m.max
+
+
+def _stat(values: Iterable[Any]) -> Optional[Stat]:
+    nums = [v for v in values if _is_number(v) and math.isfinite(v)]
+    if not nums:
+        return None
+    mean = math.fsum(nums) / len(nums)
+    if len(nums) == 1:
+        return Stat(mean, None, 1)
+    var = math.fsum((v - mean) ** 2 for v in nums) / (len(nums) - 1)
+    return Stat(mean, math.sqrt(var), len(nums))
+
+
+def _mean(values: Iterable[Any]) -> Optional[float]:
+    stat = _stat(values)
+    return None if stat is None else stat.mean
+
+
+def _sort_value(value: Any) -> Any:
+    return value.mean if isinstance(value, Stat) else value
+
+
+def _state_text(state: Optional[str], exit_code: Optional[int]) -> Optional[str]:
+    if state == "failed" and exit_code is not None:
+        return f"failed ({exit_code})"
+    return state
+
+
+def _run_row(run: Run, sort_metric: Optional[str], goal: str) -> Row:
+    return Row(run.experiment, run.name, (run.name,), run.hparams, {k: m.last for k, m in run.metrics.items()},
+               _best(run, sort_metric, goal), run.epoch, run.epoch_seconds, run.state, run.exit_code, run.notes)
+
+
+def _distinct(values: Iterable[Any]) -> tuple:
+    """Distinct values, numbers in numeric order, then the rest as first seen."""
+    seen: Dict[str, Any] = {}
+    for v in values:
+        seen.setdefault(_key(v), v)
+    nums = sorted((v for v in seen.values() if _is_number(v)))
+    return tuple(nums + [v for v in seen.values() if not _is_number(v)])
+
+
+def _group_rows(runs: List[Run], keys: Sequence[str], ignore: set, metrics: List[str],
+                sort_metric: Optional[str], goal: str) -> List[Row]:
+    groups: Dict[tuple, List[Run]] = {}
     for run in runs:
-        keys.update(dict.fromkeys(run.hparams))
-    return [k for k in keys if k not in ignore and len({repr(r.hparams.get(k)) for r in runs}) > 1]
-
-
-def run(args: Any) -> int:
-    """Summarize the experiments named on the command line."""
-    logroot = args.logroot
-    if logroot is None:
-        from runx.core.config import config_logroot, locate_config
-        from runx.core.errors import RunxError
-
-        try:
-            path = locate_config(args.config)
-            if path is None:
-                raise SumxError("no --logroot and no config found (tried -c, ./.runx, ~/.config/runx.yml)")
-            logroot = str(config_logroot(path))
-        except RunxError as err:
-            raise SumxError(str(err)) from None
-    ignore = set(DEFAULT_IGNORE) | set(filter(None, (args.ignore or "").split(",")))
-    for name in args.dirs:
-        exp_dir = name if os.path.isabs(name) else os.path.join(logroot, name)
-        if not os.path.isdir(exp_dir):
-            raise SumxError(f"{exp_dir}: no such experiment")
-        goals: Dict[str, str] = {}
-        runs = [load_run(exp_dir, d, goals) for d in find_runs(exp_dir)]
-        if not runs:
-            raise SumxError(f"{exp_dir}: no runs found")
-        goals = {m: goal_of(m, goals) for r in runs for m in r.final}
-        runs = [load_run(exp_dir, os.path.join(exp_dir, r.name), goals) for r in runs]
-        print_table(runs, args, ignore, goals)
-    return 0
-
-
-def print_table(runs: List[Run], args: Any, ignore: set, goals: Dict[str, str]) -> None:
-    """Sort, print, and optionally write CSV."""
-    metrics: Dict[str, None] = {}
-    for r in runs:
-        metrics.update(dict.fromkeys(r.final))
-    sort_metric = args.sortwith or next((m for m in metrics if goals.get(m) == "min"), next(iter(metrics), None))
-    if args.sortwith and args.sortwith not in metrics:
-        raise SumxError(f"--sortwith {args.sortwith}: no such val metric (have: {', '.join(metrics) or 'none'})")
-    hparams = differing(runs, ignore)
-    header = ["run"] + hparams + list(metrics)
-    if sort_metric:
-        header.append(f"{sort_metric}-best")
-        sign = 1 if goals.get(sort_metric) == "min" else -1
-
-        def key(r: Run):
-            value = r.best.get(sort_metric)
-            return (value is None or value != value, 0 if value is None or value != value else sign * value)
-
-        runs = sorted(runs, key=key)
-    header += ["epoch", "epoch time", "state"]
+        ident = tuple(sorted((k, _key(v)) for k, v in run.hparams.items() if k not in keys and k not in ignore))
+        groups.setdefault((run.experiment, ident), []).append(run)
     rows = []
-    for r in runs:
-        row = [r.name] + [r.hparams.get(h) for h in hparams] + [r.final.get(m) for m in metrics]
-        if sort_metric:
-            row.append(r.best.get(sort_metric))
-        row += [r.epoch, r.epoch_seconds, r.state]
-        rows.append(row)
-        if r.warning:
-            sys.stderr.write(f"sumx: warning: {r.name}: {r.warning}\n")
-    if args.csv:
-        with open(args.csv, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(header)
-            writer.writerows(rows)
-    from tabulate import tabulate
+    for (experiment, _), members in groups.items():
+        first = members[0]
+        hparams = {k: v for k, v in first.hparams.items() if k not in keys and k not in ignore}
+        for k in keys:
+            hparams[k] = _distinct(r.hparams[k] for r in members if k in r.hparams)
+        final = {m: _stat(r.metrics[m].last for r in members if m in r.metrics) for m in metrics}
+        states: Dict[str, int] = {}
+        for r in members:
+            text = _state_text(r.state, r.exit_code) or "-"
+            states[text] = states.get(text, 0) + 1
+        notes = tuple(dict.fromkeys(n for r in members for n in r.notes))
+        rows.append(Row(experiment, first.name, tuple(r.name for r in members), hparams,
+                        {m: s for m, s in final.items() if s is not None},
+                        _stat(_best(r, sort_metric, goal) for r in members),
+                        _mean(r.epoch for r in members), _mean(r.epoch_seconds for r in members),
+                        ", ".join(f"{n} {s}" for s, n in states.items()), None, notes))
+    return rows
 
-    shown = [[fmt(v) for v in row[:-2]] + [fmt_seconds(row[-2]), row[-1]] for row in rows]
-    print(tabulate(shown, headers=header, disable_numparse=True))
+
+def _differing(rows: List[Row], ignore: set) -> List[str]:
+    """Hyperparameters whose values differ between rows, in first-seen order."""
+    if len(rows) < 2:
+        return []
+    seen: Dict[str, None] = {}
+    for row in rows:
+        seen.update(dict.fromkeys(row.hparams))
+    out = []
+    for k in seen:
+        if k in ignore:
+            continue
+        first = _key(rows[0].hparams[k]) if k in rows[0].hparams else None
+        if any((_key(r.hparams[k]) if k in r.hparams else None) != first for r in rows[1:]):
+            out.append(k)
+    return out
+
+
+def _default_sort_metric(metrics: List[str], explicit: Mapping[str, str], recorded: Mapping[str, str]) -> Optional[str]:
+    """0.0.11's choice (the first metric named like a loss), else one with a configured goal, else the first."""
+    return (next((m for m in metrics if "loss" in m.lower()), None)
+            or next((m for m in metrics if m in explicit or m in recorded), None)
+            or (metrics[0] if metrics else None))
+
+
+def build_table(runs: List[Run], experiments: List[str], *, ignore: Sequence[str] = (), sortwith: Optional[str] = None,
+                goals: Optional[Mapping[str, str]] = None, group_by: Sequence[str] = (),
+                only_metrics: Optional[Sequence[str]] = None) -> Table:
+    """Columns and sorted rows for `runs` (already filtered)."""
+    explicit = dict(goals or {})
+    ignore_set = set(DEFAULT_IGNORE) | set(ignore)
+    names: Dict[str, None] = {}
+    recorded: Dict[str, str] = {}
+    for run in runs:
+        names.update(dict.fromkeys(run.metrics))
+        for k, v in run.goals.items():
+            recorded.setdefault(k, v)
+    all_metrics = sorted(names)
+    if sortwith is not None and sortwith not in names:
+        have = ", ".join(all_metrics) or "none"
+        raise SumxError(f"--sortwith {sortwith}: no val metric of that name (have: {have})")
+    if only_metrics is not None:
+        missing = [m for m in only_metrics if m not in names]
+        if missing:
+            raise SumxError(f"--metrics {','.join(missing)}: no val metric of that name (have: {', '.join(all_metrics) or 'none'})")
+        shown = list(only_metrics)
+    else:
+        shown = [m for m in all_metrics if m not in ignore_set]
+    for key in group_by:
+        if not any(key in r.hparams for r in runs):
+            raise SumxError(f"--group-by {key}: no hyperparameter of that name")
+    resolved = resolve_goals(all_metrics, explicit, recorded)
+    sort_metric = sortwith or _default_sort_metric(all_metrics, explicit, recorded)
+    goal = resolved.get(sort_metric, "max") if sort_metric else "max"
+    if group_by:
+        rows = _group_rows(runs, group_by, ignore_set, shown, sort_metric, goal)
+    else:
+        rows = [_run_row(r, sort_metric, goal) for r in runs]
+    sign = 1 if goal == "min" else -1
+
+    def order(row: Row) -> tuple:
+        value = _sort_value(row.best)
+        missing = not _is_number(value) or value != value
+        return (missing, 0 if missing else sign * value, row.experiment, row.name)
+
+    rows.sort(key=order)
+    hparams = [k for k in _differing(rows, ignore_set | set(group_by))] + list(group_by)
+    return Table(experiments, hparams, shown, resolved, sort_metric, list(group_by), rows)

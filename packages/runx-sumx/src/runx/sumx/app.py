@@ -1,0 +1,132 @@
+"""What `sumx` does with its parsed options: find, read, filter, tabulate, print; `--watch` repeats it."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any, Dict, List, Optional, TextIO
+
+from runx.sumx.discover import experiment_dir, find_runs
+from runx.sumx.errors import SumxError
+from runx.sumx.fanout import load_all
+from runx.sumx.reader import Run, load_run
+
+__all__ = ["run", "resolve_logroot", "collect"]
+
+CLEAR = "\x1b[H\x1b[2J"
+MAX_NAMES = 5
+
+
+def resolve_logroot(logroot: Optional[str], config: Optional[str]) -> Optional[str]:
+    """--logroot, else LOGROOT of the config (-c, ./.runx, ~/.config/runx.yml); None if there is none."""
+    if logroot is not None:
+        return logroot
+    from runx.core.config import config_logroot, locate_config
+    from runx.core.errors import RunxError
+
+    try:
+        path = locate_config(config)
+        return None if path is None else str(config_logroot(path))
+    except RunxError as err:
+        raise SumxError(str(err)) from None
+
+
+def collect(names: List[str], logroot: Optional[str]) -> tuple:
+    """(experiment names, runs, warnings) for the experiments named on the command line."""
+    if logroot is None and not all(os.path.isabs(n) or n.startswith(("./", "../")) for n in names):
+        raise SumxError("no LOGROOT: give --logroot DIR or -c CONFIG, or write LOGROOT in ./.runx or ~/.config/runx.yml")
+    jobs: List[tuple] = []
+    warnings: List[str] = []
+    experiments: List[str] = []
+    for name in names:
+        exp_dir = experiment_dir(name, logroot)
+        label = name.rstrip("/") or name
+        experiments.append(label)
+        dirs = find_runs(exp_dir)
+        if not dirs:
+            warnings.append(f"{label}: no runs yet")
+        jobs += [(label, exp_dir, d, i == 0) for i, d in enumerate(dirs)]
+    return experiments, load_all(jobs, load_run), warnings
+
+
+def _note_warnings(runs: List[Run]) -> List[str]:
+    """One line per kind of problem, naming up to MAX_NAMES runs."""
+    by_note: Dict[str, List[str]] = {}
+    for r in runs:
+        for note in r.notes:
+            by_note.setdefault(note, []).append(f"{r.experiment}/{r.name}")
+    lines = []
+    for note, names in by_note.items():
+        shown = ", ".join(names[:MAX_NAMES]) + (f" and {len(names) - MAX_NAMES} more" if len(names) > MAX_NAMES else "")
+        lines.append(f"{note}: {shown}")
+    return lines
+
+
+def _csv_path(path: str) -> str:
+    """0.0.11 wrote `--csv NAME` to NAME.csv; a name already ending in .csv is kept as is."""
+    return path if path == "-" or path.lower().endswith(".csv") else path + ".csv"
+
+
+def render_once(args: Any, logroot: Optional[str], out: TextIO) -> List[str]:
+    """Build the table once and write it in the chosen format; returns the warnings."""
+    from runx.sumx.filters import apply_filters, parse_filter
+    from runx.sumx.goals import parse_goals
+    from runx.sumx.table import build_table
+
+    filters = [parse_filter(f) for f in args.filter or []]
+    goals = parse_goals(args.goal or [])
+    experiments, runs, warnings = collect(args.experiments, logroot)
+    runs = apply_filters(runs, filters) if filters else runs
+    table = build_table(
+        runs, experiments,
+        ignore=[s for s in (args.ignore or "").split(",") if s],
+        sortwith=args.sortwith, goals=goals,
+        group_by=[s for s in (args.group_by or "").split(",") if s],
+        only_metrics=[s for s in args.metrics.split(",") if s] if args.metrics else None,
+    )
+    from runx.sumx import render
+
+    if args.csv:
+        path = _csv_path(args.csv)
+        if path == "-":
+            render.render_csv(table, out)
+        else:
+            try:
+                with open(path, "w", newline="", encoding="utf-8") as f:
+                    render.render_csv(table, f)
+            except OSError as err:
+                raise SumxError(f"--csv {args.csv}: cannot write: {err.strerror}") from None
+    if args.json:
+        out.write(render.render_json(table))
+    elif args.markdown:
+        out.write(render.render_markdown(table))
+    elif args.csv != "-":
+        out.write(render.render_text(table))
+    return warnings + _note_warnings(runs)
+
+
+def _warn(lines: List[str]) -> None:
+    for line in lines:
+        sys.stderr.write(f"sumx: warning: {line}\n")
+
+
+def run(args: Any) -> int:
+    """Summarise once, or redraw every `--watch` seconds until interrupted."""
+    logroot = resolve_logroot(args.logroot, args.config)
+    if args.watch is None:
+        _warn(render_once(args, logroot, sys.stdout))
+        return 0
+    import io
+
+    tty = sys.stdout.isatty()
+    try:
+        while True:
+            buf = io.StringIO()
+            warnings = render_once(args, logroot, buf)
+            stamp = time.strftime("%H:%M:%S")
+            sys.stdout.write((CLEAR if tty else "") + buf.getvalue() + f"[{stamp}, every {args.watch:g}s; Ctrl-C to stop]\n")
+            sys.stdout.flush()
+            _warn(warnings)
+            time.sleep(args.watch)
+    except KeyboardInterrupt:
+        return 0

@@ -1,0 +1,241 @@
+"""Reading one run directory: its hyperparameters, val metrics at a glance, and status.
+
+The fast path reads `metrics.summary.json` alone when it covers the whole log (the usual case for a
+finished run), so the cost per run does not grow with its history. Otherwise (a log that grew past
+the summary, no summary, a summary of another version) `runx.logx.metrics_format.summarize` folds
+in what the summary lacks. runx 0.0.11's `metrics.csv` is read by `runx.sumx.legacy`.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import Any, Dict, NamedTuple, Optional, Tuple
+
+# File names fixed by docs/metrics-format.md, version 1 (tests check they match runx.logx's).
+# Kept here so the fast path needs no import of runx.logx.
+METRICS_FILE = "metrics.jsonl"
+SUMMARY_FILE = "metrics.summary.json"
+SUMMARY_VERSION = 1
+LEGACY_FILE = "metrics.csv"
+STATUS_FILE = "status.log"
+MARKERS = ("run.json", "hparams.json", METRICS_FILE, LEGACY_FILE)
+SEP = os.sep  # paths are joined by hand: os.path.join is a measurable share of a run's cost
+
+NOTE_NO_METRICS = "no metrics yet"
+NOTE_NO_VAL = "no val metrics yet"
+NOTE_TORN = "torn or corrupt metrics line skipped"
+NOTE_NO_SUMMARY = "no valid metrics.summary.json: read the whole log"
+NOTE_BAD_HPARAMS = "hparams.json unreadable"
+
+_NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+__all__ = ["Metric", "Run", "MARKERS", "load_run", "read_bytes", "read_json"]
+
+
+class Metric(NamedTuple):
+    """A val metric of one run: its last value and its min and max over the run (None if never finite)."""
+
+    last: Any
+    min: Optional[float]
+    max: Optional[float]
+
+
+class Run(NamedTuple):
+    """What sumx knows about one run."""
+
+    experiment: str
+    name: str
+    path: str
+    hparams: Dict[str, Any]
+    metrics: Dict[str, Metric]
+    epoch: Optional[int]
+    epoch_seconds: Optional[float]
+    state: Optional[str]
+    exit_code: Optional[int]
+    goals: Dict[str, str]
+    notes: Tuple[str, ...]
+
+
+class Val(NamedTuple):
+    """The val phase of a metrics file: metrics, last epoch, average seconds per val epoch, notes."""
+
+    metrics: Dict[str, Metric]
+    epoch: Optional[int]
+    epoch_seconds: Optional[float]
+    notes: Tuple[str, ...]
+
+
+def read_bytes(path: str) -> Optional[bytes]:
+    """A whole small file, or None when it is absent or unreadable."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def read_json(path: str) -> Tuple[Optional[dict], bool]:
+    """(object, present): the JSON object in `path`, None if absent or not a JSON object."""
+    raw = read_bytes(path)
+    if raw is None:
+        return None, False
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None, True
+    return (data if isinstance(data, dict) else None), True
+
+
+def _number(value: Any) -> Any:
+    """A stored metric value as a number ("nan", "inf", "-inf" decoded)."""
+    if isinstance(value, str):
+        return _NON_FINITE.get(value, value)
+    return value
+
+
+def _epoch_seconds(start: Optional[float], last: Optional[float], count: int) -> Optional[float]:
+    if start is None or last is None or not count:
+        return None
+    return max(0.0, (last - start) / count)
+
+
+def _val_from_summary(run_dir: str) -> Optional[Val]:
+    """The fast path: the summary alone, when it is valid and covers every byte of the log."""
+    raw = read_bytes(run_dir + SEP + SUMMARY_FILE)
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw)
+        if data.get("runx_metrics_summary") != SUMMARY_VERSION:
+            return None
+        if os.stat(run_dir + SEP + METRICS_FILE).st_size != data["log_bytes"]:
+            return None  # the log grew past the summary (or is not the log it summarised)
+        phases = data["phases"]
+        notes = (NOTE_TORN,) if data.get("skipped_lines") else ()
+        val = phases.get("val")
+        if val is None:
+            train = phases.get("train")
+            return Val({}, train and train["last_step"], None, notes + (NOTE_NO_VAL,))
+        metrics = {
+            name: Metric(_number(m["last"]), None if m["min"] is None else _number(m["min"]),
+                         None if m["max"] is None else _number(m["max"]))
+            for name, m in val["metrics"].items()
+        }
+        start = data["start_time"] if data["start_time"] is not None else data["first_time"]
+        return Val(metrics, val["last_step"], _epoch_seconds(start, val["last_time"], val["count"]), notes)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _val_from_log(run_dir: str) -> Optional[Val]:
+    """The slow path through runx.logx: summary (if any) plus the unread tail, or the whole log."""
+    from runx.logx.metrics_format import summarize
+
+    summary = summarize(run_dir)
+    if summary is None:
+        return None
+    notes: Tuple[str, ...] = ()
+    if summary.torn:
+        notes += (NOTE_TORN,)
+    if not summary.summary_used and summary.records:
+        notes += (NOTE_NO_SUMMARY,)
+    val = summary.phases.get("val")
+    if val is None:
+        train = summary.phases.get("train")
+        return Val({}, train and train.last_step, None, notes + (NOTE_NO_VAL,))
+    metrics = {
+        name: Metric(m.last, None if m.min != m.min else m.min, None if m.max != m.max else m.max)
+        for name, m in val.metrics.items()
+    }
+    start = summary.start_time if summary.start_time is not None else summary.first_time
+    return Val(metrics, val.last_step, _epoch_seconds(start, val.last_time, val.count), notes)
+
+
+def read_val(run_dir: str) -> Val:
+    """The run's val metrics from whichever metrics file it has."""
+    val = _val_from_summary(run_dir)
+    if val is None:
+        val = _val_from_log(run_dir)
+    if val is None:
+        from runx.sumx.legacy import read_legacy
+
+        val = read_legacy(run_dir + SEP + LEGACY_FILE)
+    return val if val is not None else Val({}, None, None, (NOTE_NO_METRICS,))
+
+
+def parse_state(text: str) -> Tuple[Optional[str], Optional[int]]:
+    """(state, exit code) from status.log text: the last event decides (see runx.core.status).
+
+    Read here rather than through runx.core.status, whose import alone costs more than reading a
+    thousand runs; tests check that both agree on every sequence of events.
+    """
+    state: Optional[str] = None
+    code: Optional[int] = None
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 2:
+            continue
+        try:
+            float(parts[1])
+        except ValueError:
+            continue
+        event = parts[0]
+        if event == "queued":
+            state = "queued"
+        elif event in ("submitted", "started"):
+            state, code = ("submitted" if event == "submitted" else "running"), None
+        elif event == "finished":
+            text_code = ([p[5:] for p in parts[2:] if p.startswith("exit=")] or [""])[-1]
+            try:
+                code = int(text_code)
+            except ValueError:
+                code = None
+            state = "succeeded" if code == 0 else "failed"
+        elif event == "cancelled":
+            state = "cancelled"
+    return state, code
+
+
+def read_status(run_dir: str) -> Tuple[Optional[str], Optional[int]]:
+    """(state, exit code) from the run's status record; (None, None) without one (0.0.11 runs)."""
+    raw = read_bytes(run_dir + SEP + STATUS_FILE)
+    if raw is None:
+        return None, None
+    return parse_state(raw.decode("utf-8", "replace"))
+
+
+def load_run(experiment: str, exp_dir: str, run_dir: str, with_record: bool = False) -> Run:
+    """Read one run; problems become notes on the run, never exceptions.
+
+    run.json is read when hparams.json is missing, or when `with_record` asks for its metric goals.
+    """
+    notes: Tuple[str, ...] = ()
+    hparams, present = read_json(run_dir + SEP + "hparams.json")
+    if present and hparams is None:
+        notes += (NOTE_BAD_HPARAMS,)
+    goals: Dict[str, str] = {}
+    if hparams is None or with_record:
+        record, _ = read_json(run_dir + SEP + "run.json")
+        if record is not None:
+            if hparams is None and isinstance(record.get("hparams"), dict):
+                hparams = record["hparams"]
+            if isinstance(record.get("metric_goals"), dict):
+                goals = {str(k): v for k, v in record["metric_goals"].items() if v in ("min", "max")}
+    val = read_val(run_dir)
+    state, exit_code = read_status(run_dir)
+    name = run_dir[len(exp_dir) + 1:] if run_dir.startswith(exp_dir + SEP) else os.path.relpath(run_dir, exp_dir)
+    if SEP != "/":
+        name = name.replace(SEP, "/")
+    return Run(experiment, name, run_dir, hparams or {}, val.metrics, val.epoch, val.epoch_seconds,
+               state, exit_code, goals, notes + val.notes)

@@ -1,0 +1,219 @@
+"""The table as text, Markdown, CSV or JSON.
+
+Text and Markdown are laid out here rather than with tabulate: for 10,000 rows tabulate alone took
+longer than the whole one-second budget.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any, Callable, List, NamedTuple, Optional
+
+from runx.sumx.table import Row, Stat, Table, _state_text
+
+__all__ = ["fmt_number", "fmt_seconds", "render_text", "render_markdown", "render_csv", "render_json"]
+
+HEADER_WIDTH = 10
+_BREAKS = re.compile(r"(?<=[_./-])")
+
+
+def fmt_number(value: Any) -> str:
+    """Up to 4 significant digits; integers whole; no exponent between 1e-4 and 1e15."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        return "nan" if value != value else ("inf" if value > 0 else "-inf")
+    size = abs(value)
+    if size >= 1e15 or (0 < size < 1e-4):
+        return f"{value:.3e}".replace("e-0", "e-").replace("e+", "e").replace(".000e", "e")
+    if size >= 1e4 or value == int(value):
+        return f"{value:.0f}"
+    return f"{value:.4g}"
+
+
+def fmt_seconds(seconds: Any) -> str:
+    """Seconds as H:MM:SS, or M:SS under an hour."""
+    if seconds is None:
+        return ""
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def fmt_hparam(value: Any) -> str:
+    """A hyperparameter as given: strings bare, numbers exact, lists and mappings as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, tuple):  # the values of a --group-by key
+        text = ",".join(fmt_hparam(v) for v in value)
+        return text if len(text) <= 24 else text[:23] + "…"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+def fmt_metric(value: Any) -> str:
+    if isinstance(value, Stat):
+        return fmt_number(value.mean) if value.std is None else f"{fmt_number(value.mean)} ± {fmt_number(value.std)}"
+    return fmt_number(value)
+
+
+class Column(NamedTuple):
+    title: str
+    cell: Callable[[Row], str]
+    numeric: bool
+
+
+def _columns(table: Table) -> List[Column]:
+    cols: List[Column] = []
+    if len(table.experiments) > 1:
+        cols.append(Column("experiment", lambda r: r.experiment, False))
+    if table.group_by:
+        cols += [Column(h, lambda r, h=h: fmt_hparam(r.hparams.get(h)), False) for h in table.hparams]
+        cols.append(Column("n", lambda r: str(len(r.names)), True))
+    else:
+        cols.append(Column("run", lambda r: r.name, False))
+        cols += [Column(h, lambda r, h=h: fmt_hparam(r.hparams.get(h)), False) for h in table.hparams]
+    cols += [Column(m, lambda r, m=m: fmt_metric(r.final.get(m)), True) for m in table.metrics]
+    if table.sort_metric:
+        cols.append(Column(f"{table.sort_metric}-best", lambda r: fmt_metric(r.best), True))
+    cols.append(Column("epoch", lambda r: fmt_number(r.epoch), True))
+    cols.append(Column("epoch time", lambda r: fmt_seconds(r.epoch_seconds), True))
+    cols.append(Column("state", lambda r: _state_text(r.state, r.exit_code) or "", False))
+    if any(r.notes for r in table.rows):
+        cols.append(Column("note", lambda r: "; ".join(r.notes), False))
+    return cols
+
+
+def _wrap(title: str, width: int) -> List[str]:
+    """A header split after _ . / - into lines no wider than `width` where it can be."""
+    lines: List[str] = []
+    for piece in _BREAKS.split(title):
+        if lines and len(lines[-1]) + len(piece) <= width:
+            lines[-1] += piece
+        else:
+            lines.append(piece)
+    return lines or [""]
+
+
+def render_text(table: Table) -> str:
+    """A plain-text table: numbers right-aligned, long headers wrapped, a rule under the header."""
+    cols = _columns(table)
+    cells = [[c.cell(r) for c in cols] for r in table.rows]
+    widths = [max([len(row[i]) for row in cells] or [0]) for i in range(len(cols))]
+    headers = [_wrap(c.title, max(HEADER_WIDTH, w)) for c, w in zip(cols, widths)]
+    widths = [max(w, *(len(h) for h in hs)) for w, hs in zip(widths, headers)]
+    depth = max(len(h) for h in headers)
+    lines = []
+    for i in range(depth):
+        parts = []
+        for c, hs, w in zip(cols, headers, widths):
+            text = hs[i - depth + len(hs)] if i >= depth - len(hs) else ""
+            parts.append(text.rjust(w) if c.numeric else text.ljust(w))
+        lines.append("  ".join(parts).rstrip())
+    lines.append("  ".join("-" * w for w in widths))
+    justify = [(str.rjust if c.numeric else str.ljust) for c in cols]
+    for row in cells:
+        lines.append("  ".join(j(v, w) for j, v, w in zip(justify, row, widths)).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(table: Table) -> str:
+    """A GitHub-flavoured Markdown table (pipes in cells escaped)."""
+    cols = _columns(table)
+
+    def esc(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = ["| " + " | ".join(esc(c.title) for c in cols) + " |",
+             "|" + "|".join("---:" if c.numeric else ":---" for c in cols) + "|"]
+    lines += ["| " + " | ".join(esc(c.cell(r)) for c in cols) + " |" for r in table.rows]
+    return "\n".join(lines) + "\n"
+
+
+def _plain(value: Any) -> Any:
+    """A value for CSV and JSON: numbers kept (non-finite as "nan"/"inf"/"-inf"), tuples as lists."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if value != value else ("inf" if value > 0 else "-inf")
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Stat):
+        return {"mean": _plain(value.mean), "std": _plain(value.std), "n": value.n}
+    return value
+
+
+def _csv_cell(value: Any) -> Any:
+    value = _plain(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return "" if value is None else value
+
+
+def render_csv(table: Table, out: Any) -> None:
+    """CSV with full-precision numbers; for groups each metric gets a `<metric> std` column and `n`."""
+    import csv
+
+    grouped = bool(table.group_by)
+    header: List[str] = []
+    if len(table.experiments) > 1:
+        header.append("experiment")
+    header += ["n", "runs"] if grouped else ["run"]
+    header += table.hparams
+    for m in table.metrics:
+        header += [m, f"{m} std"] if grouped else [m]
+    if table.sort_metric:
+        best = f"{table.sort_metric}-best"
+        header += [best, f"{best} std"] if grouped else [best]
+    header += ["epoch", "epoch time (s)", "state", "note"]
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for r in table.rows:
+        row: List[Any] = []
+        if len(table.experiments) > 1:
+            row.append(r.experiment)
+        row += [len(r.names), " ".join(r.names)] if grouped else [r.name]
+        row += [_csv_cell(r.hparams.get(h)) for h in table.hparams]
+        values = [r.final.get(m) for m in table.metrics] + ([r.best] if table.sort_metric else [])
+        for v in values:
+            if grouped:
+                row += [_csv_cell(v.mean), _csv_cell(v.std)] if isinstance(v, Stat) else ["", ""]
+            else:
+                row.append(_csv_cell(v))
+        seconds = r.epoch_seconds
+        row += [_csv_cell(r.epoch), "" if seconds is None else round(seconds, 3),
+                _state_text(r.state, r.exit_code) or "", "; ".join(r.notes)]
+        writer.writerow(row)
+
+
+def render_json(table: Table) -> str:
+    """One JSON document: the sort, the shown columns, and every row with all its hyperparameters."""
+    rows = []
+    for r in table.rows:
+        entry = {"experiment": r.experiment}
+        if table.group_by:
+            entry.update(n=len(r.names), runs=list(r.names))
+        else:
+            entry["run"] = r.name
+        entry.update(
+            hparams={k: _plain(v) for k, v in r.hparams.items()},
+            metrics={m: _plain(v) for m, v in r.final.items()},
+            best=_plain(r.best),
+            epoch=_plain(r.epoch),
+            epoch_seconds=_plain(r.epoch_seconds),
+            state=r.state,
+            exit_code=r.exit_code,
+            notes=list(r.notes),
+        )
+        rows.append(entry)
+    sort: Optional[dict] = None
+    if table.sort_metric:
+        sort = {"metric": table.sort_metric, "goal": table.goals.get(table.sort_metric)}
+    doc = {"experiments": table.experiments, "sort": sort, "goals": table.goals, "group_by": table.group_by,
+           "hparams": table.hparams, "metrics": table.metrics, "rows": rows}
+    return json.dumps(doc, indent=1, allow_nan=False) + "\n"
