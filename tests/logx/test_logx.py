@@ -312,3 +312,20 @@ def test_python_m_runx_logx_prints_a_summary(tmp_path):
     assert missing.returncode == 2 and "no metrics.jsonl" in missing.stderr
     version = subprocess.run([sys.executable, "-m", "runx.logx", "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("runx-logx ") and "metrics format 1" in version.stdout
+
+
+def test_tensorboard_without_direct_event_access_falls_back_to_add_scalar(tmp_path, monkeypatch, requires):
+    requires("tensorboardX")
+    requires("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    import runx.logx.tensorboard as tb
+
+    monkeypatch.setattr(tb, "_events_writer", lambda writer: None)  # a tensorboardX whose internals differ
+    with LogX().initialize(logdir=str(tmp_path), tensorboard=True) as log:
+        assert log._tb._events is None
+        log.metric("val", {"loss": 0.5, "acc": 0.75}, 4)
+    acc = EventAccumulator(str(tmp_path))
+    acc.Reload()
+    assert [(e.step, e.value) for e in acc.Scalars("val/loss")] == [(4, 0.5)]
+    assert [(e.step, e.value) for e in acc.Scalars("val/acc")] == [(4, 0.75)]

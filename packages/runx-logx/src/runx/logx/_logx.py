@@ -72,6 +72,7 @@ class LogX:
         """Start logging into `logdir` ($RUNX_LOGDIR, else LOGROOT from the runx config); an existing one resumes.
 
         `global_rank` defaults to $RANK, then $SLURM_PROCID, else 0; only rank 0 writes anything.
+        `no_timestamp` is accepted for 0.0.11 scripts; records always carry their time.
         """
         if self.initialized:
             self.close()
@@ -82,6 +83,7 @@ class LogX:
         self.no_timestamp = no_timestamp
         self.epoch = {"train": 0, "val": 0}
         self.save_metric = None
+        self._checkpoints = None
         self.tensorboard = WriterProxy(None, _nothing)
         if not self.rank0:
             self.logdir = logdir or os.environ.get("RUNX_LOGDIR") or None

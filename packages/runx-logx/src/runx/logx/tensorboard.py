@@ -44,6 +44,11 @@ class BackgroundWriter:
         self._lock = threading.Lock()  # one caller of the SummaryWriter at a time
         self._queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
         self._events = _events_writer(self.writer)
+        if self._events is not None:
+            from tensorboardX.proto.event_pb2 import Event
+            from tensorboardX.proto.summary_pb2 import Summary
+
+            self._protos = (Event, Summary)
         self._thread = threading.Thread(target=self._drain, name="logx-tensorboard", daemon=True)
         self._thread.start()
 
@@ -110,11 +115,9 @@ class BackgroundWriter:
         """Write one batch of scalars; True when it went into the event file directly (needs a flush)."""
         try:
             if self._events is not None:
-                from tensorboardX.proto.event_pb2 import Event
-                from tensorboardX.proto.summary_pb2 import Summary
-
-                values = [Summary.Value(tag=tag, simple_value=value) for tag, value in tag_values]
-                event = Event(wall_time=walltime, summary=Summary(value=values))
+                event_class, summary_class = self._protos
+                values = [summary_class.Value(tag=tag, simple_value=value) for tag, value in tag_values]
+                event = event_class(wall_time=walltime, summary=summary_class(value=values))
                 if step is not None:
                     event.step = int(step)
                 self._events.write_event(event)
@@ -140,8 +143,8 @@ def _events_writer(writer: Any) -> Any:
     """The SummaryWriter's own EventsWriter (thread-safe, one event file), or None if this tensorboardX differs."""
     try:
         events = writer._get_file_writer().event_writer._ev_writer
-        from tensorboardX.proto.event_pb2 import Event  # noqa: F401
-        from tensorboardX.proto.summary_pb2 import Summary  # noqa: F401
+        import tensorboardX.proto.event_pb2  # noqa: F401
+        import tensorboardX.proto.summary_pb2  # noqa: F401
     except (AttributeError, ImportError):
         return None
     return events if callable(getattr(events, "write_event", None)) else None
