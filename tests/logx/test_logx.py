@@ -162,33 +162,51 @@ def test_tensorboard_needs_its_extra(tmp_path):
     assert "pip install 'runx-logx[torch]'" in done.stdout
 
 
-def test_a_0_0_11_training_script_runs_unchanged(tmp_path):
-    require("torch")
+@pytest.mark.parametrize("tensorboard", [False, True])
+def test_a_0_0_11_training_script_runs_unchanged(tmp_path, requires, tensorboard):
+    requires("torch")
+    if tensorboard:
+        requires("tensorboardX")
     script = tmp_path / "train.py"
-    script.write_text(textwrap.dedent("""
-        import sys, torch
+    # Written against runx 0.0.11's README: initialize, msg, add_scalar, add_image, metric, save_model.
+    script.write_text(textwrap.dedent(f"""
+        import argparse, torch
         from runx.logx import logx
-        logx.initialize(logdir=sys.argv[1], coolname=False, tensorboard=False, hparams={"lr": 0.1})
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--logdir")
+        args = parser.parse_args()
+        logx.initialize(logdir=args.logdir, coolname=True, tensorboard={tensorboard}, hparams=vars(args))
         model = torch.nn.Linear(2, 1)
         accs = [0.5, 0.9, 0.7]
         for epoch, acc in enumerate(accs):
-            logx.metric(phase="train", metrics={"loss": 1.0 - acc})
-            logx.metric(phase="val", metrics={"loss": 1.0 - acc, "accuracy": acc}, epoch=epoch)
-            save_dict = {"epoch": epoch + 1, "arch": "lin", "state_dict": model.state_dict(), "best_acc1": max(accs[:epoch + 1])}
+            logx.metric(phase="train", metrics={{"loss": 1.0 - acc}})
+            logx.add_scalar("train/lr", 0.1, epoch)
+            logx.add_image("sample", torch.zeros(3, 4, 4), epoch)
+            metrics = {{"loss": torch.tensor(1.0 - acc), "accuracy": acc}}
+            logx.metric(phase="val", metrics=metrics, epoch=epoch)
+            save_dict = {{"epoch": epoch + 1, "arch": "lin", "state_dict": model.state_dict(), "best_acc1": max(accs[:epoch + 1])}}
             is_best = logx.save_model(save_dict, metric=acc, epoch=epoch, higher_better=True)
-            logx.msg(f"epoch {epoch} best={is_best} keys={sorted(save_dict)}")
+            logx.msg(f"epoch {{epoch}} best={{is_best}} keys={{sorted(save_dict)}}")
+        with logx.suspend_flush():
+            logx.tensorboard.add_text("done", "yes", 0)
         best = logx.get_best_checkpoint()
         state, meta = logx.load_model(best)
-        print("BEST", best.rsplit("/", 1)[1], meta["__metric"], sorted(state))
+        print("BEST", best.rsplit("/", 1)[1], meta["__metric"], sorted(state), logx.best_metric)
     """))
-    done = subprocess.run([sys.executable, str(script), str(tmp_path / "run")], capture_output=True, text=True)
+    run = tmp_path / "run"
+    done = subprocess.run([sys.executable, str(script), "--logdir", str(run)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "BEST best_checkpoint_ep1.pth 0.9 ['bias', 'weight']" in done.stdout
+    assert "BEST best_checkpoint_ep1.pth 0.9 ['bias', 'weight'] 0.9" in done.stdout
     assert "epoch 0 best=True keys=['arch', 'best_acc1', 'epoch', 'state_dict']" in done.stdout
     assert "epoch 2 best=False" in done.stdout
-    names = sorted(os.listdir(tmp_path / "run"))
-    assert "best_checkpoint_ep1.pth" in names and "last_checkpoint_ep2.pth" in names
-    assert not any(n.startswith("last_checkpoint_ep0") or n.startswith("last_checkpoint_ep1") for n in names)
+    names = sorted(os.listdir(run))
+    assert [n for n in names if n.endswith(".pth")] == ["best_checkpoint_ep1.pth", "last_checkpoint_ep2.pth"]
+    assert any(n.startswith("events.out.tfevents") for n in names) == tensorboard
+    assert json.loads((run / "hparams.json").read_text()) == {"logdir": str(run)}
+    assert (run / "logging.log").read_text().count("\n") == 3
+    records = [r for r in read_records(str(run / "metrics.jsonl")).records if "phase" in r]
+    assert [(r["phase"], r["step"]) for r in records] == [("train", 0), ("val", 0), ("train", 1), ("val", 1), ("train", 2), ("val", 2)]
+    assert records[3]["metrics"] == {"loss": pytest.approx(0.1), "accuracy": 0.9}
 
 
 def test_resume_restores_best_metric_and_steps(tmp_path):
