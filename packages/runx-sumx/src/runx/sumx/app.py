@@ -4,12 +4,15 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Any, Dict, List, Optional, TextIO
 
 from runx.sumx.discover import experiment_dir, find_runs
 from runx.sumx.errors import SumxError
 from runx.sumx.fanout import load_all
 from runx.sumx.reader import Run, load_run
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, TextIO
 
 __all__ = ["run", "resolve_logroot", "collect"]
 
@@ -69,16 +72,19 @@ def _csv_path(path: str) -> str:
 
 def render_once(args: Any, logroot: Optional[str], out: TextIO) -> List[str]:
     """Build the table once and write it in the chosen format; returns the warnings."""
-    from runx.sumx.filters import apply_filters, parse_filter
     from runx.sumx.goals import parse_goals
     from runx.sumx.table import build_table
 
-    filters = [parse_filter(f) for f in args.filter or []]
+    filters = []
+    if args.filter:
+        from runx.sumx.filters import apply_filters, parse_filter
+
+        filters = [parse_filter(f) for f in args.filter]
     goals = parse_goals(args.goal or [])
-    experiments, runs, warnings = collect(args.experiments, logroot)
-    runs = apply_filters(runs, filters) if filters else runs
+    experiments, found, warnings = collect(args.experiments, logroot)
+    runs = apply_filters(found, filters) if filters else found
     table = build_table(
-        runs, experiments,
+        runs, experiments, found=found,
         ignore=[s for s in (args.ignore or "").split(",") if s],
         sortwith=args.sortwith, goals=goals,
         group_by=[s for s in (args.group_by or "").split(",") if s],

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import os
-from typing import List, Optional
 
 from runx.sumx.errors import SumxError
 from runx.sumx.reader import MARKERS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import List, Optional
 
 __all__ = ["experiment_dir", "find_runs"]
 

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import marshal
 import os
-from typing import Callable, List, Sequence, Tuple
 
 from runx.sumx.reader import Metric, Run
 
-MIN_PER_WORKER = 200
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, List, Sequence, Tuple
+
+MIN_PER_WORKER = 400
 MAX_WORKERS = 8
 
 __all__ = ["load_all"]
 
-Job = Tuple[str, str, str, bool]  # (experiment, experiment dir, run dir, read run.json)
 
 
 def _workers(jobs: int) -> int:
@@ -47,8 +49,12 @@ def _read_all(fd: int) -> bytes:
         chunks.append(chunk)
 
 
-def load_all(jobs: Sequence[Job], load: Callable[..., Run]) -> List[Run]:
-    """`load(*job)` for every job, in order, spread over the CPUs when there are many."""
+def load_all(jobs: Sequence[tuple], load: Callable[..., Run]) -> List[Run]:
+    """`load(*job)` for every job (experiment, experiment dir, run dir, read run.json), in order.
+
+    Spread over the CPUs from 2 * MIN_PER_WORKER jobs on: below that, forking (and the copy-on-write
+    faults it brings to both processes) cost more than it saved here.
+    """
     workers = _workers(len(jobs))
     if workers == 1:
         return [load(*job) for job in jobs]

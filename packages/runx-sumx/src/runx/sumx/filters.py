@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, List, NamedTuple
+from collections import namedtuple
 
 from runx.sumx.errors import SumxError
 from runx.sumx.reader import Run
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, List
 
 _EXPR = re.compile(r"^\s*([^<>=!~\s][^<>=!~]*?)\s*(<=|>=|!=|==|=|<|>|~)\s*(.*?)\s*$")
 SPECIAL = ("run", "experiment", "state", "epoch")
@@ -13,9 +17,10 @@ SPECIAL = ("run", "experiment", "state", "epoch")
 __all__ = ["Filter", "parse_filter", "apply_filters"]
 
 
-class Filter(NamedTuple):
+class Filter(namedtuple("Filter", "text key op value")):
     """One parsed `KEY OP VALUE`."""
 
+    __slots__ = ()
     text: str
     key: str
     op: str

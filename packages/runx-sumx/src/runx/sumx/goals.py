@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import re
-from typing import Dict, Iterable, Mapping
 
 from runx.sumx.errors import SumxError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, Iterable, Mapping
 
 # A name containing one of these is lower-is-better.
 LOWER_SUBSTRINGS = ("loss", "error", "perplexity")

@@ -6,9 +6,12 @@ carry `epoch` and `timestamp` beside the metrics. 0.0.11 wrote only val rows and
 from __future__ import annotations
 
 import csv
-from typing import Any, Dict, Optional
 
 from runx.sumx.reader import NOTE_NO_VAL, NOTE_TORN, Metric, Val, read_bytes
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional
 
 SKIPPED = ("timestamp", "epoch", "gpu util")
 

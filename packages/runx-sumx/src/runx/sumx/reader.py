@@ -10,7 +10,11 @@ from __future__ import annotations
 import json
 import math
 import os
-from typing import Any, Dict, NamedTuple, Optional, Tuple
+from collections import namedtuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional, Tuple
 
 # File names fixed by docs/metrics-format.md, version 1 (tests check they match runx.logx's).
 # Kept here so the fast path needs no import of runx.logx.
@@ -33,17 +37,19 @@ _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 __all__ = ["Metric", "Run", "MARKERS", "load_run", "read_bytes", "read_json"]
 
 
-class Metric(NamedTuple):
+class Metric(namedtuple("Metric", "last min max")):
     """A val metric of one run: its last value and its min and max over the run (None if never finite)."""
 
+    __slots__ = ()
     last: Any
     min: Optional[float]
     max: Optional[float]
 
 
-class Run(NamedTuple):
+class Run(namedtuple("Run", "experiment name path hparams metrics epoch epoch_seconds state exit_code goals notes")):
     """What sumx knows about one run."""
 
+    __slots__ = ()
     experiment: str
     name: str
     path: str
@@ -57,9 +63,10 @@ class Run(NamedTuple):
     notes: Tuple[str, ...]
 
 
-class Val(NamedTuple):
+class Val(namedtuple("Val", "metrics epoch epoch_seconds notes")):
     """The val phase of a metrics file: metrics, last epoch, average seconds per val epoch, notes."""
 
+    __slots__ = ()
     metrics: Dict[str, Metric]
     epoch: Optional[int]
     epoch_seconds: Optional[float]
@@ -73,12 +80,14 @@ def read_bytes(path: str) -> Optional[bytes]:
     except OSError:
         return None
     try:
-        chunks = []
-        while True:
+        chunk = os.read(fd, 65536)
+        if len(chunk) < 65536:  # a short read of a regular file: its end (saves a read per file)
+            return chunk
+        chunks = [chunk]
+        while chunk:
             chunk = os.read(fd, 65536)
-            if not chunk:
-                return b"".join(chunks)
             chunks.append(chunk)
+        return b"".join(chunks)
     except OSError:
         return None
     finally:

@@ -8,9 +8,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Callable, List, NamedTuple, Optional
+from collections import namedtuple
 
 from runx.sumx.table import Row, Stat, Table, _state_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, List, Optional
 
 __all__ = ["fmt_number", "fmt_seconds", "render_text", "render_markdown", "render_csv", "render_json"]
 
@@ -20,20 +24,20 @@ _BREAKS = re.compile(r"(?<=[_./-])")
 
 def fmt_number(value: Any) -> str:
     """Up to 4 significant digits; integers whole; no exponent between 1e-4 and 1e15."""
+    if type(value) is float:
+        size = abs(value)
+        if 1e-4 <= size < 1e4 and value != int(value):
+            return f"{value:.4g}"
+        if value != value:
+            return "nan"
+        if size == math.inf:
+            return "inf" if value > 0 else "-inf"
+        if size >= 1e15 or 0 < size < 1e-4:
+            return f"{value:.4g}".replace("e-0", "e-").replace("e+", "e")
+        return f"{value:.0f}"
     if value is None:
         return ""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if not math.isfinite(value):
-        return "nan" if value != value else ("inf" if value > 0 else "-inf")
-    size = abs(value)
-    if size >= 1e15 or (0 < size < 1e-4):
-        return f"{value:.3e}".replace("e-0", "e-").replace("e+", "e").replace(".000e", "e")
-    if size >= 1e4 or value == int(value):
-        return f"{value:.0f}"
-    return f"{value:.4g}"
+    return str(value)
 
 
 def fmt_seconds(seconds: Any) -> str:
@@ -64,7 +68,9 @@ def fmt_metric(value: Any) -> str:
     return fmt_number(value)
 
 
-class Column(NamedTuple):
+class Column(namedtuple("Column", "title cell numeric")):
+
+    __slots__ = ()
     title: str
     cell: Callable[[Row], str]
     numeric: bool
@@ -141,10 +147,10 @@ def _plain(value: Any) -> Any:
     """A value for CSV and JSON: numbers kept (non-finite as "nan"/"inf"/"-inf"), tuples as lists."""
     if isinstance(value, float) and not math.isfinite(value):
         return "nan" if value != value else ("inf" if value > 0 else "-inf")
+    if isinstance(value, Stat):  # before tuple: a Stat is one
+        return {"mean": _plain(value.mean), "std": _plain(value.std), "n": value.n}
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
-    if isinstance(value, Stat):
-        return {"mean": _plain(value.mean), "std": _plain(value.std), "n": value.n}
     return value
 
 

@@ -3,28 +3,34 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from collections import namedtuple
 
 from runx.sumx.errors import SumxError
 from runx.sumx.goals import resolve_goals
 from runx.sumx.reader import Run
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 DEFAULT_IGNORE = ("logdir", "command", "result_dir", "nbr_workers", "paths", "val_paths")
 
 __all__ = ["DEFAULT_IGNORE", "Stat", "Row", "Table", "build_table"]
 
 
-class Stat(NamedTuple):
+class Stat(namedtuple("Stat", "mean std n")):
     """Mean, sample standard deviation (None for one value) and count of a group's values."""
 
+    __slots__ = ()
     mean: float
     std: Optional[float]
     n: int
 
 
-class Row(NamedTuple):
+class Row(namedtuple("Row", "experiment name names hparams final best epoch epoch_seconds state exit_code notes")):
     """One line of the table: a run, or a group of runs that differ only in the --group-by keys."""
 
+    __slots__ = ()
     experiment: str
     name: str
     names: Tuple[str, ...]
@@ -38,9 +44,10 @@ class Row(NamedTuple):
     notes: Tuple[str, ...]
 
 
-class Table(NamedTuple):
+class Table(namedtuple("Table", "experiments hparams metrics goals sort_metric group_by rows")):
     """Everything a renderer needs."""
 
+    __slots__ = ()
     experiments: List[str]
     hparams: List[str]
     metrics: List[str]
@@ -161,29 +168,33 @@ def _default_sort_metric(metrics: List[str], explicit: Mapping[str, str], record
 
 def build_table(runs: List[Run], experiments: List[str], *, ignore: Sequence[str] = (), sortwith: Optional[str] = None,
                 goals: Optional[Mapping[str, str]] = None, group_by: Sequence[str] = (),
-                only_metrics: Optional[Sequence[str]] = None) -> Table:
-    """Columns and sorted rows for `runs` (already filtered)."""
+                only_metrics: Optional[Sequence[str]] = None, found: Optional[List[Run]] = None) -> Table:
+    """Columns and sorted rows for `runs`; option names are checked against `found` (the runs before filtering)."""
     explicit = dict(goals or {})
     ignore_set = set(DEFAULT_IGNORE) | set(ignore)
-    names: Dict[str, None] = {}
+    found = runs if found is None else found
+    known: Dict[str, None] = {}
     recorded: Dict[str, str] = {}
-    for run in runs:
-        names.update(dict.fromkeys(run.metrics))
+    for run in found:
+        known.update(dict.fromkeys(run.metrics))
         for k, v in run.goals.items():
             recorded.setdefault(k, v)
-    all_metrics = sorted(names)
-    if sortwith is not None and sortwith not in names:
-        have = ", ".join(all_metrics) or "none"
+    all_metrics = sorted(known)
+    have = ", ".join(all_metrics) or "none"
+    if sortwith is not None and sortwith not in known:
         raise SumxError(f"--sortwith {sortwith}: no val metric of that name (have: {have})")
     if only_metrics is not None:
-        missing = [m for m in only_metrics if m not in names]
+        missing = [m for m in only_metrics if m not in known]
         if missing:
-            raise SumxError(f"--metrics {','.join(missing)}: no val metric of that name (have: {', '.join(all_metrics) or 'none'})")
+            raise SumxError(f"--metrics {','.join(missing)}: no val metric of that name (have: {have})")
         shown = list(only_metrics)
     else:
-        shown = [m for m in all_metrics if m not in ignore_set]
+        present: Dict[str, None] = {}
+        for run in runs:
+            present.update(dict.fromkeys(run.metrics))
+        shown = [m for m in sorted(present) if m not in ignore_set]
     for key in group_by:
-        if not any(key in r.hparams for r in runs):
+        if not any(key in r.hparams for r in found):
             raise SumxError(f"--group-by {key}: no hyperparameter of that name")
     resolved = resolve_goals(all_metrics, explicit, recorded)
     sort_metric = sortwith or _default_sort_metric(all_metrics, explicit, recorded)
