@@ -1,0 +1,119 @@
+"""sumx's pieces on their own: the summary fast path, status parsing, the fan-out, formatting, goals, argv."""
+from __future__ import annotations
+
+import math
+import os
+
+import pytest
+from conftest import write_run
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from runx.logx import metrics_format
+from runx.sumx import fanout, reader
+from runx.sumx.cli import parse_args
+from runx.sumx.errors import SumxError
+from runx.sumx.goals import default_goal
+from runx.sumx.render import fmt_number, fmt_seconds
+
+
+def test_file_names_match_the_metrics_format():
+    assert reader.METRICS_FILE == metrics_format.METRICS_FILE
+    assert reader.SUMMARY_FILE == metrics_format.SUMMARY_FILE
+    assert reader.SUMMARY_VERSION == metrics_format.FORMAT_VERSION
+
+
+def test_fast_path_agrees_with_logx_summarize(tmp_path):
+    values = [{"loss": 3.0, "acc": 1, "odd": float("nan")}, {"loss": 1.0, "acc": 5, "odd": 2.0},
+              {"loss": 2.0, "acc": 4, "odd": float("-inf")}]
+    run = write_run(tmp_path, "r", {"x": 1}, values, train=[{"loss": 9.0}] * 3)
+    fast = reader._val_from_summary(str(run))
+    assert fast is not None
+    os.remove(run / metrics_format.SUMMARY_FILE)
+    assert reader._val_from_summary(str(run)) is None
+    slow = reader._val_from_log(str(run))
+    assert fast.epoch == slow.epoch == 2
+    assert fast.epoch_seconds == pytest.approx(slow.epoch_seconds)
+    for name in ("loss", "acc", "odd"):
+        a, b = fast.metrics[name], slow.metrics[name]
+        assert repr(a) == repr(b), name
+    assert fast.metrics["loss"] == (2.0, 1.0, 3.0) and fast.metrics["odd"].last == -math.inf
+    assert slow.notes == (reader.NOTE_NO_SUMMARY,) and fast.notes == ()
+
+
+events = st.lists(st.one_of(
+    st.tuples(st.sampled_from(["queued", "submitted", "started", "cancelled"]), st.just("")),
+    st.tuples(st.just("finished"), st.sampled_from(["exit=0", "exit=1", "exit=137", "exit=", "exit=x", "", "exit=2 exit=3"])),
+    st.tuples(st.just("garbage"), st.just("")),
+), max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(events, st.booleans())
+def test_status_parsing_agrees_with_runx_core(seq, bad_stamp):
+    from runx.core.status import parse_status
+
+    lines = [f"{event} {'x' if bad_stamp and i == 0 else 1700000000 + i} {extra}".strip() for i, (event, extra) in enumerate(seq)]
+    text = "\n".join(lines + ["", "short"])
+    status = parse_status(text)
+    expected = (None, None) if status is None else (status.state, status.exit_code)
+    assert reader.parse_state(text) == expected
+
+
+def test_fanout_gives_the_same_runs_in_the_same_order(tmp_path, monkeypatch):
+    for i in range(12):
+        write_run(tmp_path, f"r{i:02d}", {"i": i}, [{"acc": float(i)}])
+    jobs = [("e", str(tmp_path), str(tmp_path / f"r{i:02d}"), i == 0) for i in range(12)]
+    sequential = [reader.load_run(*job) for job in jobs]
+    monkeypatch.setattr(fanout, "MIN_PER_WORKER", 3)
+    monkeypatch.setattr(fanout, "_workers", lambda n: 3)
+    assert fanout.load_all(jobs, reader.load_run) == sequential
+
+
+def test_fanout_falls_back_when_a_child_fails(tmp_path, monkeypatch):
+    for i in range(6):
+        write_run(tmp_path, f"r{i}", {"i": i}, [{"acc": float(i)}])
+    jobs = [("e", str(tmp_path), str(tmp_path / f"r{i}"), False) for i in range(6)]
+    parent = os.getpid()
+
+    def load(*job):
+        if os.getpid() != parent:
+            raise RuntimeError("child trouble")
+        return reader.load_run(*job)
+
+    monkeypatch.setattr(fanout, "_workers", lambda n: 2)
+    assert [r.name for r in fanout.load_all(jobs, load)] == [f"r{i}" for i in range(6)]
+
+
+@pytest.mark.parametrize("value, text", [
+    (9.5, "9.5"), (100.0, "100"), (100, "100"), (0.123456, "0.1235"), (1234.5678, "1235"), (98765.4, "98765"),
+    (0.0001234, "0.0001234"), (0.00001234, "1.234e-5"), (1e20, "1e20"), (0.0, "0"), (-2.5, "-2.5"),
+    (float("nan"), "nan"), (float("inf"), "inf"), (float("-inf"), "-inf"), (None, ""), ("text", "text"),
+])
+def test_fmt_number(value, text):
+    assert fmt_number(value) == text
+
+
+def test_fmt_seconds():
+    assert [fmt_seconds(s) for s in (None, 0.4, 59.6, 61, 3600, 3 * 3600 + 62)] == ["", "0:00", "1:00", "1:01", "1:00:00", "3:01:02"]
+
+
+@pytest.mark.parametrize("name, goal", [
+    ("loss", "min"), ("val_loss", "min"), ("top1_error", "min"), ("top1err", "min"), ("wer", "min"), ("val/cer", "min"),
+    ("ppl", "min"), ("perplexity", "min"), ("mse", "min"), ("rmse", "min"), ("MAE", "min"), ("nll", "min"),
+    ("epoch_time", "min"), ("acc", "max"), ("top5", "max"), ("answer_acc", "max"), ("mIoU", "max"), ("bleu", "max"),
+])
+def test_default_goal(name, goal):
+    assert default_goal(name) == goal
+
+
+def test_argv_parsing():
+    opts = parse_args(["a", "b", "--watch", "--filter", "x<1", "--filter=y=2", "-s", "acc", "--group", "seed"])
+    assert opts.experiments == ["a", "b"] and opts.watch == 5.0 and opts.filter == ["x<1", "y=2"]
+    assert opts.sortwith == "acc" and opts.group_by == "seed"
+    assert parse_args(["a", "--watch", "2.5"]).watch == 2.5
+    assert parse_args(["--watch", "a"]).experiments == ["a"]
+    assert parse_args(["--", "-odd-name"]).experiments == ["-odd-name"]
+    for bad in (["a", "--g", "x"], ["a", "--json=1"], ["a", "--logroot"], ["a", "-x"]):
+        with pytest.raises(SumxError):
+            parse_args(bad)
