@@ -1,4 +1,4 @@
-"""What `sumx` does with its parsed options: find, read, filter, tabulate, print; `--watch` repeats it."""
+"""What `sumx` does with its parsed options: find, read, filter, build the table, print; `--watch` repeats it."""
 from __future__ import annotations
 
 import os

@@ -15,7 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Callable, List, Sequence, Tuple
 
-MIN_PER_WORKER = 400
+MIN_PER_WORKER = 100000
 MAX_WORKERS = 8
 
 __all__ = ["load_all"]

@@ -11,7 +11,7 @@ from runx.sumx.reader import NOTE_NO_VAL, NOTE_TORN, Metric, Val, read_bytes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Optional
+    from typing import Any, Dict, Iterable, Optional
 
 SKIPPED = ("timestamp", "epoch", "gpu util")
 
@@ -21,13 +21,23 @@ __all__ = ["read_legacy"]
 def _number(text: str) -> Any:
     """An int or float when the text is one, else the text."""
     try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
+        value = float(text)
     except ValueError:
         return text
+    if value.is_integer() and text.lstrip("-").isdigit():
+        return int(text)
+    return value
+
+
+def _min_max(texts: Iterable[str]) -> tuple:
+    """(min, max) of the finite-or-infinite numbers among `texts`, NaN and non-numbers ignored."""
+    try:
+        values = [v for v in map(float, texts) if v == v]
+    except ValueError:
+        values = [v for v in map(_number, texts) if isinstance(v, (int, float)) and v == v]
+    if not values:
+        return None, None
+    return min(values), max(values)
 
 
 def read_legacy(path: str) -> Optional[Val]:
@@ -35,47 +45,53 @@ def read_legacy(path: str) -> Optional[Val]:
     raw = read_bytes(path)
     if raw is None:
         return None
-    lines = raw.decode("utf-8", "replace").replace("\0", "").split("\n")
+    text = raw.decode("utf-8", "replace").replace("\0", "").replace("\r\n", "\n")
+    lines = text.split("\n")
     torn = lines[-1] != ""  # an unterminated last line: cut short by a crash, or being written
-    start = last_time = epoch = None
+    start = None
+    blocks: Dict[tuple, list] = {}  # the keys of val rows -> their value tuples (0.0.11 rows repeat their keys)
+    last: Optional[list] = None
     count = 0
-    last: Dict[str, Any] = {}
-    lows: Dict[str, float] = {}
-    highs: Dict[str, float] = {}
-    try:
-        rows = list(csv.reader(lines[:-1]))
-    except csv.Error:
-        return Val({}, None, None, (NOTE_TORN, NOTE_NO_VAL))
+    if '"' in text:  # quoted fields: the csv module; otherwise a plain split gives the same rows, faster
+        try:
+            rows = list(csv.reader(lines[:-1]))
+        except csv.Error:
+            return Val({}, None, None, (NOTE_TORN, NOTE_NO_VAL))
+    else:
+        rows = [line.split(",") if line else [] for line in lines[:-1]]
     for row in rows:
         if not row:
             continue
-        phase = row[0]
         if len(row) % 2 == 0:
             torn = True
             continue
-        if phase == "start":
-            for key, text in zip(row[1::2], row[2::2]):
-                if key == "timestamp" and start is None:
-                    value = _number(text)
-                    start = value if isinstance(value, (int, float)) else None
-        elif phase == "val":
+        phase = row[0]
+        if phase == "val":
             count += 1
+            keys = tuple(row[1::2])
+            block = blocks.get(keys)
+            if block is None:
+                block = blocks[keys] = []
+            block.append(row[2::2])
+            last = row
+        elif phase == "start" and start is None:
             for key, text in zip(row[1::2], row[2::2]):
-                value = _number(text)
-                if key == "timestamp":
-                    last_time = value if isinstance(value, (int, float)) else last_time
-                elif key == "epoch":
-                    epoch = value if isinstance(value, int) else epoch
-                elif key not in SKIPPED:
-                    last[key] = value
-                    if isinstance(value, (int, float)) and value == value:
-                        if key not in lows or value < lows[key]:
-                            lows[key] = value
-                        if key not in highs or value > highs[key]:
-                            highs[key] = value
+                value = _number(text) if key == "timestamp" else None
+                if isinstance(value, (int, float)):
+                    start = value
     notes = (NOTE_TORN,) if torn else ()
-    if not count:
+    if last is None:
         return Val({}, None, None, notes + (NOTE_NO_VAL,))
-    metrics = {k: Metric(v, lows.get(k), highs.get(k)) for k, v in last.items()}
-    seconds = None if start is None or last_time is None else max(0.0, (last_time - start) / count)
-    return Val(metrics, epoch, seconds, notes)
+    final = {k: _number(v) for k, v in zip(last[1::2], last[2::2])}
+    columns: Dict[str, list] = {}
+    for keys, values in blocks.items():
+        for key, column in zip(keys, zip(*values)):
+            if key not in SKIPPED:
+                columns.setdefault(key, []).extend(column)
+    metrics = {k: Metric(final[k], *_min_max(columns[k])) for k in final if k not in SKIPPED}
+    epoch = final.get("epoch")
+    last_time = final.get("timestamp")
+    seconds = None
+    if isinstance(start, (int, float)) and isinstance(last_time, (int, float)):
+        seconds = max(0.0, (last_time - start) / count)
+    return Val(metrics, epoch if isinstance(epoch, int) else None, seconds, notes)

@@ -10,7 +10,7 @@ import math
 import re
 from collections import namedtuple
 
-from runx.sumx.table import Row, Stat, Table, _state_text
+from runx.sumx.table import Row, Stat, Table, state_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -63,37 +63,47 @@ def fmt_hparam(value: Any) -> str:
 
 
 def fmt_metric(value: Any) -> str:
+    """A metric cell: the number, or `mean ± std` for a group."""
     if isinstance(value, Stat):
         return fmt_number(value.mean) if value.std is None else f"{fmt_number(value.mean)} ± {fmt_number(value.std)}"
     return fmt_number(value)
 
 
-class Column(namedtuple("Column", "title cell numeric")):
+class Column(namedtuple("Column", "title cells numeric")):
+    """A shown column: its title, the function giving its cells for all rows, right-aligned or not."""
 
     __slots__ = ()
     title: str
-    cell: Callable[[Row], str]
+    cells: Callable[[List[Row]], List[str]]
     numeric: bool
+
+
+def _hparam_cells(name: str) -> Callable[[List[Row]], List[str]]:
+    return lambda rows: [fmt_hparam(r.hparams.get(name)) for r in rows]
+
+
+def _metric_cells(name: str) -> Callable[[List[Row]], List[str]]:
+    return lambda rows: [fmt_metric(r.final.get(name)) for r in rows]
 
 
 def _columns(table: Table) -> List[Column]:
     cols: List[Column] = []
     if len(table.experiments) > 1:
-        cols.append(Column("experiment", lambda r: r.experiment, False))
+        cols.append(Column("experiment", lambda rows: [r.experiment for r in rows], False))
     if table.group_by:
-        cols += [Column(h, lambda r, h=h: fmt_hparam(r.hparams.get(h)), False) for h in table.hparams]
-        cols.append(Column("n", lambda r: str(len(r.names)), True))
+        cols += [Column(h, _hparam_cells(h), False) for h in table.hparams]
+        cols.append(Column("n", lambda rows: [str(len(r.names)) for r in rows], True))
     else:
-        cols.append(Column("run", lambda r: r.name, False))
-        cols += [Column(h, lambda r, h=h: fmt_hparam(r.hparams.get(h)), False) for h in table.hparams]
-    cols += [Column(m, lambda r, m=m: fmt_metric(r.final.get(m)), True) for m in table.metrics]
+        cols.append(Column("run", lambda rows: [r.name for r in rows], False))
+        cols += [Column(h, _hparam_cells(h), False) for h in table.hparams]
+    cols += [Column(m, _metric_cells(m), True) for m in table.metrics]
     if table.sort_metric:
-        cols.append(Column(f"{table.sort_metric}-best", lambda r: fmt_metric(r.best), True))
-    cols.append(Column("epoch", lambda r: fmt_number(r.epoch), True))
-    cols.append(Column("epoch time", lambda r: fmt_seconds(r.epoch_seconds), True))
-    cols.append(Column("state", lambda r: _state_text(r.state, r.exit_code) or "", False))
+        cols.append(Column(f"{table.sort_metric}-best", lambda rows: [fmt_metric(r.best) for r in rows], True))
+    cols.append(Column("epoch", lambda rows: [fmt_number(r.epoch) for r in rows], True))
+    cols.append(Column("epoch time", lambda rows: [fmt_seconds(r.epoch_seconds) for r in rows], True))
+    cols.append(Column("state", lambda rows: [state_text(r.state, r.exit_code) or "" for r in rows], False))
     if any(r.notes for r in table.rows):
-        cols.append(Column("note", lambda r: "; ".join(r.notes), False))
+        cols.append(Column("note", lambda rows: ["; ".join(r.notes) for r in rows], False))
     return cols
 
 
@@ -111,35 +121,26 @@ def _wrap(title: str, width: int) -> List[str]:
 def render_text(table: Table) -> str:
     """A plain-text table: numbers right-aligned, long headers wrapped, a rule under the header."""
     cols = _columns(table)
-    cells = [[c.cell(r) for c in cols] for r in table.rows]
-    widths = [max([len(row[i]) for row in cells] or [0]) for i in range(len(cols))]
+    columns = [c.cells(table.rows) for c in cols]
+    widths = [max(map(len, cells), default=0) for cells in columns]
     headers = [_wrap(c.title, max(HEADER_WIDTH, w)) for c, w in zip(cols, widths)]
-    widths = [max(w, *(len(h) for h in hs)) for w, hs in zip(widths, headers)]
+    widths = [max(w, max(map(len, hs))) for w, hs in zip(widths, headers)]
     depth = max(len(h) for h in headers)
-    lines = []
-    for i in range(depth):
-        parts = []
-        for c, hs, w in zip(cols, headers, widths):
-            text = hs[i - depth + len(hs)] if i >= depth - len(hs) else ""
-            parts.append(text.rjust(w) if c.numeric else text.ljust(w))
-        lines.append("  ".join(parts).rstrip())
+    spec = "  ".join(f"{{:{'>' if c.numeric else '<'}{w}}}" for c, w in zip(cols, widths))
+    lines = [spec.format(*(hs[i - depth + len(hs)] if i >= depth - len(hs) else "" for hs in headers)).rstrip()
+             for i in range(depth)]
     lines.append("  ".join("-" * w for w in widths))
-    justify = [(str.rjust if c.numeric else str.ljust) for c in cols]
-    for row in cells:
-        lines.append("  ".join(j(v, w) for j, v, w in zip(justify, row, widths)).rstrip())
+    lines += [spec.format(*row).rstrip() for row in zip(*columns)]
     return "\n".join(lines) + "\n"
 
 
 def render_markdown(table: Table) -> str:
     """A GitHub-flavoured Markdown table (pipes in cells escaped)."""
     cols = _columns(table)
-
-    def esc(text: str) -> str:
-        return text.replace("|", "\\|")
-
-    lines = ["| " + " | ".join(esc(c.title) for c in cols) + " |",
+    columns = [[text.replace("|", "\\|") for text in c.cells(table.rows)] for c in cols]
+    lines = ["| " + " | ".join(c.title.replace("|", "\\|") for c in cols) + " |",
              "|" + "|".join("---:" if c.numeric else ":---" for c in cols) + "|"]
-    lines += ["| " + " | ".join(esc(c.cell(r)) for c in cols) + " |" for r in table.rows]
+    lines += ["| " + " | ".join(row) + " |" for row in zip(*columns)]
     return "\n".join(lines) + "\n"
 
 
@@ -193,7 +194,7 @@ def render_csv(table: Table, out: Any) -> None:
                 row.append(_csv_cell(v))
         seconds = r.epoch_seconds
         row += [_csv_cell(r.epoch), "" if seconds is None else round(seconds, 3),
-                _state_text(r.state, r.exit_code) or "", "; ".join(r.notes)]
+                state_text(r.state, r.exit_code) or "", "; ".join(r.notes)]
         writer.writerow(row)
 
 

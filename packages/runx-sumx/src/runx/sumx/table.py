@@ -96,7 +96,7 @@ def _sort_value(value: Any) -> Any:
     return value.mean if isinstance(value, Stat) else value
 
 
-def _state_text(state: Optional[str], exit_code: Optional[int]) -> Optional[str]:
+def state_text(state: Optional[str], exit_code: Optional[int]) -> Optional[str]:
     if state == "failed" and exit_code is not None:
         return f"failed ({exit_code})"
     return state
@@ -131,7 +131,7 @@ def _group_rows(runs: List[Run], keys: Sequence[str], ignore: set, metrics: List
         final = {m: _stat(r.metrics[m].last for r in members if m in r.metrics) for m in metrics}
         states: Dict[str, int] = {}
         for r in members:
-            text = _state_text(r.state, r.exit_code) or "-"
+            text = state_text(r.state, r.exit_code) or "-"
             states[text] = states.get(text, 0) + 1
         notes = tuple(dict.fromkeys(n for r in members for n in r.notes))
         rows.append(Row(experiment, first.name, tuple(r.name for r in members), hparams,
