@@ -117,3 +117,18 @@ def test_argv_parsing():
     for bad in (["a", "--g", "x"], ["a", "--json=1"], ["a", "--logroot"], ["a", "-x"]):
         with pytest.raises(SumxError):
             parse_args(bad)
+
+
+def test_legacy_csv_with_quoted_fields_torn_tail_and_text_values(tmp_path):
+    from runx.sumx.legacy import read_legacy
+
+    path = tmp_path / "metrics.csv"
+    path.write_text('start,start/step,0,timestamp,100.0\r\n'
+                    'val,loss,0.5,note,"a, b",epoch,0,timestamp,110.0\r\n'
+                    'val,loss,nan,note,"c",epoch,1,timestamp,120.0\r\n'
+                    'val,loss,0.2,epo', newline="")
+    val = read_legacy(str(path))
+    assert val.metrics["loss"].last != val.metrics["loss"].last  # nan, the last complete row
+    assert (val.metrics["loss"].min, val.metrics["loss"].max) == (0.5, 0.5)
+    assert val.metrics["note"] == ("c", None, None) and val.epoch == 1 and val.epoch_seconds == 10.0
+    assert val.notes == (reader.NOTE_TORN,)
