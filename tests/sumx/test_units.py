@@ -63,7 +63,7 @@ def test_status_parsing_agrees_with_runx_core(seq, bad_stamp):
 def test_fanout_gives_the_same_runs_in_the_same_order(tmp_path, monkeypatch):
     for i in range(12):
         write_run(tmp_path, f"r{i:02d}", {"i": i}, [{"acc": float(i)}])
-    jobs = [("e", str(tmp_path), str(tmp_path / f"r{i:02d}"), i == 0) for i in range(12)]
+    jobs = [("e", str(tmp_path), str(tmp_path / f"r{i:02d}")) for i in range(12)]
     sequential = [reader.load_run(*job) for job in jobs]
     monkeypatch.setattr(fanout, "MIN_PER_WORKER", 3)
     monkeypatch.setattr(fanout, "_workers", lambda n: 3)
@@ -73,7 +73,7 @@ def test_fanout_gives_the_same_runs_in_the_same_order(tmp_path, monkeypatch):
 def test_fanout_falls_back_when_a_child_fails(tmp_path, monkeypatch):
     for i in range(6):
         write_run(tmp_path, f"r{i}", {"i": i}, [{"acc": float(i)}])
-    jobs = [("e", str(tmp_path), str(tmp_path / f"r{i}"), False) for i in range(6)]
+    jobs = [("e", str(tmp_path), str(tmp_path / f"r{i}")) for i in range(6)] + [("e", str(tmp_path), str(tmp_path))]
     parent = os.getpid()
 
     def load(*job):
@@ -82,7 +82,8 @@ def test_fanout_falls_back_when_a_child_fails(tmp_path, monkeypatch):
         return reader.load_run(*job)
 
     monkeypatch.setattr(fanout, "_workers", lambda n: 2)
-    assert [r.name for r in fanout.load_all(jobs, load)] == [f"r{i}" for i in range(6)]
+    loaded = fanout.load_all(jobs, load)
+    assert [r.name for r in loaded[:6]] == [f"r{i}" for i in range(6)] and loaded[6] is None  # not a run
 
 
 @pytest.mark.parametrize("value, text", [

@@ -5,10 +5,10 @@ import os
 import sys
 import time
 
-from runx.sumx.discover import experiment_dir, find_runs
+from runx.sumx.discover import experiment_dir, subdirs
 from runx.sumx.errors import SumxError
 from runx.sumx.fanout import load_all
-from runx.sumx.reader import Run, load_run
+from runx.sumx.reader import Run, load_run, read_goals
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,21 +35,32 @@ def resolve_logroot(logroot: Optional[str], config: Optional[str]) -> Optional[s
 
 
 def collect(names: List[str], logroot: Optional[str]) -> tuple:
-    """(experiment names, runs, warnings) for the experiments named on the command line."""
+    """(experiment names, runs, goals recorded by runx, warnings) for the experiments named."""
     if logroot is None and not all(os.path.isabs(n) or n.startswith(("./", "../")) for n in names):
         raise SumxError("no LOGROOT: give --logroot DIR or -c CONFIG, or write LOGROOT in ./.runx or ~/.config/runx.yml")
-    jobs: List[tuple] = []
-    warnings: List[str] = []
     experiments: List[str] = []
+    pending: List[tuple] = []
     for name in names:
         exp_dir = experiment_dir(name, logroot)
         label = name.rstrip("/") or name
         experiments.append(label)
-        dirs = find_runs(exp_dir)
-        if not dirs:
+        pending += [(label, exp_dir, d) for d in subdirs(exp_dir)]
+    runs: List[Run] = []
+    while pending:  # folders that are not runs (tags) are searched a level deeper
+        loaded = load_all(pending, load_run)
+        runs += [r for r in loaded if r is not None]
+        pending = [(job[0], job[1], d) for job, r in zip(pending, loaded) if r is None for d in subdirs(job[2])]
+    runs.sort(key=lambda r: (r.experiment, r.name))
+    goals: Dict[str, str] = {}
+    warnings = []
+    for label in experiments:
+        first = next((r for r in runs if r.experiment == label), None)
+        if first is None:
             warnings.append(f"{label}: no runs yet")
-        jobs += [(label, exp_dir, d, i == 0) for i, d in enumerate(dirs)]
-    return experiments, load_all(jobs, load_run), warnings
+        else:
+            for metric, goal in read_goals(first.path).items():
+                goals.setdefault(metric, goal)
+    return experiments, runs, goals, warnings
 
 
 def _note_warnings(runs: List[Run]) -> List[str]:
@@ -81,10 +92,10 @@ def render_once(args: Any, logroot: Optional[str], out: TextIO) -> List[str]:
 
         filters = [parse_filter(f) for f in args.filter]
     goals = parse_goals(args.goal or [])
-    experiments, found, warnings = collect(args.experiments, logroot)
+    experiments, found, recorded, warnings = collect(args.experiments, logroot)
     runs = apply_filters(found, filters) if filters else found
     table = build_table(
-        runs, experiments, found=found,
+        runs, experiments, found=found, recorded=recorded,
         ignore=[s for s in (args.ignore or "").split(",") if s],
         sortwith=args.sortwith, goals=goals,
         group_by=[s for s in (args.group_by or "").split(",") if s],

@@ -1,16 +1,20 @@
-"""Finding experiments below LOGROOT and the runs below an experiment, at any depth."""
+"""Finding experiments below LOGROOT, and the folders below them that may be runs.
+
+Whether a folder is a run is decided by reading it (runx.sumx.reader.load_run): the usual run costs
+no extra listing or stat. A folder that is not a run is listed in turn, so tagged runs at any depth
+are found; a run's own sub-folders are never searched.
+"""
 from __future__ import annotations
 
 import os
 
 from runx.sumx.errors import SumxError
-from runx.sumx.reader import MARKERS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import List, Optional
 
-__all__ = ["experiment_dir", "find_runs"]
+__all__ = ["experiment_dir", "subdirs"]
 
 
 def experiment_dir(name: str, logroot: Optional[str]) -> str:
@@ -26,34 +30,12 @@ def experiment_dir(name: str, logroot: Optional[str]) -> str:
     return path
 
 
-def find_runs(exp_dir: str) -> List[str]:
-    """Run directories below `exp_dir`, sorted; never inside `code/` or dot-directories, nor inside a run.
-
-    A directory is a run when it holds run.json, hparams.json, metrics.jsonl or metrics.csv. The
-    usual run is recognised by one stat of its hparams.json, without listing it.
-    """
-    found: List[str] = []
-    pending = [exp_dir]
-    while pending:
-        folder = pending.pop()
-        try:
-            entries = sorted(e.name for e in os.scandir(folder) if e.is_dir() and e.name != "code" and not e.name.startswith("."))
-        except OSError:
-            continue
-        subdirs = []
-        for name in entries:
-            path = os.path.join(folder, name)
-            if os.path.exists(os.path.join(path, "hparams.json")):
-                found.append(path)
-                continue
-            try:
-                names = set(os.listdir(path))
-            except OSError:
-                continue
-            if not names.isdisjoint(MARKERS):
-                found.append(path)
-            else:
-                subdirs.append(path)
-        pending.extend(reversed(subdirs))
-    found.sort()
-    return found
+def subdirs(folder: str) -> List[str]:
+    """The sub-directories that may be runs or hold runs: sorted, without `code/` and dot-directories."""
+    try:
+        with os.scandir(folder) as entries:
+            names = [e.name for e in entries if e.name != "code" and not e.name.startswith(".") and e.is_dir()]
+    except OSError:
+        return []
+    names.sort()
+    return [os.path.join(folder, n) for n in names]

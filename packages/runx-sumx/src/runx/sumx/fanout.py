@@ -13,7 +13,7 @@ from runx.sumx.reader import Metric, Run
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable, List, Sequence, Tuple
+    from typing import Callable, List, Optional, Sequence
 
 MIN_PER_WORKER = 100000
 MAX_WORKERS = 8
@@ -32,12 +32,16 @@ def _workers(jobs: int) -> int:
     return max(1, min(cpus, MAX_WORKERS, jobs // MIN_PER_WORKER))
 
 
-def _to_plain(run: Run) -> tuple:
-    return tuple(run[:4]) + ({k: tuple(m) for k, m in run.metrics.items()},) + tuple(run[5:])
+def _to_plain(run: Optional[Run]) -> Optional[tuple]:
+    if run is None:
+        return None
+    return run[:4] + ({k: tuple(m) for k, m in run.metrics.items()},) + run[5:]
 
 
-def _from_plain(data: tuple) -> Run:
-    return Run(*data[:4], {k: Metric(*m) for k, m in data[4].items()}, *data[5:])
+def _from_plain(data: Optional[tuple]) -> Optional[Run]:
+    if data is None:
+        return None
+    return Run(*data[:4], {k: Metric._make(m) for k, m in data[4].items()}, *data[5:])
 
 
 def _read_all(fd: int) -> bytes:
@@ -49,8 +53,8 @@ def _read_all(fd: int) -> bytes:
         chunks.append(chunk)
 
 
-def load_all(jobs: Sequence[tuple], load: Callable[..., Run]) -> List[Run]:
-    """`load(*job)` for every job (experiment, experiment dir, run dir, read run.json), in order.
+def load_all(jobs: Sequence[tuple], load: Callable[..., Optional[Run]]) -> List[Optional[Run]]:
+    """`load(*job)` for every job (experiment, experiment dir, run dir), in order.
 
     Spread over the CPUs from 2 * MIN_PER_WORKER jobs on: below that, forking (and the copy-on-write
     faults it brings to both processes) cost more than it saved here.

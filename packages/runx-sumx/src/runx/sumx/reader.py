@@ -23,7 +23,6 @@ SUMMARY_FILE = "metrics.summary.json"
 SUMMARY_VERSION = 1
 LEGACY_FILE = "metrics.csv"
 STATUS_FILE = "status.log"
-MARKERS = ("run.json", "hparams.json", METRICS_FILE, LEGACY_FILE)
 SEP = os.sep  # paths are joined by hand: os.path.join is a measurable share of a run's cost
 
 NOTE_NO_METRICS = "no metrics yet"
@@ -34,7 +33,7 @@ NOTE_BAD_HPARAMS = "hparams.json unreadable"
 
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
-__all__ = ["Metric", "Run", "MARKERS", "load_run", "read_bytes", "read_json"]
+__all__ = ["Metric", "Run", "load_run", "read_goals", "read_bytes", "read_json"]
 
 
 class Metric(namedtuple("Metric", "last min max")):
@@ -46,7 +45,7 @@ class Metric(namedtuple("Metric", "last min max")):
     max: Optional[float]
 
 
-class Run(namedtuple("Run", "experiment name path hparams metrics epoch epoch_seconds state exit_code goals notes")):
+class Run(namedtuple("Run", "experiment name path hparams metrics epoch epoch_seconds state exit_code notes")):
     """What sumx knows about one run."""
 
     __slots__ = ()
@@ -59,7 +58,6 @@ class Run(namedtuple("Run", "experiment name path hparams metrics epoch epoch_se
     epoch_seconds: Optional[float]
     state: Optional[str]
     exit_code: Optional[int]
-    goals: Dict[str, str]
     notes: Tuple[str, ...]
 
 
@@ -106,6 +104,9 @@ def read_json(path: str) -> Tuple[Optional[dict], bool]:
     return (data if isinstance(data, dict) else None), True
 
 
+_metric = Metric._make
+
+
 def _number(value: Any) -> Any:
     """A stored metric value as a number ("nan", "inf", "-inf" decoded)."""
     if isinstance(value, str):
@@ -136,11 +137,12 @@ def _val_from_summary(run_dir: str) -> Optional[Val]:
         if val is None:
             train = phases.get("train")
             return Val({}, train and train["last_step"], None, notes + (NOTE_NO_VAL,))
-        metrics = {
-            name: Metric(_number(m["last"]), None if m["min"] is None else _number(m["min"]),
-                         None if m["max"] is None else _number(m["max"]))
-            for name, m in val["metrics"].items()
-        }
+        metrics = {}
+        for name, m in val["metrics"].items():
+            last, low, high = m["last"], m["min"], m["max"]
+            if type(last) is str or type(low) is str or type(high) is str:
+                last, low, high = _number(last), _number(low), _number(high)
+            metrics[name] = _metric((last, low, high))
         start = data["start_time"] if data["start_time"] is not None else data["first_time"]
         return Val(metrics, val["last_step"], _epoch_seconds(start, val["last_time"], val["count"]), notes)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -171,8 +173,8 @@ def _val_from_log(run_dir: str) -> Optional[Val]:
     return Val(metrics, val.last_step, _epoch_seconds(start, val.last_time, val.count), notes)
 
 
-def read_val(run_dir: str) -> Val:
-    """The run's val metrics from whichever metrics file it has."""
+def read_val(run_dir: str) -> Optional[Val]:
+    """The run's val metrics from whichever metrics file it has; None when it has none."""
     val = _val_from_summary(run_dir)
     if val is None:
         val = _val_from_log(run_dir)
@@ -180,7 +182,7 @@ def read_val(run_dir: str) -> Val:
         from runx.sumx.legacy import read_legacy
 
         val = read_legacy(run_dir + SEP + LEGACY_FILE)
-    return val if val is not None else Val({}, None, None, (NOTE_NO_METRICS,))
+    return val
 
 
 def parse_state(text: str) -> Tuple[Optional[str], Optional[int]]:
@@ -224,27 +226,37 @@ def read_status(run_dir: str) -> Tuple[Optional[str], Optional[int]]:
     return parse_state(raw.decode("utf-8", "replace"))
 
 
-def load_run(experiment: str, exp_dir: str, run_dir: str, with_record: bool = False) -> Run:
+def read_goals(run_dir: str) -> Dict[str, str]:
+    """The experiment's METRICS goals as runx recorded them in the run's run.json (`metric_goals`)."""
+    record, _ = read_json(run_dir + SEP + "run.json")
+    goals = record.get("metric_goals") if record is not None else None
+    if not isinstance(goals, dict):
+        return {}
+    return {str(k): v for k, v in goals.items() if v in ("min", "max")}
+
+
+def load_run(experiment: str, exp_dir: str, run_dir: str) -> Optional[Run]:
     """Read one run; problems become notes on the run, never exceptions.
 
-    run.json is read when hparams.json is missing, or when `with_record` asks for its metric goals.
+    None when `run_dir` holds none of the files that make a run (hparams.json, run.json, a metrics
+    file): then it is a folder of runs, e.g. a tag. run.json is read only without hparams.json.
     """
     notes: Tuple[str, ...] = ()
     hparams, present = read_json(run_dir + SEP + "hparams.json")
     if present and hparams is None:
         notes += (NOTE_BAD_HPARAMS,)
-    goals: Dict[str, str] = {}
-    if hparams is None or with_record:
-        record, _ = read_json(run_dir + SEP + "run.json")
-        if record is not None:
-            if hparams is None and isinstance(record.get("hparams"), dict):
-                hparams = record["hparams"]
-            if isinstance(record.get("metric_goals"), dict):
-                goals = {str(k): v for k, v in record["metric_goals"].items() if v in ("min", "max")}
+    if not present:
+        record, present = read_json(run_dir + SEP + "run.json")
+        if record is not None and isinstance(record.get("hparams"), dict):
+            hparams = record["hparams"]
     val = read_val(run_dir)
+    if val is None:
+        if not present:
+            return None
+        val = Val({}, None, None, (NOTE_NO_METRICS,))
     state, exit_code = read_status(run_dir)
     name = run_dir[len(exp_dir) + 1:] if run_dir.startswith(exp_dir + SEP) else os.path.relpath(run_dir, exp_dir)
     if SEP != "/":
         name = name.replace(SEP, "/")
     return Run(experiment, name, run_dir, hparams or {}, val.metrics, val.epoch, val.epoch_seconds,
-               state, exit_code, goals, notes + val.notes)
+               state, exit_code, notes + val.notes)

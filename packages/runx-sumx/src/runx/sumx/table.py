@@ -168,17 +168,20 @@ def _default_sort_metric(metrics: List[str], explicit: Mapping[str, str], record
 
 def build_table(runs: List[Run], experiments: List[str], *, ignore: Sequence[str] = (), sortwith: Optional[str] = None,
                 goals: Optional[Mapping[str, str]] = None, group_by: Sequence[str] = (),
-                only_metrics: Optional[Sequence[str]] = None, found: Optional[List[Run]] = None) -> Table:
-    """Columns and sorted rows for `runs`; option names are checked against `found` (the runs before filtering)."""
+                only_metrics: Optional[Sequence[str]] = None, found: Optional[List[Run]] = None,
+                recorded: Optional[Mapping[str, str]] = None) -> Table:
+    """Columns and sorted rows for `runs`.
+
+    Option names are checked against `found` (the runs before filtering); `recorded` holds the
+    goals of the experiment's METRICS as runx recorded them.
+    """
     explicit = dict(goals or {})
     ignore_set = set(DEFAULT_IGNORE) | set(ignore)
     found = runs if found is None else found
+    recorded = dict(recorded or {})
     known: Dict[str, None] = {}
-    recorded: Dict[str, str] = {}
     for run in found:
         known.update(dict.fromkeys(run.metrics))
-        for k, v in run.goals.items():
-            recorded.setdefault(k, v)
     all_metrics = sorted(known)
     have = ", ".join(all_metrics) or "none"
     if sortwith is not None and sortwith not in known:
