@@ -1,0 +1,378 @@
+"""Slurm's side of the slurm farm: RESOURCES as sbatch options, the batch script, and batched
+sbatch / squeue / sacct / scancel calls.
+
+Status comes from one `squeue -t all` call (it also lists jobs that ended less than MinJobAge
+ago, with their exit codes); ids it no longer knows go to one `sacct` call where accounting
+exists, then to the job completion log where that is a readable text file. `scontrol show job`
+would only repeat what `squeue -t all` says, so it is not asked.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Optional
+
+from runx.core.errors import RunxError
+
+__all__ = [
+    "STATES",
+    "OUTPUT",
+    "ERROR",
+    "SlurmError",
+    "JobState",
+    "sbatch_options",
+    "array_option",
+    "array_list",
+    "batch_script",
+    "submit",
+    "query",
+    "cancel",
+    "job_state",
+]
+
+STATES = ("queued", "running", "succeeded", "failed", "cancelled", "unknown")
+OUTPUT = "slurm-%j.out"
+ERROR = "slurm-%j.err"
+TIMEOUT = 120.0
+
+_FLAGS = {
+    "cpu": "--cpus-per-task",
+    "mem": "--mem",
+    "time": "--time",
+    "partition": "--partition",
+    "nodes": "--nodes",
+    "account": "--account",
+    "qos": "--qos",
+    "constraint": "--constraint",
+}
+_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
+_JOB_ID = re.compile(r"\d+(_\d+)?\Z")
+_USER_ERROR = re.compile(
+    r"invalid|unrecognized option|not available|can ?not be satisfied|violates|exceed|not permitted|denied", re.I
+)
+
+_QUEUED = {"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD", "RESV_DEL_HOLD", "SPECIAL_EXIT"}
+_RUNNING = {"RUNNING", "COMPLETING", "SUSPENDED", "STOPPED", "SIGNALING", "STAGE_OUT", "RESIZING"}
+_FAILED = {"FAILED", "TIMEOUT", "NODE_FAIL", "BOOT_FAIL", "OUT_OF_MEMORY", "DEADLINE", "PREEMPTED"}
+_CANCELLED = {"CANCELLED", "REVOKED"}
+
+
+class SlurmError(RuntimeError):
+    """Slurm failed or did not answer (not a mistake in what the user wrote)."""
+
+
+@dataclass(frozen=True)
+class JobState:
+    """What Slurm says about one job: a runx state, the exit code once known, and Slurm's own words."""
+
+    state: str
+    exit_code: Optional[int] = None
+    raw: str = ""
+    source: str = ""
+
+
+# ---- options and scripts (pure) -----------------------------------------------------------------
+
+
+def _mem(value: Any) -> str:
+    if isinstance(value, bool):
+        raise RunxError(f"RESOURCES.mem: expected an amount such as 128 (GB) or '500M', found {value!r}")
+    if isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)?", value.strip())):
+        gb = float(value)
+        return f"{int(gb)}G" if gb == int(gb) else f"{int(round(gb * 1024))}M"
+    return str(value)
+
+
+def sbatch_options(resources: Mapping[str, Any]) -> list[str]:
+    """RESOURCES as sbatch options, one complete option per item (`--cpus-per-task=16`, `--exclusive`)."""
+    options = []
+    for key, value in resources.items():
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise RunxError(f"RESOURCES: {key!r} is not an sbatch option name")
+        name = key.lower()
+        for item in value if isinstance(value, list) else [value]:
+            if item is False or item is None:
+                continue
+            if isinstance(item, (dict, list)):
+                raise RunxError(f"RESOURCES.{key}: expected a value, found {item!r}")
+            if "\n" in str(item) or "\r" in str(item):
+                raise RunxError(f"RESOURCES.{key}: a value cannot contain a line break: {item!r}")
+            if name == "gpu":
+                if item is True:
+                    options.append("--gres=gpu")
+                elif item != 0:
+                    options.append(f"--gres=gpu:{item}")
+                continue
+            if name == "mem":
+                options.append(f"--mem={_mem(item)}")
+                continue
+            flag = _FLAGS.get(name) or (f"-{key}" if len(key) == 1 else f"--{key.replace('_', '-')}")
+            if item is True:
+                options.append(flag)
+            elif len(flag) == 2:
+                options.append(f"{flag}{item}")
+            else:
+                options.append(f"{flag}={item}")
+    return options
+
+
+def array_option(count: int, max_parallel: Optional[int] = None) -> str:
+    """`--array=0-<count-1>[%max_parallel]`: one task per line of the array's list file."""
+    if count < 1:
+        raise ValueError("a job array needs at least one task")
+    return f"--array=0-{count - 1}" + (f"%{max_parallel}" if max_parallel else "")
+
+
+def array_list(run_dirs: Iterable[str]) -> str:
+    """The array's list file: line N is the run directory of task N."""
+    lines = []
+    for run_dir in run_dirs:
+        if "\n" in run_dir or "\r" in run_dir:
+            raise RunxError(f"a run directory cannot contain a line break: {run_dir!r}")
+        lines.append(run_dir + "\n")
+    return "".join(lines)
+
+
+def _directive(option: str) -> str:
+    """One `#SBATCH` line; sbatch reads double quotes there (with \\" and \\\\), nothing else."""
+    if "\n" in option or "\r" in option:
+        raise RunxError(f"an sbatch option cannot contain a line break: {option!r}")
+
+    def quote(text: str) -> str:
+        if text and not re.search(r"[\s\"'#\\]", text):
+            return text
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    if option.startswith("--") and "=" in option:
+        flag, value = option.split("=", 1)
+        return f"#SBATCH {flag}={quote(value)}"
+    return f"#SBATCH {quote(option)}"
+
+
+def _pattern_path(directory: str, name: str) -> str:
+    """A path for --output/--error: the directory's own % doubled so Slurm does not expand it."""
+    return directory.rstrip("/").replace("%", "%%") + "/" + name
+
+
+def batch_script(job_name: str, run_dir: str, job_script: str, options: list[str], array: bool = False) -> str:
+    """The sbatch script for one run (`sh job_script`), or with array=True for a whole sweep.
+
+    One run: output goes to `<run_dir>/slurm-<jobid>.out` and `.err`. Array: `run_dir` is the
+    sweep's directory and `job_script` the list file (see `array_list`); task N reads line N, sends
+    its output to `<that run dir>/slurm-<arrayjob>_<N>.out` and `.err`, and runs its `job.sh`.
+    The caller adds `array_option(n)` to `options`. Options come after runx's own, so they win.
+    """
+    if array:
+        head = [f"--output={_pattern_path(run_dir, 'slurm-%A_%a.out')}", f"--error={_pattern_path(run_dir, 'slurm-%A_%a.err')}"]
+    else:
+        head = [f"--output={_pattern_path(run_dir, OUTPUT)}", f"--error={_pattern_path(run_dir, ERROR)}"]
+    directives = [_directive(o) for o in [f"--job-name={job_name}", *head, f"--chdir={run_dir}", *options]]
+    lines = ["#!/bin/sh", f"# Submitted by runx with sbatch: {'a job array over a sweep' if array else 'one run'}.", *directives]
+    if array:
+        lines += [
+            f"list={shlex.quote(job_script)}",
+            'run_dir=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" "$list")',
+            'if [ -z "$run_dir" ]; then echo "runx: no run for array task $SLURM_ARRAY_TASK_ID in $list" >&2; exit 2; fi',
+            'task="${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"',
+            'exec >"$run_dir/slurm-$task.out" 2>"$run_dir/slurm-$task.err" </dev/null',
+            'cd "$run_dir" || exit 2',
+            'exec sh "$run_dir/job.sh"',
+        ]
+    else:
+        lines.append(f"exec sh {shlex.quote(job_script)}")
+    return "\n".join(lines) + "\n"
+
+
+# ---- commands -----------------------------------------------------------------------------------
+
+
+def _run(argv: list[str], timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(
+            argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=timeout
+        )
+    except FileNotFoundError:
+        raise RunxError(f"the slurm farm needs {argv[0]!r}, which is not on PATH") from None
+    except subprocess.TimeoutExpired:
+        raise SlurmError(f"{argv[0]} did not answer within {timeout:.0f} s") from None
+    except OSError as err:
+        raise SlurmError(f"cannot run {argv[0]}: {err}") from None
+
+
+def submit(script_path: str) -> str:
+    """`sbatch --parsable script_path`; the job id (RunxError when sbatch rejects the options)."""
+    done = _run(["sbatch", "--parsable", script_path])
+    message = " ".join(done.stderr.split()) or " ".join(done.stdout.split())
+    if done.returncode != 0:
+        if done.returncode == 255 or _USER_ERROR.search(message):
+            raise RunxError(f"sbatch rejected {script_path}: {message}")
+        raise SlurmError(f"sbatch failed ({done.returncode}): {message}")
+    first = done.stdout.strip().splitlines()[0] if done.stdout.strip() else ""
+    job_id = first.split(";")[0].strip()
+    if not job_id.isdigit():
+        raise SlurmError(f"sbatch printed no job id: {done.stdout.strip()!r}")
+    return job_id
+
+
+def _exit_from_wait_status(raw: str) -> Optional[int]:
+    """squeue's exit_code is a wait status: the exit code, or 128 + the signal that ended the job."""
+    try:
+        status = int(raw)
+    except ValueError:
+        return None
+    return 128 + (status & 0x7F) if status & 0x7F else (status >> 8) & 0xFF
+
+
+def _exit_from_pair(raw: str) -> Optional[int]:
+    """sacct's and the completion log's `code:signal`, the same way."""
+    code, _, signal = raw.partition(":")
+    try:
+        code_n, signal_n = int(code), int(signal or 0)
+    except ValueError:
+        return None
+    return 128 + signal_n if signal_n else code_n
+
+
+def job_state(slurm_state: str, exit_code: Optional[int], source: str = "") -> JobState:
+    """The runx state for Slurm's state word (`CANCELLED by 0` reads as CANCELLED)."""
+    word = slurm_state.split()[0].rstrip("+").upper() if slurm_state.strip() else ""
+    if word in _QUEUED:
+        return JobState("queued", None, slurm_state, source)
+    if word in _RUNNING:
+        return JobState("running", None, slurm_state, source)
+    if word == "COMPLETED":
+        return JobState("succeeded", 0 if exit_code is None else exit_code, slurm_state, source)
+    if word in _FAILED:
+        return JobState("failed", exit_code, slurm_state, source)
+    if word in _CANCELLED:
+        return JobState("cancelled", exit_code, slurm_state, source)
+    return JobState("unknown", exit_code, slurm_state, source)
+
+
+def _combine(states: list[JobState]) -> JobState:
+    """A whole array's state from its tasks' states: active first, then the worst outcome."""
+    for wanted in ("running", "queued", "failed", "cancelled", "unknown"):
+        for st in states:
+            if st.state == wanted:
+                return JobState(wanted, st.exit_code, f"{len(states)} tasks; e.g. {st.raw}", st.source)
+    first = states[0]
+    return JobState("succeeded", 0, f"{len(states)} tasks; {first.raw}", first.source)
+
+
+def _resolve(ids: list[str], found: dict[str, JobState], answers: dict[str, JobState]) -> None:
+    """Move answers for `ids` out of `found` (keyed `N` or `N_K`) into `answers`; `N` also gathers `N_*`."""
+    for job_id in ids:
+        if job_id in answers:
+            continue
+        if job_id in found:
+            answers[job_id] = found[job_id]
+            continue
+        if "_" not in job_id:
+            tasks = [st for key, st in found.items() if key.split("_")[0] == job_id]
+            if tasks:
+                answers[job_id] = _combine(tasks)
+
+
+def _from_squeue(ids: list[str]) -> dict[str, JobState]:
+    fields = "JobArrayID:|,State:|,exit_code:|"
+    done = _run(["squeue", "--noheader", "--array", "--states=all", f"--jobs={','.join(ids)}", f"--Format={fields}"])
+    if done.returncode != 0:
+        if "Invalid job id" in done.stderr:
+            return {}
+        raise SlurmError(f"squeue failed ({done.returncode}): {' '.join(done.stderr.split())}")
+    found = {}
+    for line in done.stdout.splitlines():
+        parts = line.split("|")
+        if len(parts) >= 3 and parts[0].strip():
+            found[parts[0].strip()] = job_state(parts[1].strip(), _exit_from_wait_status(parts[2].strip()), "squeue")
+    return found
+
+
+def _from_sacct(ids: list[str]) -> dict[str, JobState]:
+    done = _run(
+        ["sacct", "--noheader", "--parsable2", "--allocations", f"--jobs={','.join(ids)}", "--format=JobID,State,ExitCode"]
+    )
+    if done.returncode != 0:
+        return {}
+    found = {}
+    for line in done.stdout.splitlines():
+        parts = line.split("|")
+        if len(parts) >= 3 and _JOB_ID.match(parts[0].strip()):
+            found[parts[0].strip()] = job_state(parts[1], _exit_from_pair(parts[2].strip()), "sacct")
+    return found
+
+
+def _jobcomp_file() -> Optional[str]:
+    done = _run(["scontrol", "show", "config"])
+    if done.returncode != 0:
+        return None
+    config = {}
+    for line in done.stdout.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            config[key.strip()] = value.strip()
+    if config.get("JobCompType") != "jobcomp/filetxt":
+        return None
+    return config.get("JobCompLoc") or None
+
+
+_JOBCOMP_FIELD = re.compile(r"\b(JobId|JobState|ExitCode|ArrayJobId|ArrayTaskId)=(\S*)")
+
+
+def _from_jobcomp(wanted: set[str]) -> dict[str, JobState]:
+    path = _jobcomp_file()
+    if not path:
+        return {}
+    found = {}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                fields = dict(_JOBCOMP_FIELD.findall(line))
+                if "JobId" not in fields:
+                    continue
+                task = fields.get("ArrayTaskId", "")
+                key = f"{fields['ArrayJobId']}_{task}" if task.isdigit() and fields.get("ArrayJobId") else fields["JobId"]
+                if key in wanted or key.split("_")[0] in wanted:
+                    found[key] = job_state(fields.get("JobState", ""), _exit_from_pair(fields.get("ExitCode", "")), "jobcomp")
+    except OSError:
+        return {}
+    return found
+
+
+def query(job_ids: list[str]) -> dict[str, JobState]:
+    """Each job's state: one squeue call, then one sacct call and the completion log for the rest.
+
+    Ids are `N` (a job, or a whole array) or `N_K` (array task K); anything else reads as unknown.
+    """
+    answers: dict[str, JobState] = {}
+    ids = []
+    for job_id in dict.fromkeys(str(j).strip() for j in job_ids):
+        if _JOB_ID.match(job_id):
+            ids.append(job_id)
+        else:
+            answers[job_id] = JobState("unknown", None, "not a Slurm job id")
+    if ids:
+        _resolve(ids, _from_squeue(ids), answers)
+    for source in (_from_sacct, lambda missing: _from_jobcomp(set(missing))):
+        missing = [j for j in ids if j not in answers]
+        if not missing:
+            break
+        _resolve(missing, source(missing), answers)
+    for job_id in ids:
+        answers.setdefault(job_id, JobState("unknown", None, "Slurm no longer knows this job"))
+    return {str(j).strip(): answers[str(j).strip()] for j in job_ids}
+
+
+def cancel(job_ids: list[str]) -> None:
+    """One `scancel` for all the jobs; ids that are gone or already finished are not an error."""
+    ids = [j for j in dict.fromkeys(str(j).strip() for j in job_ids) if _JOB_ID.match(j)]
+    if not ids:
+        return
+    done = _run(["scancel", *ids])
+    if done.returncode != 0:
+        message = " ".join(done.stderr.split())
+        if re.search(r"already completing or completed|Invalid job id", message, re.I):
+            return
+        raise SlurmError(f"scancel failed ({done.returncode}): {message}")
