@@ -133,3 +133,15 @@ def test_legacy_csv_with_quoted_fields_torn_tail_and_text_values(tmp_path):
     assert (val.metrics["loss"].min, val.metrics["loss"].max) == (0.5, 0.5)
     assert val.metrics["note"] == ("c", None, None) and val.epoch == 1 and val.epoch_seconds == 10.0
     assert val.notes == (reader.NOTE_TORN,)
+
+
+def test_large_and_odd_run_files(tmp_path):
+    big = {f"key_{i}": "x" * 50 for i in range(400)}  # about 24 KB: more than one read
+    run = write_run(tmp_path, "r", big, [{"acc": 1.0}])
+    loaded = reader.load_run("e", str(tmp_path), str(run))
+    assert loaded.hparams == big and loaded.notes == ()
+    (run / "hparams.json").write_bytes(b"\xff\xfe not utf-8")
+    assert reader.load_run("e", str(tmp_path), str(run)).notes == (reader.NOTE_BAD_HPARAMS,)
+    (run / "metrics.summary.json").write_bytes(b"\xff")
+    loaded = reader.load_run("e", str(tmp_path), str(run))
+    assert loaded.metrics["acc"].last == 1.0 and reader.NOTE_NO_SUMMARY in loaded.notes

@@ -15,7 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Callable, List, Optional, Sequence
 
-MIN_PER_WORKER = 100000
+MIN_PER_WORKER = 400
 MAX_WORKERS = 8
 
 __all__ = ["load_all"]

@@ -78,12 +78,12 @@ def read_bytes(path: str) -> Optional[bytes]:
     except OSError:
         return None
     try:
-        chunk = os.read(fd, 65536)
-        if len(chunk) < 65536:  # a short read of a regular file: its end (saves a read per file)
+        chunk = os.read(fd, 8192)  # run files are small; a large first buffer costs more than it saves
+        if len(chunk) < 8192:  # a short read of a regular file: its end (saves a read per file)
             return chunk
         chunks = [chunk]
         while chunk:
-            chunk = os.read(fd, 65536)
+            chunk = os.read(fd, 1 << 20)
             chunks.append(chunk)
         return b"".join(chunks)
     except OSError:
@@ -98,13 +98,14 @@ def read_json(path: str) -> Tuple[Optional[dict], bool]:
     if raw is None:
         return None, False
     try:
-        data = json.loads(raw)
+        data = _decode(raw.decode())
     except ValueError:
         return None, True
     return (data if isinstance(data, dict) else None), True
 
 
 _metric = Metric._make
+_decode = json.JSONDecoder().decode  # on str: json.loads would first sniff the bytes' encoding
 
 
 def _number(value: Any) -> Any:
@@ -126,7 +127,7 @@ def _val_from_summary(run_dir: str) -> Optional[Val]:
     if raw is None:
         return None
     try:
-        data = json.loads(raw)
+        data = _decode(raw.decode())
         if data.get("runx_metrics_summary") != SUMMARY_VERSION:
             return None
         if os.stat(run_dir + SEP + METRICS_FILE).st_size != data["log_bytes"]:
