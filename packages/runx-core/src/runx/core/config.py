@@ -15,7 +15,7 @@ from runx.core.yamlfile import load_yaml
 
 DEFAULT_IGNORE_PATTERNS = (".git", "*.pyc", "docs*", "test*")
 ALWAYS_IGNORED = ("*.pth",)
-FARM_KEYS = ("SUBMIT_CMD", "RESOURCES", "PYTHONPATH", "NGC_LOGROOT", "WORKSPACE", "TYPE", "JOB_FLAG", "NAME_FLAG")
+FARM_KEYS = ("SUBMIT_CMD", "RESOURCES", "PYTHONPATH", "NGC_LOGROOT", "WORKSPACE", "TYPE", "JOB_FLAG", "NAME_FLAG", "ARRAY")
 FARM_TYPES = ("generic", "ngc", "slurm", "local")
 
 __all__ = [
@@ -41,6 +41,7 @@ class FarmSettings(NamedTuple):
     ngc_logroot: Optional[str] = None
     workspace: Optional[str] = None
     source: str = ""
+    array: bool = False
 
 
 class Settings(NamedTuple):
@@ -187,6 +188,7 @@ def _farm_settings(
         ngc_logroot=values.get("NGC_LOGROOT"),
         workspace=values.get("WORKSPACE"),
         source=str(where),
+        array=bool(values.get("ARRAY", False)),
     )
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Optional, TextIO
 
 from runx.core.farms import Farm
+from runx.core.farms.base import Submission
 from runx.core.naming import claim_run_dir
-from runx.core.plan import Plan, job_for
+from runx.core.plan import Job, Plan, job_for
 from runx.core.runfiles import (
     GIT_DIFF_FILE,
     HPARAMS_FILE,
@@ -66,6 +67,7 @@ def create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO = sys.stde
             link_tree(first_code, code)
         write_json(run_dir / HPARAMS_FILE, plain_hparams(job))
         write_executable(run_dir / "job.sh", job_script(job))
+        farm.prepare(job)
         write_executable(run_dir / SUBMIT_FILE, farm.script(job))
         if git is not None and git.diff:
             (run_dir / GIT_DIFF_FILE).write_text(git.diff, encoding="utf-8")
@@ -96,12 +98,35 @@ def _set_job_id(run_dir: Path, job_id: str) -> None:
     write_json(path, record)
 
 
-def run_jobs(jobs: list, farm: Farm, interactive: bool, out: TextIO = sys.stdout) -> int:
-    """Run (locally) or submit each job in order; every job is tried; 1 if any failed, else 0."""
+def _record_submission(job: Job, result: Submission) -> bool:
+    if result.returncode == 0:
+        record_event(job.run_dir, "submitted", job_id=result.job_id)
+        if result.job_id:
+            _set_job_id(job.run_dir, result.job_id)
+        return True
+    record_event(job.run_dir, "finished", exit=result.returncode, reason="submission-failed")
+    sys.stderr.write(f"runx: job {job.name}: submission failed with exit code {result.returncode}\n")
+    return False
+
+
+def submit_jobs(jobs: list, farm: Farm, out: TextIO) -> int:
+    """Submit every job (one job array where the farm does that); the number that failed."""
+    results = farm.submit_all(jobs)
+    if results is not None:
+        return sum(not _record_submission(job, result) for job, result in zip(jobs, results))
     failed = 0
-    verb = "Running" if farm.kind == "local" else "Submitting"
     for index, job in enumerate(jobs):
-        out.write(f"{verb} job {job.name} ({index + 1}/{len(jobs)})\n")
+        out.write(f"Submitting job {job.name} ({index + 1}/{len(jobs)})\n")
+        out.flush()
+        failed += not _record_submission(job, farm.submit(job))
+    return failed
+
+
+def run_sequential(jobs: list, farm: Farm, out: TextIO) -> int:
+    """Run local jobs one after another, output streamed live; the number that failed (or -1 if interrupted)."""
+    failed = 0
+    for index, job in enumerate(jobs):
+        out.write(f"Running job {job.name} ({index + 1}/{len(jobs)})\n")
         out.flush()
         try:
             result = farm.submit(job)
@@ -109,18 +134,25 @@ def run_jobs(jobs: list, farm: Farm, interactive: bool, out: TextIO = sys.stdout
             for pending in jobs[index:]:
                 record_event(pending.run_dir, "cancelled", reason="interrupted")
             out.write(f"runx: interrupted; {len(jobs) - index} run(s) recorded as cancelled\n")
-            return 130
-        if farm.kind != "local":
-            if result.returncode == 0:
-                record_event(job.run_dir, "submitted", job_id=result.job_id)
-                if result.job_id:
-                    _set_job_id(job.run_dir, result.job_id)
-            else:
-                record_event(job.run_dir, "finished", exit=result.returncode, reason="submission-failed")
+            return -1
         if result.returncode != 0:
             failed += 1
-            what = "exited with" if farm.kind == "local" else "submission failed with"
-            sys.stderr.write(f"runx: job {job.name} {what} exit code {result.returncode}\n")
+            sys.stderr.write(f"runx: job {job.name} exited with exit code {result.returncode}\n")
+    return failed
+
+
+def run_jobs(jobs: list, farm: Farm, out: TextIO = sys.stdout, concurrency: int = 1, slots: Optional[list] = None) -> int:
+    """Run (locally) or submit each job; every job is tried; exit status 0, 1 if any failed, 130 if interrupted."""
+    if farm.kind != "local":
+        failed = submit_jobs(jobs, farm, out)
+    elif concurrency > 1 or slots:
+        from runx.core.localpool import run_parallel
+
+        failed = run_parallel(jobs, concurrency, slots or [], out)
+    else:
+        failed = run_sequential(jobs, farm, out)
+    if failed < 0:
+        return 130
     if failed:
         sys.stderr.write(f"runx: {failed} of {len(jobs)} job(s) failed\n")
         return 1

@@ -39,6 +39,11 @@ class Plan:
         self._make_slug = make_slug
         self._names: Optional[list] = None
 
+    def with_runs(self, runs: list) -> "Plan":
+        """The same plan restricted to `runs` (renumbered)."""
+        kept = tuple(PlannedRun(i, r.tag, r.combination) for i, r in enumerate(runs))
+        return Plan(self.settings, self.exp_dir, kept, self.no_cooldir, self._stamp, self._make_slug)
+
     def names(self) -> list:
         """The candidate name of every run, distinct within the sweep."""
         if self._names is None:

@@ -32,7 +32,7 @@ def job_script(job: Job) -> str:
 RUNX_LOGDIR={q([job.job_logdir])}
 export RUNX_LOGDIR
 RUNX_STATUS="$RUNX_LOGDIR/{STATUS_FILE}"
-echo "started $(date +%s) host=$(uname -n)" >> "$RUNX_STATUS"
+echo "started $(date +%s) host=$(uname -n) pid=$$ gpus=${{CUDA_VISIBLE_DEVICES:--}}" >> "$RUNX_STATUS"
 if ! cd "$RUNX_LOGDIR/code"; then
     echo "finished $(date +%s) exit=127" >> "$RUNX_STATUS"
     exit 127

@@ -8,9 +8,8 @@ container without runx still records them. The last event decides the state.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import NamedTuple, Optional
 
 STATUS_FILE = "status.log"
 STATES = ("queued", "submitted", "running", "succeeded", "failed", "cancelled", "unknown")
@@ -18,8 +17,7 @@ STATES = ("queued", "submitted", "running", "succeeded", "failed", "cancelled", 
 __all__ = ["STATUS_FILE", "STATES", "RunStatus", "record_event", "read_status", "parse_status"]
 
 
-@dataclass(frozen=True)
-class RunStatus:
+class RunStatus(NamedTuple):
     """What a run's status record says about its latest attempt."""
 
     state: str
@@ -30,6 +28,7 @@ class RunStatus:
     job_id: Optional[str] = None
     host: Optional[str] = None
     attempts: int = 0
+    pid: Optional[int] = None
 
 
 def record_event(run_dir: Path, event: str, **fields: object) -> None:
@@ -61,7 +60,9 @@ def parse_status(text: str) -> Optional[RunStatus]:
             values.update(job_id=fields.get("job_id", values.get("job_id")), started=None, finished=None, exit_code=None)
         elif event == "started":
             state = "running"
-            values.update(started=when, finished=None, exit_code=None, host=fields.get("host"))
+            pid = fields.get("pid", "")
+            values.update(started=when, finished=None, exit_code=None, host=fields.get("host"),
+                          pid=int(pid) if pid.isdigit() else None)
             values["attempts"] += 1
         elif event == "finished":
             try:

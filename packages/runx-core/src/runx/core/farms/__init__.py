@@ -10,8 +10,8 @@ from runx.core.farms.ngc import NgcFarm
 __all__ = ["Farm", "Submission", "make_farm"]
 
 
-def make_farm(settings: Settings) -> Farm:
-    """The backend for the settings' farm kind."""
+def make_farm(settings: Settings, array: bool = False) -> Farm:
+    """The backend for the settings' farm kind (`array`: a Slurm job array per sweep)."""
     kind = settings.farm.kind
     if kind == "local":
         return LocalFarm(settings)
@@ -20,5 +20,5 @@ def make_farm(settings: Settings) -> Farm:
     if kind == "slurm":
         from runx.core.farms.slurm_farm import SlurmFarm
 
-        return SlurmFarm(settings)
+        return SlurmFarm(settings, array=array)
     return GenericFarm(settings)

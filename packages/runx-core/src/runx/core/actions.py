@@ -1,0 +1,122 @@
+"""Acting on recorded runs: cancel them, or resubmit them in their own run directories."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+from runx.core.errors import RunxError
+from runx.core.status import record_event
+
+__all__ = ["cancel_runs", "resubmit_runs"]
+
+
+def _children(pid: int) -> list:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def _kill_tree(pid: int) -> None:
+    for child in _children(pid):
+        _kill_tree(child)
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+
+
+def cancel_runs(entries: list) -> int:
+    """Cancel each run on its farm (or its local processes) and record it; 1 if any could not be."""
+    failed = 0
+    slurm_ids = [e.job_id for e in entries if e.farm_kind == "slurm" and e.job_id]
+    if slurm_ids:
+        from runx.core.farms import slurm
+
+        slurm.cancel(slurm_ids)
+    for e in entries:
+        if e.state not in ("queued", "running"):
+            print(f"{e.name}: already {e.state}, nothing to cancel")
+            continue
+        kind = e.farm_kind
+        if kind == "local":
+            status = e.status
+            if status and status.pid and status.host in (None, socket.gethostname(), os.uname().nodename):
+                _kill_tree(status.pid)
+        elif kind == "ngc" and e.job_id:
+            subprocess.run(["ngc", "batch", "kill", e.job_id], check=False)
+        elif kind not in ("slurm",):
+            sys.stderr.write(f"runx: {e.name}: farm type {kind} has no cancel command; cancel job {e.job_id or '?'} with the farm's own tool\n")
+            failed += 1
+            continue
+        record_event(e.run_dir, "cancelled", reason="runx-cancel")
+        print(f"{e.name}: cancelled")
+    return 1 if failed else 0
+
+
+def _set_job_id(run_dir, job_id: str) -> None:
+    from runx.core.runfiles import write_json
+
+    path = run_dir / "run.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record.setdefault("job_ids", [record["job_id"]] if record.get("job_id") else [])
+    record["job_ids"].append(job_id)
+    record["job_id"] = job_id
+    write_json(path, record)
+
+
+def resubmit_runs(entries: list) -> int:
+    """Run or submit each run again from its own staged code and arguments; 1 if any failed."""
+    if not entries:
+        print("nothing to resubmit")
+        return 0
+    failed = 0
+    for e in entries:
+        kind = e.farm_kind
+        print(f"Resubmitting {e.name} ({kind})")
+        sys.stdout.flush()
+        if kind == "local":
+            rc = subprocess.run(["sh", str(e.run_dir / "job.sh")]).returncode
+            failed += rc != 0
+            continue
+        if kind == "slurm":
+            from runx.core.farms import slurm
+
+            try:
+                job_id = slurm.submit(str(e.run_dir / "sbatch.sh"))
+            except slurm.SlurmError as err:
+                sys.stderr.write(f"runx: {e.name}: {err}\n")
+                failed += 1
+                continue
+            print(f"Submitted batch job {job_id}")
+        else:
+            from runx.core.farms.base import find_job_id, run_and_echo
+
+            argvs = e.record.get("submit_argv") or []
+            if not argvs:
+                raise RunxError(f"{e.run_dir / 'run.json'}: submit_argv: missing; cannot resubmit")
+            done = None
+            for argv in argvs:
+                done = run_and_echo(argv)
+                if done.returncode != 0:
+                    break
+            if done is None or done.returncode != 0:
+                failed += 1
+                continue
+            job_id = find_job_id(done.stdout)
+        record_event(e.run_dir, "submitted", job_id=job_id, attempt="resubmit")
+        if job_id:
+            _set_job_id(e.run_dir, job_id)
+    return 1 if failed else 0

@@ -1,0 +1,85 @@
+"""The slurm farm: an sbatch script per run (or one job array per sweep), status and cancel.
+
+`RESOURCES` map to sbatch options (see runx.core.farms.slurm.sbatch_options); `ARRAY: true` in the
+farm section (or `runx --array`) submits the whole sweep as one job array.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+from runx.core.argv import display_quote, shell_join
+from runx.core.errors import RunxError
+from runx.core.farms import slurm
+from runx.core.farms.base import Farm, Submission, job_script_path
+from runx.core.plan import Job
+
+__all__ = ["SlurmFarm", "BATCH_SCRIPT"]
+
+BATCH_SCRIPT = "sbatch.sh"
+
+
+class SlurmFarm(Farm):
+    """sbatch / squeue / sacct / scancel."""
+
+    kind = "slurm"
+
+    def __init__(self, settings, array: bool = False) -> None:
+        super().__init__(settings)
+        self.array = array or bool(settings.farm.array)
+
+    def submit_argv(self) -> list:
+        return ["sbatch"]
+
+    def _options(self, job: Job) -> list:
+        return slurm.sbatch_options(job.resources)
+
+    def _script_path(self, job: Job) -> str:
+        return f"{job.run_dir}/{BATCH_SCRIPT}"
+
+    def prepare(self, job: Job) -> None:
+        script = slurm.batch_script(f"{self.settings.experiment}_{job.name}", str(job.run_dir), job_script_path(job), self._options(job))
+        with open(self._script_path(job), "w", encoding="utf-8") as f:
+            f.write(script)
+
+    def submissions(self, job: Job) -> list:
+        return [["sbatch", "--parsable", self._script_path(job)]]
+
+    def display(self, job: Job) -> str:
+        return f"{shell_join(['sbatch', *self._options(job)])} --wrap {display_quote(job.command)}"
+
+    def submit(self, job: Job) -> Submission:
+        try:
+            job_id = slurm.submit(self._script_path(job))
+        except slurm.SlurmError as err:
+            print(f"runx: {err}", file=sys.stderr)
+            return Submission(1)
+        print(f"Submitted batch job {job_id}")
+        return Submission(0, job_id)
+
+    def submit_all(self, jobs: list) -> Optional[list]:
+        if not self.array or len(jobs) < 2:
+            return None
+        options = {tuple(self._options(j)) for j in jobs}
+        if len(options) != 1:
+            raise RunxError(f"{self.farm.source}: {self.farm.name}.ARRAY: a job array needs the same resources for every run")
+        exp_dir = jobs[0].run_dir.parent
+        stamp = jobs[0].run_dir.name
+        list_path = exp_dir / f".array_{stamp}.txt"
+        list_path.write_text(slurm.array_list(str(j.run_dir) for j in jobs), encoding="utf-8")
+        script_path = exp_dir / f".array_{stamp}.sbatch"
+        opts = [*options.pop(), slurm.array_option(len(jobs))]
+        script_path.write_text(slurm.batch_script(f"{self.settings.experiment}_array", str(exp_dir), str(list_path), opts, array=True))
+        try:
+            array_id = slurm.submit(str(script_path))
+        except slurm.SlurmError as err:
+            print(f"runx: {err}", file=sys.stderr)
+            return [Submission(1) for _ in jobs]
+        print(f"Submitted batch job {array_id} (array of {len(jobs)})")
+        return [Submission(0, f"{array_id}_{i}") for i in range(len(jobs))]
+
+    def cancel(self, job_ids: list) -> None:
+        slurm.cancel(job_ids)
+
+    def query(self, job_ids: list) -> dict:
+        return {job_id: state.state for job_id, state in slurm.query(job_ids).items()}

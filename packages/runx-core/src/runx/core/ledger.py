@@ -1,0 +1,124 @@
+"""The run ledger: every run of an experiment with its state, from status records and the farm.
+
+A run's own status.log is the first witness (the job writes it); where the job never got to write
+(queued, killed, cancelled by the farm) the farm's answer decides, asked once per farm in a batch.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import NamedTuple, Optional
+
+from runx.core.errors import RunxError
+from runx.core.status import RunStatus, read_status
+
+__all__ = ["LedgerEntry", "find_runs", "read_ledger", "format_table", "RUN_FILE"]
+
+RUN_FILE = "run.json"
+
+
+class LedgerEntry(NamedTuple):
+    """One run: where it is, what runx recorded, and its state now."""
+
+    run_dir: Path
+    record: dict
+    status: Optional[RunStatus]
+    state: str
+    exit_code: Optional[int]
+
+    @property
+    def name(self) -> str:
+        return self.record.get("run") or self.run_dir.name
+
+    @property
+    def farm_kind(self) -> str:
+        return (self.record.get("farm") or {}).get("type") or "local"
+
+    @property
+    def job_id(self) -> Optional[str]:
+        return (self.status.job_id if self.status else None) or self.record.get("job_id")
+
+
+def find_runs(exp_dir: Path) -> list:
+    """Run directories (holding run.json) at any depth below the experiment, not inside code/ or dot-dirs."""
+    if not exp_dir.is_dir():
+        raise RunxError(f"{exp_dir}: no such experiment directory")
+    found = []
+    for root, dirs, files in os.walk(exp_dir):
+        dirs[:] = sorted(d for d in dirs if d != "code" and not d.startswith("."))
+        if RUN_FILE in files:
+            found.append(Path(root))
+            dirs[:] = []
+    return found
+
+
+def _load(run_dir: Path) -> dict:
+    try:
+        return json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+_STATUS_STATE = {"submitted": "queued"}
+
+
+def read_ledger(exp_dir: Path, ask_farms: bool = True) -> list:
+    """Every run of the experiment with its state; farms are asked in one batch per farm kind."""
+    runs = []
+    for run_dir in find_runs(exp_dir):
+        status = read_status(run_dir)
+        state = "unknown" if status is None else _STATUS_STATE.get(status.state, status.state)
+        runs.append(LedgerEntry(run_dir, _load(run_dir), status, state, status.exit_code if status else None))
+    if ask_farms:
+        runs = _ask_farms(runs)
+    return runs
+
+
+def _ask_farms(runs: list) -> list:
+    open_runs = [r for r in runs if r.state in ("queued", "running") and r.job_id and r.farm_kind == "slurm"]
+    if not open_runs:
+        return runs
+    from runx.core.farms import slurm
+
+    try:
+        answers = slurm.query([r.job_id for r in open_runs])
+    except (slurm.SlurmError, RunxError):
+        return runs
+    updated = []
+    for r in runs:
+        answer = answers.get(r.job_id) if r in open_runs else None
+        if answer is None or answer.state == "unknown":
+            updated.append(r)
+        elif answer.state in ("failed", "cancelled") or (answer.state == "running" and r.state == "queued"):
+            updated.append(r._replace(state=answer.state, exit_code=answer.exit_code if answer.exit_code is not None else r.exit_code))
+        else:
+            updated.append(r)
+    return updated
+
+
+def _duration(status: Optional[RunStatus]) -> str:
+    if status is None or status.started is None:
+        return ""
+    end = status.finished if status.finished is not None and status.state != "running" else time.time()
+    seconds = int(max(0, end - status.started))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def format_table(entries: list) -> str:
+    """A plain text table: run, farm, job id, state, exit code, started, duration, attempts."""
+    header = ["run", "farm", "job id", "state", "exit", "started", "duration", "attempts"]
+    rows = []
+    for e in entries:
+        started = ""
+        if e.status and e.status.started:
+            started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.status.started))
+        rows.append([e.name, e.farm_kind, e.job_id or "", e.state, "" if e.exit_code is None else str(e.exit_code),
+                     started, _duration(e.status), str(e.status.attempts if e.status else 0)])
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines)

@@ -1,0 +1,76 @@
+"""`runx status|cancel|resubmit EXP ...`: what became of each run, and acting on it."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Optional
+
+from runx.core.errors import RunxError
+
+__all__ = ["ledger_main"]
+
+EXAMPLES = {
+    "status": "example: runx status sweep",
+    "cancel": "examples: runx cancel sweep            (every queued or running run)\n          runx cancel sweep RUN_NAME",
+    "resubmit": "examples: runx resubmit sweep --failed\n          runx resubmit sweep RUN_NAME",
+}
+
+
+def _parser(command: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"runx {command}", epilog=EXAMPLES[command], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("experiment", help="experiment name below LOGROOT (or a path to its directory)")
+    if command != "status":
+        parser.add_argument("runs", nargs="*", help="run names (default: see below)")
+    if command == "resubmit":
+        parser.add_argument("--failed", action="store_true", help="every failed or cancelled run")
+    parser.add_argument("--logroot", help="directory holding the experiments (default: LOGROOT of the config)")
+    parser.add_argument("--config_file", "-c", help="config file instead of ./.runx or ~/.config/runx.yml")
+    return parser
+
+
+def _exp_dir(args: argparse.Namespace) -> Path:
+    given = Path(args.experiment)
+    if given.is_dir() and (given.is_absolute() or args.logroot is None and "/" in args.experiment):
+        return given
+    if args.logroot:
+        return Path(args.logroot) / args.experiment
+    from runx.core.config import config_logroot, locate_config
+
+    config = locate_config(args.config_file)
+    if config is None:
+        raise RunxError("no --logroot and no config found (tried -c, ./.runx, ~/.config/runx.yml)")
+    return config_logroot(config) / args.experiment
+
+
+def _select(entries: list, names: list, default) -> list:
+    if not names:
+        return [e for e in entries if default(e)]
+    by_name = {e.name: e for e in entries}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise RunxError(f"no run named {', '.join(missing)} in this experiment")
+    return [by_name[n] for n in names]
+
+
+def ledger_main(argv: list) -> int:
+    """Dispatch a ledger subcommand; 0 ok, 1 when an action failed, 2 on bad input."""
+    command, rest = argv[0], argv[1:]
+    args = _parser(command).parse_args(rest)
+    from runx.core.ledger import format_table, read_ledger
+
+    entries = read_ledger(_exp_dir(args))
+    if command == "status":
+        print(format_table(entries))
+        return 0
+    if command == "cancel":
+        chosen = _select(entries, args.runs, lambda e: e.state in ("queued", "running"))
+        from runx.core.actions import cancel_runs
+
+        return cancel_runs(chosen)
+    if not args.failed and not args.runs:
+        raise RunxError("runx resubmit: name runs, or pass --failed")
+    chosen = _select(entries, args.runs, lambda e: e.state in ("failed", "cancelled"))
+    from runx.core.actions import resubmit_runs
+
+    return resubmit_runs(chosen)

@@ -1,0 +1,65 @@
+"""Local parallel runs: the concurrency cap holds and no two concurrent jobs share a GPU slot."""
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+
+TRAIN = textwrap.dedent("""
+    import json, os, sys, time
+    start = time.time()
+    time.sleep(0.6)
+    print("visible", os.environ.get("CUDA_VISIBLE_DEVICES"))
+    with open(os.path.join(os.environ["RUNX_LOGDIR"], "span.json"), "w") as f:
+        json.dump({"start": start, "end": time.time(), "gpu": os.environ.get("CUDA_VISIBLE_DEVICES")}, f)
+    sys.exit(int(sys.argv[sys.argv.index("--exit") + 1]))
+""")
+
+
+def spans(project, experiment):
+    return [json.loads((r / "span.json").read_text()) for r in project.runs(experiment)]
+
+
+def overlapping(spans_):
+    pairs = []
+    for i, a in enumerate(spans_):
+        for b in spans_[i + 1:]:
+            if a["start"] < b["end"] and b["start"] < a["end"]:
+                pairs.append((a, b))
+    return pairs
+
+
+def max_concurrency(spans_):
+    events = sorted([(s["start"], 1) for s in spans_] + [(s["end"], -1) for s in spans_])
+    level = peak = 0
+    for _, step in events:
+        level += step
+        peak = max(peak, level)
+    return peak
+
+
+def test_gpu_slots_are_never_shared(project):
+    (project.root / "train.py").write_text(TRAIN)
+    project.write("par.yml", f"CMD: '{sys.executable} train.py'\nHPARAMS:\n  exit: [0, 0, 0, 3, 0, 0]\n")
+    done = project.runx("par.yml", "-i", "-j", "4", "--gpus", "0,1")
+    assert done.returncode == 1, done.stderr
+    got = spans(project, "par")
+    assert len(got) == 6 and {s["gpu"] for s in got} == {"0", "1"}
+    assert max_concurrency(got) == 2
+    assert all(a["gpu"] != b["gpu"] for a, b in overlapping(got))
+    assert done.stdout.count("running on GPU") == 6 and done.stdout.count("failed with exit code 3") == 1
+    assert all((r / "job.log").read_text().startswith("visible ") for r in project.runs("par"))
+
+
+def test_jobs_per_gpu_and_plain_cap(project):
+    (project.root / "train.py").write_text(TRAIN)
+    project.write("per.yml", f"CMD: '{sys.executable} train.py'\nHPARAMS:\n  exit: [0, 0, 0, 0]\n")
+    done = project.runx("per.yml", "-i", "-j", "3", "--gpus", "7", "--jobs-per-gpu", "2")
+    assert done.returncode == 0, done.stderr
+    got = spans(project, "per")
+    assert max_concurrency(got) == 2 and {s["gpu"] for s in got} == {"7"}
+    project.write("cap.yml", f"CMD: '{sys.executable} train.py'\nHPARAMS:\n  exit: [0, 0, 0, 0, 0]\n")
+    done = project.runx("cap.yml", "-i", "-j", "3", env={"CUDA_VISIBLE_DEVICES": ""})
+    assert done.returncode == 0, done.stderr
+    got = spans(project, "cap")
+    assert max_concurrency(got) == 3 and {s["gpu"] for s in got} == {""}  # no GPUs: the environment is passed through untouched
