@@ -204,9 +204,12 @@ def parse_state(text: str) -> Tuple[Optional[str], Optional[int]]:
             continue
         event = parts[0]
         if event == "queued":
-            state = "queued"
-        elif event in ("submitted", "started"):
-            state, code = ("submitted" if event == "submitted" else "running"), None
+            state, code = "queued", None
+        elif event == "submitted":
+            if state == "queued":  # only names the job; a fast job may already have started
+                state = "submitted"
+        elif event == "started":
+            state, code = "running", None
         elif event == "finished":
             text_code = ([p[5:] for p in parts[2:] if p.startswith("exit=")] or [""])[-1]
             try:

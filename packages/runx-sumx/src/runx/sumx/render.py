@@ -52,6 +52,11 @@ def fmt_seconds(seconds: Any) -> str:
 
 def fmt_hparam(value: Any) -> str:
     """A hyperparameter as given: strings bare, numbers exact, lists and mappings as JSON."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is float or kind is int:
+        return repr(value)
     if value is None:
         return ""
     if isinstance(value, tuple):  # the values of a --group-by key
@@ -82,8 +87,10 @@ def _hparam_cells(name: str) -> Callable[[List[Row]], List[str]]:
     return lambda rows: [fmt_hparam(r.hparams.get(name)) for r in rows]
 
 
-def _metric_cells(name: str) -> Callable[[List[Row]], List[str]]:
-    return lambda rows: [fmt_metric(r.final.get(name)) for r in rows]
+def _metric_cells(name: str, grouped: bool) -> Callable[[List[Row]], List[str]]:
+    if grouped:
+        return lambda rows: [fmt_metric(r.final.get(name)) for r in rows]
+    return lambda rows: [fmt_number(r.final.get(name)) for r in rows]
 
 
 def _columns(table: Table) -> List[Column]:
@@ -96,7 +103,8 @@ def _columns(table: Table) -> List[Column]:
     else:
         cols.append(Column("run", lambda rows: [r.name for r in rows], False))
         cols += [Column(h, _hparam_cells(h), False) for h in table.hparams]
-    cols += [Column(m, _metric_cells(m), True) for m in table.metrics]
+    grouped = bool(table.group_by)
+    cols += [Column(m, _metric_cells(m, grouped), True) for m in table.metrics]
     if table.sort_metric:
         cols.append(Column(f"{table.sort_metric}-best", lambda rows: [fmt_metric(r.best) for r in rows], True))
     cols.append(Column("epoch", lambda rows: [fmt_number(r.epoch) for r in rows], True))
