@@ -63,3 +63,30 @@ def test_jobs_per_gpu_and_plain_cap(project):
     assert done.returncode == 0, done.stderr
     got = spans(project, "cap")
     assert max_concurrency(got) == 3 and {s["gpu"] for s in got} == {""}  # no GPUs: the environment is passed through untouched
+
+
+def test_ctrl_c_stops_parallel_jobs_and_records_them_cancelled(project):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    (project.root / "train.py").write_text("import time, sys\ntime.sleep(300)\n")
+    project.write("long.yml", f"CMD: '{sys.executable} train.py'\nHPARAMS:\n  n: [1, 2, 3]\n")
+    proc = subprocess.Popen([sys.executable, "-m", "runx.runx", "long.yml", "-i", "-j", "2"], cwd=project.root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        started = [r for r in project.runs("long") if "started" in (r / "status.log").read_text()]
+        if len(started) == 2:
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    lines = [(r / "status.log").read_text().splitlines()[-1] for r in project.runs("long")]
+    assert all(l.startswith(("cancelled", "finished")) for l in lines), lines
+    assert sum(l.startswith("cancelled") for l in lines) == 3
+    pids = [int(f.split("=")[1]) for r in project.runs("long") for f in (r / "status.log").read_text().split() if f.startswith("pid=")]
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"

@@ -117,6 +117,10 @@ def test_logdir_sweep_submits_to_generic_farm(project, tmp_path):
         assert record["job_id"] == "4242"
         assert record["farm"]["name"] == "bigfarm"
         assert "submitted" in (run / "status.log").read_text()
+    status = project.runx("status", "sweep", env=env)
+    assert status.returncode == 0, status.stderr
+    rows = [line.split() for line in status.stdout.splitlines()[2:]]
+    assert len(rows) == 4 and all(r[1:5] == ["generic", "4242", "succeeded", "0"] for r in rows)
 
 
 def test_list_inheritance_tags_and_skip(project):

@@ -87,6 +87,7 @@ def resubmit_runs(entries: list) -> int:
         kind = e.farm_kind
         print(f"Resubmitting {e.name} ({kind})")
         sys.stdout.flush()
+        record_event(e.run_dir, "queued", attempt="resubmit")
         if kind == "local":
             rc = subprocess.run(["sh", str(e.run_dir / "job.sh")]).returncode
             failed += rc != 0
@@ -116,7 +117,7 @@ def resubmit_runs(entries: list) -> int:
                 failed += 1
                 continue
             job_id = find_job_id(done.stdout)
-        record_event(e.run_dir, "submitted", job_id=job_id, attempt="resubmit")
+        record_event(e.run_dir, "submitted", job_id=job_id)
         if job_id:
             _set_job_id(e.run_dir, job_id)
     return 1 if failed else 0

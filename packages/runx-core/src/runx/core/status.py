@@ -1,7 +1,8 @@
 """The run's status record: `status.log`, one event per line, appended by runx and by the job.
 
-Each line is `<event> <unix-seconds> [key=value ...]`. Events: `queued` (runx created the run),
-`submitted` (a farm accepted it; `job_id=`), `started` (the job began; `host=`), `finished`
+Each line is `<event> <unix-seconds> [key=value ...]`. Events: `queued` (runx created the run, or is
+about to resubmit it), `submitted` (a farm accepted it; `job_id=`; it names the job and does not undo
+a `started` the job may already have written), `started` (the job began; `host=`), `finished`
 (`exit=`), `cancelled`. The job's own lines are written by its POSIX shell script, so a
 container without runx still records them. The last event decides the state.
 """
@@ -55,9 +56,12 @@ def parse_status(text: str) -> Optional[RunStatus]:
         fields = dict(p.split("=", 1) for p in parts[2:] if "=" in p)
         if event == "queued":
             state, values["queued"] = "queued", when
+            values.update(started=None, finished=None, exit_code=None)
         elif event == "submitted":
-            state = "submitted"
-            values.update(job_id=fields.get("job_id", values.get("job_id")), started=None, finished=None, exit_code=None)
+            # Only names the job: a fast job may have started (even finished) before runx wrote this.
+            values["job_id"] = fields.get("job_id", values.get("job_id"))
+            if state == "queued":
+                state = "submitted"
         elif event == "started":
             state = "running"
             pid = fields.get("pid", "")
