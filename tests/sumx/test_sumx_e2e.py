@@ -68,3 +68,40 @@ def test_a_torn_metrics_file_is_shown_with_a_warning(tmp_path):
     done = sh(["-m", "runx.sumx", "sweep"], tmp_path)
     assert done.returncode == 0 and "torn" in done.stderr
     assert len(done.stdout.splitlines()) == 5
+
+
+SEED_TRAIN = textwrap.dedent("""
+    import argparse
+    from runx.logx import logx
+    p = argparse.ArgumentParser(); p.add_argument("--lr", type=float); p.add_argument("--solver")
+    p.add_argument("--logdir")
+    a = p.parse_args()
+    logx.initialize(logdir=a.logdir, hparams=vars(a))
+    for epoch in range(10):
+        acc = 90 + 100 * a.lr + (0.5 if a.solver == "adam" else 0) + epoch * 0.1
+        logx.metric("val", {"acc": acc, "loss": 1 / acc}, epoch)
+    logx.close()
+""")
+
+
+def test_the_seed_readme_sumx_examples(tmp_path):
+    """The seed README's sweep (lr x solver) launched with runx, logged with logx, summarised as it shows."""
+    (tmp_path / "train.py").write_text(SEED_TRAIN)
+    (tmp_path / ".runx").write_text("LOGROOT: logs\n")
+    (tmp_path / "sweep.yml").write_text(f"CMD: '{sys.executable} train.py'\n\nHPARAMS:\n"
+                                        "  lr: [0.01, 0.02]\n  solver: ['sgd', 'adam']\n  logdir: LOGDIR\n")
+    done = sh(["-m", "runx.runx", "sweep.yml", "-i"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    for args in (["sweep", "--sortwith", "acc"], ["sweep"], ["sweep", "--ignore", "solver"]):
+        shown = sh(["-m", "runx.sumx", *args], tmp_path)
+        assert shown.returncode == 0 and shown.stderr == "", shown.stderr
+        lines = shown.stdout.splitlines()
+        header = lines[0].split()
+        assert header[:2] == ["run", "lr"] and "acc" in header and "epoch" in header and "state" in header
+        assert ("solver" in header) == ("solver" not in args) and "logdir" not in header
+        rows = [line.split() for line in lines[2:]]
+        assert len(rows) == 4 and all(r[header.index("epoch")] == "9" for r in rows)
+        # best first: lr 0.02 adam, 0.02 sgd, 0.01 adam, 0.01 sgd (by acc up, and by loss down)
+        assert [r[1] for r in rows] == ["0.02", "0.02", "0.01", "0.01"]
+        if "solver" not in args:
+            assert [r[2] for r in rows] == ["adam", "sgd", "adam", "sgd"]
