@@ -51,7 +51,7 @@ def write_legacy_run(exp_dir: Path, rel: str, hparams: dict, val: list, start: f
     for epoch, metrics in enumerate(val):
         pairs = ",".join(f"{k},{v!r}" for k, v in metrics.items())
         rows.append(f"val,{pairs},epoch,{epoch},timestamp,{start + 30.0 * (epoch + 1)!r}")
-    (run_dir / "metrics.csv").write_text("\r\n".join(rows) + "\r\n", newline="")
+    (run_dir / "metrics.csv").write_bytes(("\r\n".join(rows) + "\r\n").encode())  # CRLF as csv.writer wrote it
     return run_dir
 
 

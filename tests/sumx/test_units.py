@@ -124,10 +124,10 @@ def test_legacy_csv_with_quoted_fields_torn_tail_and_text_values(tmp_path):
     from runx.sumx.legacy import read_legacy
 
     path = tmp_path / "metrics.csv"
-    path.write_text('start,start/step,0,timestamp,100.0\r\n'
-                    'val,loss,0.5,note,"a, b",epoch,0,timestamp,110.0\r\n'
-                    'val,loss,nan,note,"c",epoch,1,timestamp,120.0\r\n'
-                    'val,loss,0.2,epo', newline="")
+    path.write_bytes(b'start,start/step,0,timestamp,100.0\r\n'
+                     b'val,loss,0.5,note,"a, b",epoch,0,timestamp,110.0\r\n'
+                     b'val,loss,nan,note,"c",epoch,1,timestamp,120.0\r\n'
+                     b'val,loss,0.2,epo')
     val = read_legacy(str(path))
     assert val.metrics["loss"].last != val.metrics["loss"].last  # nan, the last complete row
     assert (val.metrics["loss"].min, val.metrics["loss"].max) == (0.5, 0.5)
