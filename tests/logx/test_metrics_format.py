@@ -160,9 +160,10 @@ def test_summary_reads_only_the_tail_and_falls_back(tmp_path):
                    json.dumps({**data, "runx_metrics_summary": 99}), json.dumps({**data, "phases": []})):
         (tmp_path / SUMMARY_FILE).write_text(broken)
         fallback = summarize(str(tmp_path))
-        assert not fallback.summary_used and fallback.phases == summary.phases, broken
+        # repr: the summaries hold NaN, which equals nothing, itself included, unless it is the same object
+        assert not fallback.summary_used and repr(fallback.phases) == repr(summary.phases), broken
     os.remove(tmp_path / SUMMARY_FILE)
-    assert summarize(str(tmp_path)).phases == summary.phases
+    assert repr(summarize(str(tmp_path)).phases) == repr(summary.phases)
 
 
 def test_no_log_no_summary(tmp_path):
