@@ -22,6 +22,7 @@ _PROBES = {
     and shutil.which("sbatch") is not None and _slurm_answers(),
     # Slow tests that install from PyPI into a fresh venv run only where an env asks for them.
     "upgrade": lambda: "upgrade" in promised(),
+    "quickstart": lambda: "quickstart" in promised(),
 }
 
 
