@@ -1,7 +1,6 @@
 """Acting on recorded runs: cancel them, or resubmit them in their own run directories."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -9,6 +8,7 @@ import subprocess
 import sys
 
 from runx.core.errors import RunxError
+from runx.core.runfiles import record_job_id
 from runx.core.status import record_event
 
 __all__ = ["cancel_runs", "resubmit_runs"]
@@ -66,17 +66,6 @@ def cancel_runs(entries: list) -> int:
     return 1 if failed else 0
 
 
-def _set_job_id(run_dir, job_id: str) -> None:
-    from runx.core.runfiles import write_json
-
-    path = run_dir / "run.json"
-    record = json.loads(path.read_text(encoding="utf-8"))
-    record.setdefault("job_ids", [record["job_id"]] if record.get("job_id") else [])
-    record["job_ids"].append(job_id)
-    record["job_id"] = job_id
-    write_json(path, record)
-
-
 def resubmit_runs(entries: list) -> int:
     """Run or submit each run again from its own staged code and arguments; 1 if any failed."""
     if not entries:
@@ -119,5 +108,5 @@ def resubmit_runs(entries: list) -> int:
             job_id = find_job_id(done.stdout)
         record_event(e.run_dir, "submitted", job_id=job_id)
         if job_id:
-            _set_job_id(e.run_dir, job_id)
+            record_job_id(e.run_dir, job_id)
     return 1 if failed else 0

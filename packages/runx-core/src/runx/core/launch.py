@@ -17,6 +17,7 @@ from runx.core.runfiles import (
     SUBMIT_FILE,
     job_script,
     plain_hparams,
+    record_job_id,
     run_record,
     write_executable,
     write_json,
@@ -89,20 +90,11 @@ def create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO = sys.stde
     return jobs
 
 
-def _set_job_id(run_dir: Path, job_id: str) -> None:
-    import json
-
-    path = run_dir / RUN_FILE
-    record = json.loads(path.read_text(encoding="utf-8"))
-    record["job_id"] = job_id
-    write_json(path, record)
-
-
 def _record_submission(job: Job, result: Submission) -> bool:
     if result.returncode == 0:
         record_event(job.run_dir, "submitted", job_id=result.job_id)
         if result.job_id:
-            _set_job_id(job.run_dir, result.job_id)
+            record_job_id(job.run_dir, result.job_id)
         return True
     record_event(job.run_dir, "finished", exit=result.returncode, reason="submission-failed")
     sys.stderr.write(f"runx: job {job.name}: submission failed with exit code {result.returncode}\n")

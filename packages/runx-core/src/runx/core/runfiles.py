@@ -15,7 +15,7 @@ from runx.core.plan import Job
 from runx.core.staging import GitState
 from runx.core.status import STATUS_FILE
 
-__all__ = ["job_script", "write_executable", "write_json", "run_record", "HPARAMS_FILE", "RUN_FILE", "SUBMIT_FILE", "GIT_DIFF_FILE"]
+__all__ = ["job_script", "record_job_id", "write_executable", "write_json", "run_record", "HPARAMS_FILE", "RUN_FILE", "SUBMIT_FILE", "GIT_DIFF_FILE"]
 
 HPARAMS_FILE = "hparams.json"
 RUN_FILE = "run.json"
@@ -119,3 +119,13 @@ def run_record(
     if extra:
         record.update(extra)
     return record
+
+
+def record_job_id(run_dir: Path, job_id: str) -> None:
+    """Set run.json's job_id to the latest attempt's, keeping every attempt's in job_ids."""
+    path = run_dir / RUN_FILE
+    record = json.loads(path.read_text(encoding="utf-8"))
+    ids = record.get("job_ids") or ([record["job_id"]] if record.get("job_id") else [])
+    record["job_ids"] = ids + [job_id]
+    record["job_id"] = job_id
+    write_json(path, record)
