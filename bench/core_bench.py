@@ -99,7 +99,8 @@ def unique_bytes(root: Path) -> int:
     return total
 
 
-def bench_staging(work: Path, runs: int, project_mb: int) -> list:
+def measure_staging(work: Path, runs: int, project_mb: int) -> dict:
+    """Launch `runs` runs of a `project_mb` MB project: new bytes written, seconds, and the naive N copies."""
     project = work / "project"
     project.mkdir()
     (project / ".runx").write_text(f"LOGROOT: {work / 'stage_logs'}\nFARM: noop\nnoop:\n  SUBMIT_CMD: 'true'\n")
@@ -111,12 +112,16 @@ def bench_staging(work: Path, runs: int, project_mb: int) -> list:
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "runx.runx", "stage.yml"], cwd=project, stdout=subprocess.DEVNULL, check=True)
     elapsed = time.perf_counter() - start
-    written = unique_bytes(work / "stage_logs")
-    naive = runs * project_mb * per_file
+    return {"written": unique_bytes(work / "stage_logs"), "seconds": elapsed,
+            "project": project_mb * per_file, "naive": runs * project_mb * per_file}
+
+
+def bench_staging(work: Path, runs: int, project_mb: int) -> list:
+    got = measure_staging(work, runs, project_mb)
     return [(
         f"stage {runs:,} runs of a {project_mb} MB project",
-        f"{written / 2**20:8.1f} MiB written in {elapsed:.1f} s",
-        f"{naive / 2**30:.1f} GiB with a copy per run (0.0.11)",
+        f"{got['written'] / 2**20:8.1f} MiB written in {got['seconds']:.1f} s",
+        f"{got['naive'] / 2**30:.1f} GiB with a copy per run (0.0.11)",
     )]
 
 

@@ -98,11 +98,14 @@ def write_jsonl_run(run_dir: Path, name: str, hparams: dict, t0: float, rows: li
     (run_dir / "metrics.summary.json").write_text(json.dumps(state.to_json(len(data))))
 
 
-def generate(data: Path, quick: bool) -> dict:
-    """Create the datasets once; returns {name: (logroot, experiment, runs, epochs)}."""
-    sets = {"small": (1000, 100, ("csv", "jsonl")), "big": (10000, 1000, ("jsonl",)), "big10": (10000, 10, ("jsonl",))}
-    if quick:
-        sets = {"small": (1000, 100, ("csv", "jsonl")), "big": (2000, 1000, ("jsonl",)), "big10": (2000, 10, ("jsonl",))}
+def generate(data: Path, quick: bool, sets: dict | None = None) -> dict:
+    """Create the datasets once; returns {name: (logroot, experiment, runs, epochs)}.
+
+    `sets` ({name: (runs, epochs, formats)}) replaces the default sizes (bench/run.py uses it).
+    """
+    if sets is None:
+        big = 2000 if quick else 10000
+        sets = {"small": (1000, 100, ("csv", "jsonl")), "big": (big, 1000, ("jsonl",)), "big10": (big, 10, ("jsonl",))}
     out = {}
     for name, (runs, epochs, formats) in sets.items():
         for fmt in formats:
