@@ -55,6 +55,7 @@ elif kind == "tensorboardX":
 elif kind == "mlflow":
     import mlflow
     mlflow.set_tracking_uri("file://" + root)
+    mlflow.set_experiment("runx-bench")
     mlflow.start_run()
     def log(i, rec):
         mlflow.log_metrics(rec, step=i)
