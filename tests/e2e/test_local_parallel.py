@@ -90,3 +90,30 @@ def test_ctrl_c_stops_parallel_jobs_and_records_them_cancelled(project):
     pids = [int(f.split("=")[1]) for r in project.runs("long") for f in (r / "status.log").read_text().split() if f.startswith("pid=")]
     for pid in pids:
         assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+
+
+def test_runx_cancel_stops_a_local_run(project):
+    import subprocess
+    import time
+
+    (project.root / "train.py").write_text("import time\ntime.sleep(300)\n")
+    project.write("one.yml", f"CMD: '{sys.executable} train.py'\nHPARAMS:\n  n: [1, 2]\n")
+    proc = subprocess.Popen([sys.executable, "-m", "runx.runx", "one.yml", "-i"], cwd=project.root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not any("started" in (r / "status.log").read_text() for r in project.runs("one")):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    first = next(r for r in project.runs("one") if "started" in (r / "status.log").read_text())
+    done = project.runx("cancel", "one", first.name)
+    assert done.returncode == 0, done.stderr
+    assert f"{first.name}: cancelled" in done.stdout
+    # the sequential launcher goes on to the next run; cancel that one too
+    while sum("started" in (r / "status.log").read_text() for r in project.runs("one")) < 2:
+        assert time.monotonic() < deadline + 30
+        time.sleep(0.1)
+    assert project.runx("cancel", "one").returncode == 0
+    proc.communicate(timeout=60)
+    status = project.runx("status", "one")
+    rows = status.stdout.splitlines()[2:]
+    assert len(rows) == 2 and all(" cancelled " in row and " failed " not in row for row in rows), status.stdout

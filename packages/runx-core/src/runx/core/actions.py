@@ -30,12 +30,16 @@ def _children(pid: int) -> list:
 
 
 def _kill_tree(pid: int) -> None:
-    for child in _children(pid):
-        _kill_tree(child)
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
+    """SIGTERM the job script first (so it cannot record the kill as a failure), then its descendants."""
+    tree, frontier = [pid], [pid]
+    while frontier:
+        frontier = [child for parent in frontier for child in _children(parent)]
+        tree += frontier
+    for member in tree:
+        try:
+            os.kill(member, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
 
 
 def cancel_runs(entries: list) -> int:

@@ -73,6 +73,9 @@ def parse_status(text: str) -> Optional[RunStatus]:
                 code = int(fields.get("exit", ""))
             except ValueError:
                 code = None
+            if state == "cancelled" and code is not None and code > 128:
+                values["exit_code"] = code  # the job ending from the cancel's signal
+                continue
             state = "succeeded" if code == 0 else "failed"
             values.update(finished=when, exit_code=code)
         elif event == "cancelled":

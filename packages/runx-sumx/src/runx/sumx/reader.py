@@ -213,10 +213,13 @@ def parse_state(text: str) -> Tuple[Optional[str], Optional[int]]:
         elif event == "finished":
             text_code = ([p[5:] for p in parts[2:] if p.startswith("exit=")] or [""])[-1]
             try:
-                code = int(text_code)
+                new_code: Optional[int] = int(text_code)
             except ValueError:
-                code = None
-            state = "succeeded" if code == 0 else "failed"
+                new_code = None
+            code = new_code
+            if state == "cancelled" and new_code is not None and new_code > 128:
+                continue  # the job ending from the cancel's signal
+            state = "succeeded" if new_code == 0 else "failed"
         elif event == "cancelled":
             state = "cancelled"
     return state, code
