@@ -91,7 +91,7 @@ def make_plan(
     make_slug: Optional[Callable[[], str]] = None,
 ) -> Plan:
     """Expand and name every run; raises RunxError on any problem, creating nothing."""
-    combinations = expand(settings.hparams, str(settings.experiment_file))
+    combinations = expand(settings.hparams, str(settings.experiment_file), settings.sweep)
     if not combinations:
         raise RunxError(f"{settings.experiment_file}: HPARAMS: every run is skipped (RUNX.SKIP); nothing to launch")
     if tag is not None:

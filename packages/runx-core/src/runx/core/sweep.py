@@ -1,10 +1,15 @@
 """Expanding HPARAMS into one combination per run: pure functions, no I/O.
 
 - A mapping expands to the cross product of its list values, in key order, last key fastest.
+- `RUNX.ZIP: [a, b]` pairs the lists of a and b (one run per position) instead of crossing them.
+- A value `{uniform: [low, high]}` (also loguniform, randint, choice) is drawn for each of the
+  sweep's trials (SWEEP.trials or RUNX.TRIALS), reproducibly from SWEEP.seed: grid × trials.
+- `RUNX.REPLICAS: N` runs every configuration N times; `{replica}` in a value or tag is its index.
 - A list of mappings: each inherits the keys of the first and overrides them.
 - RUNX.TAG names the run (with `{key}` replaced by that run's value); it is inherited.
 - RUNX.SKIP: true drops that mapping's runs; it is not inherited.
 - SUBMIT_JOB.NODES / SUBMIT_JOB.PARTITION become the farm resources `nodes` / `partition`.
+Runs come out grid point by grid point, then trial, then replica (replicas of a run side by side).
 """
 from __future__ import annotations
 
@@ -16,9 +21,15 @@ from runx.core.errors import RunxError
 Scalar = Union[str, int, float, bool, None]
 TAG_KEY = "RUNX.TAG"
 SKIP_KEY = "RUNX.SKIP"
+ZIP_KEY = "RUNX.ZIP"
+TRIALS_KEY = "RUNX.TRIALS"
+REPLICAS_KEY = "RUNX.REPLICAS"
+RUNX_KEYS = (REPLICAS_KEY, SKIP_KEY, TAG_KEY, TRIALS_KEY, ZIP_KEY)
+SWEEP_OPTIONS = ("replicas", "seed", "trials")
+REPLICA = "{replica}"
 RESOURCE_KEYS = {"SUBMIT_JOB.NODES": "nodes", "SUBMIT_JOB.PARTITION": "partition"}
 
-__all__ = ["Combination", "expand", "render_value", "substitute_tag", "Scalar"]
+__all__ = ["Combination", "SweepOptions", "expand", "sweep_options", "render_value", "substitute_tag", "Scalar"]
 
 
 class Combination(NamedTuple):
@@ -30,6 +41,28 @@ class Combination(NamedTuple):
     group: int = 0
 
 
+class SweepOptions(NamedTuple):
+    """The experiment's `SWEEP:` mapping, validated: defaults for every mapping of HPARAMS."""
+
+    trials: Optional[int] = None
+    replicas: Optional[int] = None
+    seed: int = 0
+
+
+class _Group(NamedTuple):
+    """One mapping of HPARAMS, validated and split into what is crossed and what is drawn."""
+
+    index: int
+    where: str
+    keys: tuple  # hyperparameter names in the YAML's order
+    axes: tuple  # ((names, rows), ...): the grid; zipped names share an axis
+    draws: Mapping[str, Any]  # name -> sampling.Distribution
+    tag: Optional[str]
+    skip: bool
+    trials: int
+    replicas: Optional[int]
+
+
 def render_value(value: Scalar) -> str:
     """The text a value becomes on the command line and in tags (floats as the YAML spelled them)."""
     return str(value)
@@ -37,6 +70,16 @@ def render_value(value: Scalar) -> str:
 
 def _is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _did_you_mean(word: str, choices) -> str:
+    from runx.core.sampling import closest
+
+    return closest(word, choices)
 
 
 def _check_text(key: str, value: Any, where: str) -> None:
@@ -47,26 +90,54 @@ def _check_text(key: str, value: Any, where: str) -> None:
             raise RunxError(f"{where}.{key}: expected text, found an unpaired surrogate escape in {value!r}") from None
 
 
+def _check_item(key: str, item: Any, where: str) -> None:
+    _check_text(key, item, where)
+    if not _is_scalar(item):
+        kind = "list" if isinstance(item, list) else "mapping" if isinstance(item, dict) else type(item).__name__
+        raise RunxError(f"{where}.{key}: expected a list of plain values, found a {kind} inside the list")
+
+
 def _check_value(key: str, value: Any, where: str) -> None:
     _check_text(key, value, where)
     if isinstance(value, list):
         if not value:
             raise RunxError(f"{where}.{key}: empty list; expected at least one value")
         for item in value:
-            _check_text(key, item, where)
-            if not _is_scalar(item):
-                kind = "list" if isinstance(item, list) else type(item).__name__
-                raise RunxError(f"{where}.{key}: expected a list of plain values, found a {kind} inside the list")
+            _check_item(key, item, where)
     elif not _is_scalar(value):
         kind = "mapping" if isinstance(value, dict) else type(value).__name__
         raise RunxError(f"{where}.{key}: expected a value or a list of values, found a {kind}")
 
 
 def _check_special(mapping: Mapping[str, Any], where: str) -> None:
+    for key in mapping:
+        if isinstance(key, str) and key.startswith("RUNX.") and key not in RUNX_KEYS:
+            raise RunxError(
+                f"{where}.{key}: unknown RUNX key{_did_you_mean(key, RUNX_KEYS)}; expected one of {', '.join(RUNX_KEYS)}"
+            )
     if TAG_KEY in mapping and not isinstance(mapping[TAG_KEY], (str, int, float)):
         raise RunxError(f"{where}.{TAG_KEY}: expected a tag string, found {mapping[TAG_KEY]!r}")
     if SKIP_KEY in mapping and not isinstance(mapping[SKIP_KEY], bool):
         raise RunxError(f"{where}.{SKIP_KEY}: expected true or false, found {mapping[SKIP_KEY]!r}")
+    for key in (TRIALS_KEY, REPLICAS_KEY):
+        if key in mapping and not _is_count(mapping[key]):
+            raise RunxError(f"{where}.{key}: expected a whole number of at least 1, found {mapping[key]!r}")
+
+
+def sweep_options(options: Optional[Mapping[str, Any]], source: str = "experiment") -> SweepOptions:
+    """Validate the experiment's `SWEEP:` mapping (trials, replicas, seed)."""
+    options = options or {}
+    for key, value in options.items():
+        where = f"{source}: SWEEP.{key}"
+        if key not in SWEEP_OPTIONS:
+            hint = _did_you_mean(str(key), SWEEP_OPTIONS)
+            raise RunxError(f"{where}: unknown sweep option{hint}; expected one of {', '.join(SWEEP_OPTIONS)}")
+        if key == "seed":
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise RunxError(f"{where}: expected a whole number, found {value!r}")
+        elif not _is_count(value):
+            raise RunxError(f"{where}: expected a whole number of at least 1, found {value!r}")
+    return SweepOptions(options.get("trials"), options.get("replicas"), options.get("seed", 0))
 
 
 def substitute_tag(template: str, hparams: Mapping[str, Scalar]) -> str:
@@ -79,9 +150,18 @@ def substitute_tag(template: str, hparams: Mapping[str, Scalar]) -> str:
     return out
 
 
+def _with_replica(value: Any, replica: int) -> Any:
+    """`{replica}` replaced by the replica index; a value that is exactly `{replica}` becomes the number."""
+    if value == REPLICA:
+        return replica
+    if isinstance(value, str) and REPLICA in value:
+        return value.replace(REPLICA, str(replica))
+    return value
+
+
 def _mappings(spec: Any, source: str) -> Iterator[tuple]:
     if isinstance(spec, dict):
-        yield 0, spec, f"{source}: HPARAMS"
+        yield 0, spec, spec, f"{source}: HPARAMS"
         return
     if not isinstance(spec, list) or not spec:
         raise RunxError(f"{source}: HPARAMS: expected a mapping or a non-empty list of mappings")
@@ -92,36 +172,125 @@ def _mappings(spec: Any, source: str) -> Iterator[tuple]:
             raise RunxError(f"{where}: expected a mapping of hyperparameters, found {type(item).__name__}")
         merged = {k: v for k, v in first.items() if k != SKIP_KEY} if index else {}
         merged.update(item)
-        yield index, merged, where
+        yield index, merged, item, where
 
 
-def _product(mapping: Mapping[str, Any]) -> Iterator[dict]:
-    keys = list(mapping)
-    choices = [v if isinstance(v, list) else [v] for v in mapping.values()]
-    for values in itertools.product(*choices):
-        yield dict(zip(keys, values))
+def _zip_groups(value: Any, plain: Mapping[str, Any], draws: Mapping[str, Any], where: str) -> list:
+    """RUNX.ZIP as groups of names: `[a, b]` is one group, `[[a, b], [c, d]]` two."""
+    where = f"{where}.{ZIP_KEY}"
+    form = "expected the names of the hyperparameters to pair, e.g. [lr, warmup] or [[lr, warmup], [depth, width]]"
+    if not isinstance(value, list) or not value:
+        raise RunxError(f"{where}: {form}, found {value!r}")
+    groups = [value] if all(isinstance(v, str) for v in value) else value
+    seen: dict = {}
+    for group in groups:
+        if not isinstance(group, list) or not group or not all(isinstance(v, str) for v in group):
+            raise RunxError(f"{where}: {form}, found {value!r}")
+        for name in group:
+            if name in draws:
+                raise RunxError(f"{where}: {name} is drawn from a distribution; only lists of values can be zipped")
+            if name not in plain:
+                raise RunxError(f"{where}: {name!r} is not a hyperparameter here{_did_you_mean(name, plain)}")
+            if name in seen:
+                raise RunxError(f"{where}: {name} is zipped twice")
+            seen[name] = True
+        lengths = {name: len(plain[name]) if isinstance(plain[name], list) else 1 for name in group}
+        if len(set(lengths.values())) > 1:
+            counts = ", ".join(f"{name} has {n} value{'s' if n != 1 else ''}" for name, n in lengths.items())
+            raise RunxError(f"{where}: zipped hyperparameters need the same number of values; {counts}")
+    return groups
 
 
-def expand(spec: Any, source: str = "experiment") -> list:
-    """Expand an HPARAMS value into Combinations, validating every value first."""
-    groups = []
-    for index, mapping, where in _mappings(spec, source):
-        _check_special(mapping, where)
-        for key, value in mapping.items():
-            if not isinstance(key, str) or not key:
-                raise RunxError(f"{where}: {key!r}: expected a hyperparameter name")
-            if key not in (TAG_KEY, SKIP_KEY):
-                _check_value(key, value, where)
-        groups.append((index, mapping))
+def _parse_group(index: int, mapping: Mapping[str, Any], own: Mapping[str, Any], where: str,
+                 options: SweepOptions) -> _Group:
+    _check_special(mapping, where)
+    replicas = mapping.get(REPLICAS_KEY, options.replicas)
+    plain: dict = {}
+    draws: dict = {}
+    for key, value in mapping.items():
+        if not isinstance(key, str) or not key:
+            raise RunxError(f"{where}: {key!r}: expected a hyperparameter name")
+        if key in RUNX_KEYS:
+            continue
+        if replicas is not None and key == "replica":
+            raise RunxError(f"{where}.replica: a hyperparameter cannot be named replica while {REPLICAS_KEY} or SWEEP.replicas gives {{replica}} its meaning")
+        if isinstance(value, dict) and list(value) == ["replica"]:
+            if value["replica"] is not None:
+                raise RunxError(f"{where}.{key}: {{replica}} takes no value; write {key}: '{{replica}}'")
+            if replicas is None:
+                raise RunxError(f"{where}.{key}: {{replica}} is the replica number, but no {REPLICAS_KEY} or SWEEP.replicas is set")
+            plain[key] = REPLICA
+        elif isinstance(value, dict):
+            from runx.core.sampling import parse_distribution
+
+            draws[key] = parse_distribution(value, f"{where}.{key}", lambda item, k=key: _check_item(k, item, where))
+        else:
+            _check_value(key, value, where)
+            plain[key] = value
+    zipped = _zip_groups(mapping[ZIP_KEY], plain, draws, where) if ZIP_KEY in mapping else []
+    axes = []
+    placed: set = set()
+    for key in plain:
+        if key in placed:
+            continue
+        names = next((tuple(g) for g in zipped if key in g), (key,))
+        columns = [plain[n] if isinstance(plain[n], list) else [plain[n]] for n in names]
+        axes.append((names, tuple(zip(*columns))))
+        placed.update(names)
+
+    trials = mapping.get(TRIALS_KEY, options.trials)
+    if draws and trials is None:
+        name = next(iter(draws))
+        raise RunxError(f"{where}.{name}: drawn from a distribution, so the sweep needs a number of trials: SWEEP: {{trials: N}} or {TRIALS_KEY}: N")
+    if not draws and TRIALS_KEY in own:
+        raise RunxError(f"{where}.{TRIALS_KEY}: no hyperparameter here is drawn from a distribution ({{uniform: [low, high]}}, ...); to repeat runs use {REPLICAS_KEY}")
+    tag = mapping.get(TAG_KEY)
+    keys = tuple(k for k in mapping if k not in RUNX_KEYS)
+    return _Group(index, where, keys, tuple(axes), draws, None if tag is None else str(tag),
+                  mapping.get(SKIP_KEY) is True, trials if draws else 1, replicas)
+
+
+def _runs(group: _Group, seed: int) -> Iterator[tuple]:
+    """(values, replica) for every run of a group: grid point, then trial, then replica."""
+    samples: dict = {}
+    if group.draws:
+        from runx.core.sampling import draw_trials
+
+        samples = {k: draw_trials(d, seed, k, group.trials) for k, d in group.draws.items()}
+    for point in itertools.product(*(rows for _, rows in group.axes)):
+        grid = {}
+        for (names, _), row in zip(group.axes, point):
+            grid.update(zip(names, row))
+        for trial in range(group.trials):
+            values = {k: grid[k] if k in grid else samples[k][trial] for k in group.keys}
+            if group.replicas is None:
+                yield values, None
+                continue
+            for replica in range(group.replicas):
+                yield {k: _with_replica(v, replica) for k, v in values.items()}, replica
+
+
+def expand(spec: Any, source: str = "experiment", options: Optional[Mapping[str, Any]] = None) -> list:
+    """Expand an HPARAMS value into Combinations, validating every value first.
+
+    `options` is the experiment's SWEEP mapping (trials, replicas, seed)."""
+    sweep = sweep_options(options, source)
+    groups = [_parse_group(index, merged, own, where, sweep) for index, merged, own, where in _mappings(spec, source)]
+    if sweep.trials is not None and not any(g.draws for g in groups):
+        raise RunxError(
+            f"{source}: SWEEP.trials: no hyperparameter is drawn from a distribution ({{uniform: [low, high]}}, ...); "
+            "to repeat runs use SWEEP.replicas"
+        )
 
     combinations = []
-    for index, mapping in groups:
-        if mapping.get(SKIP_KEY) is True:
+    for group in groups:
+        if group.skip:
             continue
-        tag_template = mapping.get(TAG_KEY)
-        plain = {k: v for k, v in mapping.items() if k not in (TAG_KEY, SKIP_KEY)}
-        for values in _product(plain):
+        for values, replica in _runs(group, sweep.seed):
             resources = {RESOURCE_KEYS[k]: values.pop(k) for k in list(values) if k in RESOURCE_KEYS}
-            tag = None if tag_template is None else substitute_tag(str(tag_template), values)
-            combinations.append(Combination(hparams=values, tag=tag, resources=resources, group=index))
+            tag = None
+            if group.tag is not None:
+                template = group.tag if replica is None else group.tag.replace(REPLICA, str(replica))
+                tag = substitute_tag(template, values)
+            combinations.append(Combination(hparams=values, tag=tag, resources=resources, group=group.index))
     return combinations

@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs-per-gpu", type=int, default=1, metavar="K", help="with -i -j, run K jobs on each GPU")
     parser.add_argument("--array", action="store_true", help="on a slurm farm, submit the sweep as one job array")
     parser.add_argument("--resume", action="store_true", help="skip configurations that already have a succeeded, queued or running run")
+    parser.add_argument("--seed", type=int, metavar="S", help="seed for hyperparameters drawn from distributions (overrides SWEEP.seed)")
     return parser
 
 
@@ -66,6 +67,8 @@ def launch_main(args: argparse.Namespace) -> int:
         exp_name=args.exp_name,
         interactive=args.interactive,
     )
+    if args.seed is not None:
+        settings = settings._replace(sweep={**settings.sweep, "seed": args.seed})
     if args.jobs < 1 or args.jobs_per_gpu < 1:
         raise RunxError("--jobs and --jobs-per-gpu: expected a number of at least 1")
     plan = make_plan(settings, tag=args.tag, no_cooldir=args.no_cooldir)
