@@ -49,7 +49,7 @@ def closest(word: str, choices) -> str:
     """` (did you mean 'x'?)` for a likely typo of one of `choices`, else ''."""
     import difflib
 
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.7)
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 
