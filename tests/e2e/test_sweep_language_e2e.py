@@ -130,3 +130,14 @@ def test_seed_option_must_be_a_number(project):
     project.write("exp.yml", RANDOM)
     done = project.runx("exp.yml", "-n", "--seed", "x")
     assert done.returncode == 2 and "--seed" in done.stderr
+
+
+def test_more_trials_with_resume_launch_only_the_new_trials(project):
+    project.write("exp.yml", "CMD: python train.py\nSWEEP: {trials: 2}\nHPARAMS:\n  lr: {loguniform: [1e-4, 1]}\n")
+    assert project.runx("exp.yml", "-i").returncode == 0
+    project.write("exp.yml", "CMD: python train.py\nSWEEP: {trials: 3}\nHPARAMS:\n  lr: {loguniform: [1e-4, 1]}\n")
+    done = project.runx("exp.yml", "-i", "--resume")
+    assert done.returncode == 0, done.stderr
+    assert "2 configuration(s) already succeeded" in done.stderr
+    lrs = [json.loads((run / "hparams.json").read_text())["lr"] for run in project.runs("exp")]
+    assert len(lrs) == 3 == len(set(lrs))
