@@ -257,16 +257,24 @@ def _runs(group: _Group, seed: int) -> Iterator[tuple]:
         from runx.core.sampling import draw_trials
 
         samples = {k: draw_trials(d, seed, k, group.trials) for k, d in group.draws.items()}
-    for point in itertools.product(*(rows for _, rows in group.axes)):
-        grid = {}
-        for (names, _), row in zip(group.axes, point):
-            grid.update(zip(names, row))
-        for trial in range(group.trials):
-            values = {k: grid[k] if k in grid else samples[k][trial] for k in group.keys}
-            if group.replicas is None:
+    names = [name for axis_names, _ in group.axes for name in axis_names]
+    reorder = names != list(group.keys)  # drawn keys, or zipped keys moved beside the first of them
+    if all(len(axis_names) == 1 for axis_names, _ in group.axes):
+        points: Iterator[tuple] = itertools.product(*([row[0] for row in rows] for _, rows in group.axes))
+    else:
+        points = (tuple(itertools.chain.from_iterable(p)) for p in itertools.product(*(rows for _, rows in group.axes)))
+    keys, replicas, trials = group.keys, group.replicas, range(group.trials)
+    for point in points:
+        for trial in trials:
+            values = dict(zip(names, point))
+            if samples:
+                values.update((k, drawn[trial]) for k, drawn in samples.items())
+            if reorder:
+                values = {k: values[k] for k in keys}
+            if replicas is None:
                 yield values, None
                 continue
-            for replica in range(group.replicas):
+            for replica in range(replicas):
                 yield {k: _with_replica(v, replica) for k, v in values.items()}, replica
 
 
