@@ -264,6 +264,9 @@ def _runs(group: _Group, seed: int) -> Iterator[tuple]:
     else:
         points = (tuple(itertools.chain.from_iterable(p)) for p in itertools.product(*(rows for _, rows in group.axes)))
     keys, replicas, trials = group.keys, group.replicas, range(group.trials)
+    if not samples and not reorder and replicas is None:  # a plain grid
+        yield from ((dict(zip(names, point)), None) for point in points)
+        return
     for point in points:
         for trial in trials:
             values = dict(zip(names, point))
