@@ -403,6 +403,7 @@ def main(argv: list | None = None) -> int:
     for name, why in venvs.missing.items():
         print(f"baseline {name}: {why}")
     print()
+    rows.sort(key=lambda r: AREAS.index(r.area.split("+")[0]))  # stable: each area's rows together
     print(render(rows, args.markdown))
     return 1 if errors else 0
 
