@@ -16,6 +16,14 @@ TRAIN = textwrap.dedent("""
 """)
 
 
+def status_text(run_dir):
+    """status.log so far ('' while runx is still writing the run's files)."""
+    try:
+        return (run_dir / "status.log").read_text()
+    except FileNotFoundError:
+        return ""
+
+
 def spans(project, experiment):
     return [json.loads((r / "span.json").read_text()) for r in project.runs(experiment)]
 
@@ -77,7 +85,7 @@ def test_ctrl_c_stops_parallel_jobs_and_records_them_cancelled(project):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        started = [r for r in project.runs("long") if "started" in (r / "status.log").read_text()]
+        started = [r for r in project.runs("long") if "started" in status_text(r)]
         if len(started) == 2:
             break
         time.sleep(0.1)
@@ -101,15 +109,15 @@ def test_runx_cancel_stops_a_local_run(project):
     proc = subprocess.Popen([sys.executable, "-m", "runx.runx", "one.yml", "-i"], cwd=project.root,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
-    while not any("started" in (r / "status.log").read_text() for r in project.runs("one")):
+    while not any("started" in status_text(r) for r in project.runs("one")):
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    first = next(r for r in project.runs("one") if "started" in (r / "status.log").read_text())
+    first = next(r for r in project.runs("one") if "started" in status_text(r))
     done = project.runx("cancel", "one", first.name)
     assert done.returncode == 0, done.stderr
     assert f"{first.name}: cancelled" in done.stdout
     # the sequential launcher goes on to the next run; cancel that one too
-    while sum("started" in (r / "status.log").read_text() for r in project.runs("one")) < 2:
+    while sum("started" in status_text(r) for r in project.runs("one")) < 2:
         assert time.monotonic() < deadline + 30
         time.sleep(0.1)
     assert project.runx("cancel", "one").returncode == 0
