@@ -344,7 +344,9 @@ def versions(venvs: baselines.Venvs) -> str:
     ours = [f"{d} {have(d)}" for d in ("runx-core", "runx-logx", "runx-sumx", "tensorboardX", "torch") if have(d)]
     theirs = [f"{name} venv: {venvs.version(name) or '-'}" for name in baselines.VENVS
               if (venvs.cache / name / baselines.STAMP).exists() and name != "floor"]
-    return "versions: " + ", ".join(ours + theirs)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BENCH, capture_output=True, text=True)
+    head = [f"checkout {commit.stdout.strip()}"] if commit.returncode == 0 else []
+    return "versions: " + ", ".join(head + ours + theirs)
 
 
 def render(rows: list, markdown: bool) -> str:
