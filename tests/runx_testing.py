@@ -23,6 +23,7 @@ _PROBES = {
     # Slow tests that install from PyPI into a fresh venv run only where an env asks for them.
     "upgrade": lambda: "upgrade" in promised(),
     "quickstart": lambda: "quickstart" in promised(),
+    "bench": lambda: "RUNX_TEST_REQUIRE" not in os.environ or "bench" in promised(),
 }
 
 

@@ -5,10 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from runx_testing import require
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "run.py"
 
 
 def test_bench_quick_prints_the_table(tmp_path):
+    require("bench")  # one tox env is enough to keep the harness working
     # --data in tmp_path: parallel tox envs must not generate the same sumx experiments at once.
     done = subprocess.run([sys.executable, str(BENCH), "--quick", "--only", "core,logx,sumx", "--data", str(tmp_path)],
                           capture_output=True, text=True, timeout=600)
