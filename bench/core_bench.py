@@ -20,6 +20,8 @@ import time
 import venv
 from pathlib import Path
 
+from timing import describe, interleaved, time_cmd  # bench/ is on sys.path
+
 VENVS = Path(os.environ.get("RUNX_BENCH_VENVS", "/tmp/runx-bench-venvs"))
 SWEEP = "CMD: 'python train.py'\n\nHPARAMS:\n  lr: [0.01, 0.02]\n  solver: ['sgd', 'adam']\n"
 
@@ -35,29 +37,6 @@ def runx_0011_python() -> Path | None:
             print(f"runx 0.0.11 could not be installed: {done.stderr.strip()[-300:]}", file=sys.stderr)
             return None
     return python
-
-
-# Installed packages run from compiled bytecode; measure that, not recompiling on every start.
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
-def time_cmd(argv: list, cwd: Path) -> float:
-    start = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=ENV)
-    return time.perf_counter() - start
-
-
-def interleaved(cases: dict, cwd: Path, repeats: int) -> dict:
-    times = {name: [] for name in cases}
-    for _ in range(repeats):
-        for name, argv in cases.items():
-            times[name].append(time_cmd(argv, cwd))
-    return times
-
-
-def describe(samples: list) -> str:
-    med = statistics.median(samples)
-    return f"{med * 1000:8.1f} ms  (min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f}, n={len(samples)})"
 
 
 def bench_dry_run(work: Path, repeats: int) -> list:

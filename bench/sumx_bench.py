@@ -29,12 +29,13 @@ import time
 import venv
 from pathlib import Path
 
+from timing import describe, interleaved  # bench/ is on sys.path
+
 VENVS = Path(os.environ.get("RUNX_BENCH_VENVS", "/tmp/bench-venvs"))
 VERSION = 3  # bump when the generated data changes
 LRS = (0.1, 0.05, 0.02, 0.01, 0.005)
 SOLVERS = ("sgd", "adam")
 # Installed packages run from compiled bytecode; measure that, not recompiling on every start.
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def runx_0011_python() -> Path | None:
@@ -127,25 +128,6 @@ def generate(data: Path, quick: bool, sets: dict | None = None) -> dict:
             stamp.write_text("")
             print(f"  {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return out
-
-
-def time_cmd(argv: list, cwd: Path) -> float:
-    start = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=ENV)
-    return time.perf_counter() - start
-
-
-def interleaved(cases: dict, cwd: Path, repeats: int) -> dict:
-    times = {name: [] for name in cases}
-    for _ in range(repeats):
-        for name, argv in cases.items():
-            times[name].append(time_cmd(argv, cwd))
-    return times
-
-
-def describe(samples: list) -> str:
-    med = statistics.median(samples)
-    return f"{med * 1000:8.1f} ms  (min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f}, n={len(samples)})"
 
 
 def main() -> int:

@@ -1,7 +1,6 @@
 """Carrying out a validated plan: stage the code, write the run files, run or submit each job."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Optional, TextIO

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-from typing import Optional
 
 from runx.core.errors import RunxError
 

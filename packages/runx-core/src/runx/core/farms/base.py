@@ -4,12 +4,15 @@ from __future__ import annotations
 import re
 import shlex
 import sys
-from typing import NamedTuple, Optional
+from typing import TYPE_CHECKING, NamedTuple, Optional
 
 from runx.core.argv import shell_join
 from runx.core.config import Settings
 from runx.core.errors import RunxError
 from runx.core.plan import Job
+
+if TYPE_CHECKING:
+    import subprocess
 
 __all__ = ["Farm", "Submission", "JOB_SCRIPT", "job_script_path", "run_and_echo", "find_job_id"]
 
