@@ -8,7 +8,8 @@ import subprocess
 import sys
 
 from runx.core.errors import RunxError
-from runx.core.runfiles import record_job_id
+from runx.core.farms.base import run_submissions
+from runx.core.runfiles import RUN_FILE, record_job_id
 from runx.core.status import record_event
 
 __all__ = ["cancel_runs", "resubmit_runs"]
@@ -81,36 +82,14 @@ def resubmit_runs(entries: list) -> int:
         print(f"Resubmitting {e.name} ({kind})")
         sys.stdout.flush()
         record_event(e.run_dir, "queued", attempt="resubmit")
-        if kind == "local":
-            rc = subprocess.run(["sh", str(e.run_dir / "job.sh")]).returncode
-            failed += rc != 0
-            continue
-        if kind == "slurm":
-            from runx.core.farms import slurm
-
-            try:
-                job_id = slurm.submit(str(e.run_dir / "sbatch.sh"))
-            except slurm.SlurmError as err:
-                sys.stderr.write(f"runx: {e.name}: {err}\n")
-                failed += 1
-                continue
-            print(f"Submitted batch job {job_id}")
-        else:
-            from runx.core.farms.base import find_job_id, run_and_echo
-
-            argvs = e.record.get("submit_argv") or []
-            if not argvs:
-                raise RunxError(f"{e.run_dir / 'run.json'}: submit_argv: missing; cannot resubmit")
-            done = None
-            for argv in argvs:
-                done = run_and_echo(argv)
-                if done.returncode != 0:
-                    break
-            if done is None or done.returncode != 0:
-                failed += 1
-                continue
-            job_id = find_job_id(done.stdout)
-        record_event(e.run_dir, "submitted", job_id=job_id)
-        if job_id:
-            record_job_id(e.run_dir, job_id)
+        argvs = e.record.get("submit_argv")
+        if not argvs:
+            raise RunxError(f"{e.run_dir / RUN_FILE}: submit_argv: missing; cannot resubmit")
+        result = run_submissions(argvs, capture=kind != "local")
+        if result.returncode != 0:
+            failed += 1
+        elif kind != "local":
+            record_event(e.run_dir, "submitted", job_id=result.job_id)
+            if result.job_id:
+                record_job_id(e.run_dir, result.job_id)
     return 1 if failed else 0

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Optional, TextIO
 
 from runx.core.farms import Farm
-from runx.core.farms.base import Submission
+from runx.core.farms.base import JOB_SCRIPT, Submission
 from runx.core.naming import claim_run_dir
 from runx.core.plan import Job, Plan, job_for
 from runx.core.runfiles import (
@@ -66,7 +66,7 @@ def create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO = sys.stde
         else:
             link_tree(first_code, code)
         write_json(run_dir / HPARAMS_FILE, plain_hparams(job))
-        write_executable(run_dir / "job.sh", job_script(job))
+        write_executable(run_dir / JOB_SCRIPT, job_script(job))
         farm.prepare(job)
         write_executable(run_dir / SUBMIT_FILE, farm.script(job))
         if git is not None and git.diff:

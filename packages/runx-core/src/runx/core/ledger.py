@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import NamedTuple, Optional
 
 from runx.core.errors import RunxError
+from runx.core.runfiles import RUN_FILE
 from runx.core.status import RunStatus, read_status
 
-__all__ = ["LedgerEntry", "find_runs", "read_ledger", "format_table", "RUN_FILE"]
-
-RUN_FILE = "run.json"
+__all__ = ["LedgerEntry", "find_runs", "read_ledger", "format_table"]
 
 
 class LedgerEntry(NamedTuple):

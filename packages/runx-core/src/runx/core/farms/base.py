@@ -14,7 +14,7 @@ from runx.core.plan import Job
 if TYPE_CHECKING:
     import subprocess
 
-__all__ = ["Farm", "Submission", "JOB_SCRIPT", "job_script_path", "run_and_echo", "find_job_id"]
+__all__ = ["Farm", "Submission", "JOB_SCRIPT", "job_script_path", "run_and_echo", "find_job_id", "run_submissions"]
 
 JOB_SCRIPT = "job.sh"
 
@@ -64,6 +64,24 @@ def find_job_id(output: str) -> Optional[str]:
         if match:
             return match.group(1)
     return None
+
+
+def run_submissions(argvs: list, capture: bool = True) -> Submission:
+    """Run submission commands in order, stopping at the first failure; the last one's output names the job.
+
+    With `capture=False` (a job run here) output goes straight to this terminal and no id is sought.
+    """
+    import subprocess
+
+    done = None
+    for argv in argvs:
+        if capture:
+            done = run_and_echo(argv)
+        else:
+            done = subprocess.run(argv)
+        if done.returncode != 0:
+            return Submission(done.returncode)
+    return Submission(0, find_job_id(done.stdout) if capture and done else None)
 
 
 class Farm:
@@ -123,9 +141,4 @@ class Farm:
 
     def submit(self, job: Job) -> Submission:
         """Run every submission command; stop at the first failure; the last one names the job."""
-        done = None
-        for argv in self.submissions(job):
-            done = run_and_echo(argv)
-            if done.returncode != 0:
-                return Submission(done.returncode)
-        return Submission(0, find_job_id(done.stdout) if done else None)
+        return run_submissions(self.submissions(job))

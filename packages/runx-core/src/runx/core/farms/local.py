@@ -1,7 +1,7 @@
 """The local farm (`-i`, or no FARM): jobs run here, one after another, output streamed live."""
 from __future__ import annotations
 
-from runx.core.farms.base import Farm, Submission, job_script_path
+from runx.core.farms.base import Farm, Submission, job_script_path, run_submissions
 from runx.core.plan import Job
 
 __all__ = ["LocalFarm"]
@@ -22,7 +22,4 @@ class LocalFarm(Farm):
         return job.command
 
     def submit(self, job: Job) -> Submission:
-        import subprocess
-
-        completed = subprocess.run(self.submissions(job)[0])
-        return Submission(completed.returncode)
+        return run_submissions(self.submissions(job), capture=False)
