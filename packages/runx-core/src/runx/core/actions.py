@@ -9,7 +9,7 @@ import sys
 
 from runx.core.errors import RunxError
 from runx.core.farms.base import run_submissions
-from runx.core.runfiles import RUN_FILE, record_job_id
+from runx.core.runfiles import RUN_FILE, record_submission
 from runx.core.status import record_event
 
 __all__ = ["cancel_runs", "resubmit_runs"]
@@ -86,10 +86,8 @@ def resubmit_runs(entries: list) -> int:
         if not argvs:
             raise RunxError(f"{e.run_dir / RUN_FILE}: submit_argv: missing; cannot resubmit")
         result = run_submissions(argvs, capture=kind != "local")
-        if result.returncode != 0:
+        if kind == "local":
+            failed += result.returncode != 0
+        elif not record_submission(e.run_dir, result.returncode, result.job_id):
             failed += 1
-        elif kind != "local":
-            record_event(e.run_dir, "submitted", job_id=result.job_id)
-            if result.job_id:
-                record_job_id(e.run_dir, result.job_id)
     return 1 if failed else 0

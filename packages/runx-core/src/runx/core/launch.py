@@ -16,7 +16,7 @@ from runx.core.runfiles import (
     SUBMIT_FILE,
     job_script,
     plain_hparams,
-    record_job_id,
+    record_submission,
     run_record,
     write_executable,
     write_json,
@@ -90,12 +90,8 @@ def create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO = sys.stde
 
 
 def _record_submission(job: Job, result: Submission) -> bool:
-    if result.returncode == 0:
-        record_event(job.run_dir, "submitted", job_id=result.job_id)
-        if result.job_id:
-            record_job_id(job.run_dir, result.job_id)
+    if record_submission(job.run_dir, result.returncode, result.job_id):
         return True
-    record_event(job.run_dir, "finished", exit=result.returncode, reason="submission-failed")
     sys.stderr.write(f"runx: job {job.name}: submission failed with exit code {result.returncode}\n")
     return False
 

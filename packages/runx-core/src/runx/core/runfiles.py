@@ -15,7 +15,7 @@ from runx.core.plan import Job
 from runx.core.staging import GitState
 from runx.core.status import STATUS_FILE
 
-__all__ = ["job_script", "record_job_id", "write_executable", "write_json", "run_record", "HPARAMS_FILE", "RUN_FILE", "SUBMIT_FILE", "GIT_DIFF_FILE"]
+__all__ = ["job_script", "record_job_id", "record_submission", "write_executable", "write_json", "run_record", "HPARAMS_FILE", "RUN_FILE", "SUBMIT_FILE", "GIT_DIFF_FILE"]
 
 HPARAMS_FILE = "hparams.json"
 RUN_FILE = "run.json"
@@ -129,3 +129,16 @@ def record_job_id(run_dir: Path, job_id: str) -> None:
     record["job_ids"] = ids + [job_id]
     record["job_id"] = job_id
     write_json(path, record)
+
+
+def record_submission(run_dir: Path, returncode: int, job_id: Optional[str]) -> bool:
+    """Record a farm's answer to a submission in status.log (and the job id in run.json); True if accepted."""
+    from runx.core.status import record_event
+
+    if returncode == 0:
+        record_event(run_dir, "submitted", job_id=job_id)
+        if job_id:
+            record_job_id(run_dir, job_id)
+        return True
+    record_event(run_dir, "finished", exit=returncode, reason="submission-failed")
+    return False
