@@ -117,14 +117,6 @@ class Farm:
         """Submit every job at once where the farm can (a job array); None to submit one by one."""
         return None
 
-    def cancel(self, job_ids: list) -> None:
-        """Cancel jobs on the farm; RunxError where this farm has no way to."""
-        raise RunxError(f"farm {self.farm.name!r} ({self.kind}) has no cancel command; cancel job(s) {', '.join(job_ids)} with the farm's own tool")
-
-    def query(self, job_ids: list) -> dict:
-        """The farm's view of these jobs (job id -> state name); empty where the farm cannot say."""
-        return {}
-
     def display_uses_name(self) -> bool:
         """Whether `display` shows the run's name (so a dry run must draw names)."""
         return False

@@ -20,12 +20,6 @@ class NgcFarm(Farm):
     def display_uses_name(self) -> bool:
         return True
 
-    def cancel(self, job_ids: list) -> None:
-        import subprocess
-
-        for job_id in job_ids:
-            subprocess.run(["ngc", "batch", "kill", job_id], check=False)
-
     def _upload(self, job: Job) -> list:
         destination = job.run_dir.relative_to(self.settings.logroot).as_posix()
         return ["ngc", "workspace", "upload", "--source", str(job.run_dir), "--destination", destination, self.farm.workspace]

@@ -77,9 +77,3 @@ class SlurmFarm(Farm):
             return [Submission(1) for _ in jobs]
         print(f"Submitted batch job {array_id} (array of {len(jobs)})")
         return [Submission(0, f"{array_id}_{i}") for i in range(len(jobs))]
-
-    def cancel(self, job_ids: list) -> None:
-        slurm.cancel(job_ids)
-
-    def query(self, job_ids: list) -> dict:
-        return {job_id: state.state for job_id, state in slurm.query(job_ids).items()}
