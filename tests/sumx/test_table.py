@@ -289,7 +289,7 @@ def test_runs_without_metrics_or_hparams_still_appear(sumx):
     (["sweep", "--bogus"], "unrecognized option --bogus"),
     (["sweep", "--watch", "0"], "--watch 0"),
     (["sweep", "-c", "missing.yml"], "missing.yml"),
-    ([], "expected at least one experiment"),
+    ([], "expected at least one EXP: experiment name"),
     (["sweep", "--json", "--markdown"], "choose one"),
 ])
 def test_bad_input_is_one_line_and_exit_2(sumx, args, fragment):

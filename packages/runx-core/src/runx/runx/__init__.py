@@ -1,15 +1,19 @@
 """`python -m runx.runx EXP.yml` (and the `runx` command): launch a sweep.
 
-Parses nothing at import; `main(argv=None)` does.
+Parses nothing at import; `main(argv=None)` does. The options are in LAUNCH.
 """
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
-from typing import Optional, Sequence
 
-__all__ = ["main", "build_parser"]
+from runx.core.cmdline import CommandLine, Option, Positional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import SimpleNamespace
+    from typing import Optional, Sequence
+
+__all__ = ["main", "LAUNCH"]
 
 EPILOG = """\
 examples:
@@ -26,34 +30,35 @@ examples:
 """
 SUBCOMMANDS = ("status", "cancel", "resubmit")
 
+# The launcher's command line: runx 0.0.11's flags plus a few additions.
+LAUNCH = CommandLine(
+    prog="runx",
+    description="Expand an experiment YAML into runs, stage the code, and run or submit each job.",
+    positionals=[Positional("exp_yml", metavar="EXP_YML", help="experiment YAML: CMD and HPARAMS")],
+    options=[
+        Option("--exp_name", help="experiment name (default: the YAML's base name)"),
+        Option("--tag", help="prefix each run name with this tag"),
+        Option("--no_cooldir", kind="flag", help="name runs by their tag only (no coolname or date)"),
+        Option("-n", "--no_run", kind="flag", help="print the plan, create nothing"),
+        Option("-i", "--interactive", kind="flag", help="run jobs here instead of on a farm"),
+        Option("--farm", help="farm to submit to (overrides FARM)"),
+        Option("-c", "--config_file", metavar="FILE", help="config file to use instead of ./.runx or ~/.config/runx.yml"),
+        Option("-v", "--verbose", kind="flag", help="with -n, also print the full wrapped command"),
+        Option("-j", "--jobs", convert=int, expects="an integer", default=1, metavar="N",
+               help="with -i, run N jobs at once (output to each run's job.log)"),
+        Option("--gpus", metavar="LIST", help="with -i -j, GPU ids to share out (default: CUDA_VISIBLE_DEVICES,\nelse nvidia-smi)"),
+        Option("--jobs-per-gpu", convert=int, expects="an integer", default=1, metavar="K",
+               help="with -i -j, run K jobs on each GPU"),
+        Option("--array", kind="flag", help="on a slurm farm, submit the sweep as one job array"),
+        Option("--resume", kind="flag", help="skip configurations that already have a succeeded, queued or\nrunning run"),
+        Option("--seed", convert=int, expects="an integer", metavar="S",
+               help="seed for hyperparameters drawn from distributions (overrides SWEEP.seed)"),
+    ],
+    epilog=EPILOG,
+)
 
-def build_parser() -> argparse.ArgumentParser:
-    """The launcher's command line, as runx 0.0.11 had it plus a few additions."""
-    parser = argparse.ArgumentParser(
-        prog="runx",
-        description="Expand an experiment YAML into runs, stage the code, and run or submit each job.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("exp_yml", help="experiment YAML: CMD and HPARAMS")
-    parser.add_argument("--exp_name", help="experiment name (default: the YAML's base name)")
-    parser.add_argument("--tag", help="prefix each run name with this tag")
-    parser.add_argument("--no_cooldir", action="store_true", help="name runs by their tag only (no coolname or date)")
-    parser.add_argument("--no_run", "-n", action="store_true", help="print the plan, create nothing")
-    parser.add_argument("--interactive", "-i", action="store_true", help="run jobs here instead of on a farm")
-    parser.add_argument("--farm", help="farm to submit to (overrides FARM)")
-    parser.add_argument("--config_file", "-c", help="config file to use instead of ./.runx or ~/.config/runx.yml")
-    parser.add_argument("--verbose", "-v", action="store_true", help="with -n, also print the full wrapped command")
-    parser.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="with -i, run N jobs at once (output to each run's job.log)")
-    parser.add_argument("--gpus", metavar="LIST", help="with -i -j, GPU ids to share out (default: CUDA_VISIBLE_DEVICES, else nvidia-smi)")
-    parser.add_argument("--jobs-per-gpu", type=int, default=1, metavar="K", help="with -i -j, run K jobs on each GPU")
-    parser.add_argument("--array", action="store_true", help="on a slurm farm, submit the sweep as one job array")
-    parser.add_argument("--resume", action="store_true", help="skip configurations that already have a succeeded, queued or running run")
-    parser.add_argument("--seed", type=int, metavar="S", help="seed for hyperparameters drawn from distributions (overrides SWEEP.seed)")
-    return parser
 
-
-def launch_main(args: argparse.Namespace) -> int:
+def launch_main(args: SimpleNamespace) -> int:
     """Plan, validate, then create and run or submit."""
     from runx.core.config import load_settings
     from runx.core.errors import RunxError
@@ -93,6 +98,8 @@ def launch_main(args: argparse.Namespace) -> int:
         from runx.core.localpool import detect_gpus, gpu_slots
 
         slots = gpu_slots(detect_gpus(args.gpus), args.jobs_per_gpu)
+    from pathlib import Path
+
     jobs = create_runs(plan, farm, Path.cwd())
     return run_jobs(jobs, farm, sys.stdout, concurrency=args.jobs, slots=slots)
 
@@ -107,7 +114,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             from runx.runx.ledger_cli import ledger_main
 
             return ledger_main(argv)
-        args = build_parser().parse_args(argv)
+        try:
+            args = LAUNCH.parse(argv)
+        except RunxError as err:
+            sys.stderr.write(f"{LAUNCH.usage()}\nrunx: error: {err}\n")
+            return 2
+        if args.help:
+            sys.stdout.write(LAUNCH.help())
+            return 0
         return launch_main(args)
     except RunxError as err:
         sys.stderr.write(f"runx: error: {err}\n")

@@ -1,13 +1,22 @@
 """`runx status|cancel|resubmit EXP ...`: what became of each run, and acting on it."""
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from runx.core.cmdline import CommandLine, Option, Positional
 from runx.core.errors import RunxError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import SimpleNamespace
 
 __all__ = ["ledger_main"]
 
+DESCRIPTIONS = {
+    "status": "Show the state of every run of an experiment.",
+    "cancel": "Cancel runs of an experiment (every queued or running one when no RUN is named).",
+    "resubmit": "Rerun runs of an experiment in their own directories.",
+}
 EXAMPLES = {
     "status": "example: runx status sweep",
     "cancel": "examples: runx cancel sweep            (every queued or running run)\n          runx cancel sweep RUN_NAME",
@@ -15,19 +24,20 @@ EXAMPLES = {
 }
 
 
-def _parser(command: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"runx {command}", epilog=EXAMPLES[command], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("experiment", help="experiment name below LOGROOT (or a path to its directory)")
+def _command_line(command: str) -> CommandLine:
+    positionals = [Positional("experiment", metavar="EXPERIMENT", help="experiment name below LOGROOT (or a path to its directory)")]
     if command != "status":
-        parser.add_argument("runs", nargs="*", help="run names (default: see below)")
+        positionals.append(Positional("runs", count="*", metavar="RUN", help="run names (default: see below)"))
+    options = [
+        Option("--logroot", metavar="DIR", help="directory holding the experiments (default: LOGROOT of the config)"),
+        Option("-c", "--config_file", metavar="FILE", help="config file instead of ./.runx or ~/.config/runx.yml"),
+    ]
     if command == "resubmit":
-        parser.add_argument("--failed", action="store_true", help="every failed or cancelled run")
-    parser.add_argument("--logroot", help="directory holding the experiments (default: LOGROOT of the config)")
-    parser.add_argument("--config_file", "-c", help="config file instead of ./.runx or ~/.config/runx.yml")
-    return parser
+        options.insert(0, Option("--failed", kind="flag", help="every failed or cancelled run"))
+    return CommandLine(f"runx {command}", DESCRIPTIONS[command], options, positionals, epilog=EXAMPLES[command])
 
 
-def _exp_dir(args: argparse.Namespace) -> Path:
+def _exp_dir(args: SimpleNamespace) -> Path:
     given = Path(args.experiment)
     if given.is_dir() and (given.is_absolute() or args.logroot is None and "/" in args.experiment):
         return given
@@ -53,8 +63,18 @@ def _select(entries: list, names: list, default) -> list:
 
 def ledger_main(argv: list) -> int:
     """Dispatch a ledger subcommand; 0 ok, 1 when an action failed, 2 on bad input."""
+    import sys
+
     command, rest = argv[0], argv[1:]
-    args = _parser(command).parse_args(rest)
+    command_line = _command_line(command)
+    try:
+        args = command_line.parse(rest)
+    except RunxError as err:
+        sys.stderr.write(f"{command_line.usage()}\nrunx {command}: error: {err}\n")
+        return 2
+    if args.help:
+        sys.stdout.write(command_line.help())
+        return 0
     from runx.core.ledger import format_table, read_ledger
 
     entries = read_ledger(_exp_dir(args))
