@@ -65,8 +65,9 @@ words = st.one_of(st.sampled_from(LAUNCH_WORDS), free_text, st.integers(-20, 20)
 
 
 @settings(max_examples=600, deadline=None)
-@given(st.lists(words, max_size=7).filter(lambda argv: argv.count("--") <= 1))
+@given(st.lists(words, max_size=7).filter(lambda argv: argv.count("--") <= 1 and argv[-1:] != ["--"]))
 def test_launcher_reads_argv_as_argparse_does(argv):
+    # A trailing `--` is left out: argparse before 3.12 rejects `runx sweep.yml --`, which we accept.
     theirs = argparse_reading(LAUNCH, argv)
     ours = our_reading(LAUNCH, argv)
     if ours is not None and ours["help"]:
