@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import shlex
-from typing import Any, Iterable, Mapping
 
 from runx.core.sweep import render_value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Mapping
 
 __all__ = ["hparam_args", "resource_args", "shell_join", "display_quote", "substitute_logdir"]
 

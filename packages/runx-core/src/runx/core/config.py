@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple, Optional
 
 from runx.core.errors import RunxError
 from runx.core.yamlfile import load_yaml
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Mapping, NamedTuple as Record, Optional
+else:
+    from runx.core.records import Record
 
 DEFAULT_IGNORE_PATTERNS = (".git", "*.pyc", "docs*", "test*")
 ALWAYS_IGNORED = ("*.pth",)
@@ -29,7 +34,7 @@ __all__ = [
 ]
 
 
-class FarmSettings(NamedTuple):
+class FarmSettings(Record):
     """The farm the runs go to: `kind` is local, generic, ngc or slurm."""
 
     name: str
@@ -44,7 +49,7 @@ class FarmSettings(NamedTuple):
     array: bool = False
 
 
-class Settings(NamedTuple):
+class Settings(Record):
     """Everything the planner needs, validated; pure data."""
 
     experiment_file: Path

@@ -5,9 +5,12 @@ import os
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable, Optional
 
 from runx.core.errors import RunxError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Iterable, Optional
 
 __all__ = ["timestamp", "run_name", "unique_names", "claim_run_dir", "check_tag"]
 

@@ -3,18 +3,25 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Mapping, NamedTuple, Optional
 
 from runx.core.argv import hparam_args, shell_join, substitute_logdir
 from runx.core.config import Settings
 from runx.core.errors import RunxError
 from runx.core.naming import check_tag, timestamp, unique_names
-from runx.core.sweep import Combination, Scalar, expand
+from runx.core.sweep import Combination, expand
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Mapping, NamedTuple as Record, Optional
+
+    from runx.core.sweep import Scalar
+else:
+    from runx.core.records import Record
 
 __all__ = ["PlannedRun", "Plan", "Job", "make_plan", "job_for"]
 
 
-class PlannedRun(NamedTuple):
+class PlannedRun(Record):
     """A run before its directory exists: its position, tag and hyperparameters."""
 
     index: int
@@ -63,7 +70,7 @@ class Plan:
         return any("LOGDIR" in str(v) for v in values)
 
 
-class Job(NamedTuple):
+class Job(Record):
     """A run made concrete for one run directory: what the training script receives."""
 
     name: str

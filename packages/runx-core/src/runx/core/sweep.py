@@ -14,11 +14,17 @@ Runs come out grid point by grid point, then trial, then replica (replicas of a 
 from __future__ import annotations
 
 import itertools
-from typing import Any, Iterator, Mapping, NamedTuple, Optional, Union
 
 from runx.core.errors import RunxError
 
-Scalar = Union[str, int, float, bool, None]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterator, Mapping, NamedTuple as Record, Optional, Union
+
+    Scalar = Union[str, int, float, bool, None]
+else:
+    from runx.core.records import Record
+
 TAG_KEY = "RUNX.TAG"
 SKIP_KEY = "RUNX.SKIP"
 ZIP_KEY = "RUNX.ZIP"
@@ -29,10 +35,10 @@ SWEEP_OPTIONS = ("replicas", "seed", "trials")
 REPLICA = "{replica}"
 RESOURCE_KEYS = {"SUBMIT_JOB.NODES": "nodes", "SUBMIT_JOB.PARTITION": "partition"}
 
-__all__ = ["Combination", "SweepOptions", "expand", "sweep_options", "render_value", "substitute_tag", "Scalar"]
+__all__ = ["Combination", "SweepOptions", "expand", "sweep_options", "render_value", "substitute_tag"]
 
 
-class Combination(NamedTuple):
+class Combination(Record):
     """One run's hyperparameters (RUNX.* removed), its tag, and the resources it adds."""
 
     hparams: Mapping[str, Scalar]
@@ -41,7 +47,7 @@ class Combination(NamedTuple):
     group: int = 0
 
 
-class SweepOptions(NamedTuple):
+class SweepOptions(Record):
     """The experiment's `SWEEP:` mapping, validated: defaults for every mapping of HPARAMS."""
 
     trials: Optional[int] = None
@@ -49,7 +55,7 @@ class SweepOptions(NamedTuple):
     seed: int = 0
 
 
-class _Group(NamedTuple):
+class _Group(Record):
     """One mapping of HPARAMS, validated and split into what is crossed and what is drawn."""
 
     index: int

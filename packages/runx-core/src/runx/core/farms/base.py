@@ -4,22 +4,27 @@ from __future__ import annotations
 import re
 import shlex
 import sys
-from typing import TYPE_CHECKING, NamedTuple, Optional
 
 from runx.core.argv import shell_join
 from runx.core.config import Settings
 from runx.core.errors import RunxError
 from runx.core.plan import Job
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
+
+    from typing import NamedTuple as Record, Optional
+else:
+    from runx.core.records import Record
+
 
 __all__ = ["Farm", "Submission", "JOB_SCRIPT", "job_script_path", "run_and_echo", "find_job_id", "run_submissions"]
 
 JOB_SCRIPT = "job.sh"
 
 
-class Submission(NamedTuple):
+class Submission(Record):
     """The outcome of running or submitting one job."""
 
     returncode: int
