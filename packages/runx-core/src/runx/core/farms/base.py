@@ -53,19 +53,21 @@ def run_and_echo(argv: list) -> "subprocess.CompletedProcess":
     return done
 
 
+# What submit commands print about the job, most specific first (compiled on first use: a dry run
+# never needs them).
 _JOB_ID_PATTERNS = (
-    re.compile(r"^\s*(\d+)\s*$", re.M),
-    re.compile(r"\bjob[ _-]?id\b\s*[:=]?\s*([\w.-]+)", re.I),
-    re.compile(r"^\s*Id:\s*(\S+)", re.M),
-    re.compile(r"\bSubmitted batch job (\d+)", re.I),
-    re.compile(r"\bjob\s+(\d+)\b", re.I),
+    (r"^\s*(\d+)\s*$", re.M),
+    (r"\bjob[ _-]?id\b\s*[:=]?\s*([\w.-]+)", re.I),
+    (r"^\s*Id:\s*(\S+)", re.M),
+    (r"\bSubmitted batch job (\d+)", re.I),
+    (r"\bjob\s+(\d+)\b", re.I),
 )
 
 
 def find_job_id(output: str) -> Optional[str]:
     """A job id in what a submit command printed, when it printed one."""
-    for pattern in _JOB_ID_PATTERNS:
-        match = pattern.search(output)
+    for pattern, flags in _JOB_ID_PATTERNS:
+        match = re.search(pattern, output, flags)
         if match:
             return match.group(1)
     return None
