@@ -179,6 +179,14 @@ def test_replicas_repeat_each_configuration_side_by_side():
     assert [c.tag for c in combos] == [f"lr{lr}-{r}" for lr in (0.1, 0.2) for r in range(3)]
 
 
+def test_combinations_know_their_trial_and_replica():
+    combos = expand({"lr": {"uniform": [0, 1]}, "wd": [0, 1]}, options={"trials": 2, "replicas": 2})
+    assert [(c.hparams["wd"], c.trial, c.replica) for c in combos] == [
+        (wd, t, r) for wd in (0, 1) for t in range(2) for r in range(2)]
+    assert [(c.trial, c.replica) for c in expand({"lr": [1, 2]})] == [(None, None)] * 2
+    assert [(c.trial, c.replica) for c in expand({"lr": [1], "RUNX.REPLICAS": 2})] == [(None, 0), (None, 1)]
+
+
 def test_unquoted_replica_is_the_same_as_quoted():
     spec = parse_yaml("seed: {replica}\nRUNX.REPLICAS: 2\n", "x")
     assert hp(expand(spec)) == [{"seed": 0}, {"seed": 1}]

@@ -50,7 +50,7 @@ def test_intro_sweep_runs_interactively(project):
         assert hparams == {"lr": float(seen["argv"][1]), "solver": seen["argv"][3]}
         record = json.loads((run / "run.json").read_text())
         assert record["experiment"] == "sweep" and record["run"] == run.name
-        assert record["args"] == seen["argv"]
+        assert record["args"] == seen["argv"] and record["sweep"] is None  # a plain grid run
         assert os.access(run / "submit_cmd.sh", os.X_OK)
         status = (run / "status.log").read_text().split("\n")
         assert [l.split()[0] for l in status if l] == ["queued", "started", "finished"]

@@ -52,7 +52,7 @@ def test_interactive_records_the_sampled_values_in_hparams_json(project):
     assert done.returncode == 0, done.stderr
     runs = project.runs("exp")
     assert len(runs) == 6
-    seen = []
+    seen, origins = [], []
     for run in runs:
         hparams = json.loads((run / "hparams.json").read_text())
         argv = project.argv_of(run)["argv"]
@@ -60,6 +60,8 @@ def test_interactive_records_the_sampled_values_in_hparams_json(project):
         assert int(argv[argv.index("--batch") + 1]) == hparams["batch"] and isinstance(hparams["batch"], int)
         assert hparams["logdir"] == str(run)
         seen.append((hparams["solver"], hparams["lr"], hparams["batch"]))
+        origins.append(json.loads((run / "run.json").read_text())["sweep"])
+    assert sorted((o["seed"], o["trial"], o["replica"]) for o in origins) == sorted((1, t, None) for t in range(3) for _ in range(2))
     expected = []
     for line in planned:
         words = line.split()
@@ -81,6 +83,8 @@ def test_zip_and_replicas_run_with_replica_seeds_and_tags(project):
     by_tag = {}
     for run in project.runs("exp"):
         by_tag[run.name.split("_")[0]] = json.loads((run / "hparams.json").read_text())
+        origin = json.loads((run / "run.json").read_text())["sweep"]
+        assert origin == {"seed": 0, "trial": None, "replica": by_tag[run.name.split("_")[0]]["seed"]}
     assert by_tag == {
         "w0-s0": {"lr": 0.1, "warmup": 0, "seed": 0},
         "w0-s1": {"lr": 0.1, "warmup": 0, "seed": 1},

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 from typing import Optional, TextIO
 
+from runx.core.config import Settings
 from runx.core.farms import Farm
 from runx.core.farms.base import JOB_SCRIPT, Submission
 from runx.core.naming import claim_run_dir
@@ -23,8 +24,9 @@ from runx.core.runfiles import (
 )
 from runx.core.staging import LARGE_SNAPSHOT_BYTES, git_state, link_tree, snapshot
 from runx.core.status import record_event
+from runx.core.sweep import Combination, sweep_options
 
-__all__ = ["create_runs", "run_jobs", "runx_version"]
+__all__ = ["create_runs", "run_jobs", "runx_version", "sweep_origin"]
 
 
 def runx_version() -> str:
@@ -81,12 +83,21 @@ def create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO = sys.stde
             version=version,
             metric_goals=dict(settings.metric_goals),
             extra={"experiment_file": str(settings.experiment_file.resolve()),
-                   "config_file": str(settings.config_file.resolve()) if settings.config_file else None},
+                   "config_file": str(settings.config_file.resolve()) if settings.config_file else None,
+                   "sweep": sweep_origin(settings, run.combination)},
         )
         write_json(run_dir / RUN_FILE, record)
         record_event(run_dir, "queued", farm=settings.farm.name)
         jobs.append(job)
     return jobs
+
+
+def sweep_origin(settings: Settings, combination: Combination) -> Optional[dict]:
+    """Where a drawn or replicated run came from (the sweep's seed, its trial and replica), so it
+    can be told apart and redrawn; None for a plain grid run."""
+    if combination.trial is None and combination.replica is None:
+        return None
+    return {"seed": sweep_options(settings.sweep).seed, "trial": combination.trial, "replica": combination.replica}
 
 
 def _record_submission(job: Job, result: Submission) -> bool:

@@ -39,12 +39,15 @@ __all__ = ["Combination", "SweepOptions", "expand", "sweep_options", "render_val
 
 
 class Combination(Record):
-    """One run's hyperparameters (RUNX.* removed), its tag, and the resources it adds."""
+    """One run's hyperparameters (RUNX.* removed), its tag, the resources it adds, and where it
+    came from: its HPARAMS mapping, its trial (when values are drawn) and its replica."""
 
     hparams: Mapping[str, Scalar]
     tag: Optional[str] = None
     resources: Mapping[str, Scalar] = {}
     group: int = 0
+    trial: Optional[int] = None
+    replica: Optional[int] = None
 
 
 class SweepOptions(Record):
@@ -257,7 +260,8 @@ def _parse_group(index: int, mapping: Mapping[str, Any], own: Mapping[str, Any],
 
 
 def _runs(group: _Group, seed: int) -> Iterator[tuple]:
-    """(values, replica) for every run of a group: grid point, then trial, then replica."""
+    """(values, trial, replica) for every run of a group: grid point, then trial, then replica
+    (trial None when nothing is drawn, replica None without replicas)."""
     samples: dict = {}
     if group.draws:
         from runx.core.sampling import draw_trials
@@ -271,7 +275,7 @@ def _runs(group: _Group, seed: int) -> Iterator[tuple]:
         points = (tuple(itertools.chain.from_iterable(p)) for p in itertools.product(*(rows for _, rows in group.axes)))
     keys, replicas, trials = group.keys, group.replicas, range(group.trials)
     if not samples and not reorder and replicas is None:  # a plain grid
-        yield from ((dict(zip(names, point)), None) for point in points)
+        yield from ((dict(zip(names, point)), None, None) for point in points)
         return
     for point in points:
         for trial in trials:
@@ -280,11 +284,12 @@ def _runs(group: _Group, seed: int) -> Iterator[tuple]:
                 values.update((k, drawn[trial]) for k, drawn in samples.items())
             if reorder:
                 values = {k: values[k] for k in keys}
+            drawn = trial if samples else None
             if replicas is None:
-                yield values, None
+                yield values, drawn, None
                 continue
             for replica in range(replicas):
-                yield {k: _with_replica(v, replica) for k, v in values.items()}, replica
+                yield {k: _with_replica(v, replica) for k, v in values.items()}, drawn, replica
 
 
 def expand(spec: Any, source: str = "experiment", options: Optional[Mapping[str, Any]] = None) -> list:
@@ -303,11 +308,11 @@ def expand(spec: Any, source: str = "experiment", options: Optional[Mapping[str,
     for group in groups:
         if group.skip:
             continue
-        for values, replica in _runs(group, sweep.seed):
+        for values, trial, replica in _runs(group, sweep.seed):
             resources = {RESOURCE_KEYS[k]: values.pop(k) for k in list(values) if k in RESOURCE_KEYS}
             tag = None
             if group.tag is not None:
                 template = group.tag if replica is None else group.tag.replace(REPLICA, str(replica))
                 tag = substitute_tag(template, values)
-            combinations.append(Combination(hparams=values, tag=tag, resources=resources, group=group.index))
+            combinations.append(Combination(values, tag, resources, group.index, trial, replica))
     return combinations
