@@ -135,3 +135,20 @@ def test_append_collects_every_value_in_order():
     line = CommandLine("t", "", [Option("-f", "--filter", kind="append")], [Positional("exps", count="*")])
     assert line.parse(["-f", "a<1", "x", "--filter=b=2", "-fc"]).filter == ["a<1", "b=2", "c"]
     assert line.parse([]).filter == [] and line.parse([]).exps == []
+
+
+@pytest.mark.parametrize("argv, status, stream, first, last", [
+    (["--help"], 0, "stdout", "usage: runx [options] EXP_YML", "  runx resubmit sweep --failed   rerun failed runs in their own directories"),
+    (["sweep.yml", "-j", "x"], 2, "stderr", "usage: runx [options] EXP_YML", "runx: error: -j x: expected an integer"),
+    (["cancel", "-h"], 0, "stdout", "usage: runx cancel [options] EXPERIMENT [RUN ...]", "          runx cancel sweep RUN_NAME"),
+    (["status"], 2, "stderr", "usage: runx status [options] EXPERIMENT", "runx status: error: expected EXPERIMENT: experiment name below LOGROOT (or a path to its directory)"),
+    (["resubmit", "sweep", "--bogus"], 2, "stderr", "usage: runx resubmit [options] EXPERIMENT [RUN ...]", "runx resubmit: error: unrecognized option --bogus (see runx resubmit --help)"),
+])
+def test_command_line_help_and_usage_errors(tmp_path, argv, status, stream, first, last):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "runx.runx", *argv], cwd=tmp_path, capture_output=True, text=True)
+    lines = getattr(done, stream).splitlines()
+    assert done.returncode == status and (lines[0], lines[-1]) == (first, last)
+    assert not list(tmp_path.iterdir()) and "Traceback" not in done.stderr

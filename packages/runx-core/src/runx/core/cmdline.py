@@ -8,6 +8,7 @@ negative number is a value, and usage errors raise RunxError (the caller prints 
 """
 from __future__ import annotations
 
+import sys
 import types
 
 from runx.core.errors import RunxError
@@ -177,6 +178,19 @@ class CommandLine:
         if hits:
             raise RunxError(f"ambiguous option {name}: could be {', '.join(sorted(hits.values()))}")
         raise RunxError(f"unrecognized option {name} (see {self.prog} --help)")
+
+    def parse_or_report(self, argv: Sequence[str]) -> tuple:
+        """(namespace, None) to go on with; or (None, exit status) once the help was printed (0) or
+        a usage error was, with the usage line (2)."""
+        try:
+            args = self.parse(argv)
+        except RunxError as err:
+            sys.stderr.write(f"{self.usage()}\n{self.prog}: error: {err}\n")
+            return None, 2
+        if args.help:
+            sys.stdout.write(self.help())
+            return None, 0
+        return args, None
 
     def _is_option(self, word: str) -> bool:
         """Whether `word` is an option rather than a positional or a value (argparse's reading: a

@@ -114,15 +114,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             from runx.runx.ledger_cli import ledger_main
 
             return ledger_main(argv)
-        try:
-            args = LAUNCH.parse(argv)
-        except RunxError as err:
-            sys.stderr.write(f"{LAUNCH.usage()}\nrunx: error: {err}\n")
-            return 2
-        if args.help:
-            sys.stdout.write(LAUNCH.help())
-            return 0
-        return launch_main(args)
+        args, status = LAUNCH.parse_or_report(argv)
+        return status if args is None else launch_main(args)
     except RunxError as err:
         sys.stderr.write(f"runx: error: {err}\n")
         return 2

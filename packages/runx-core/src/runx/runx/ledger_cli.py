@@ -63,18 +63,10 @@ def _select(entries: list, names: list, default) -> list:
 
 def ledger_main(argv: list) -> int:
     """Dispatch a ledger subcommand; 0 ok, 1 when an action failed, 2 on bad input."""
-    import sys
-
     command, rest = argv[0], argv[1:]
-    command_line = _command_line(command)
-    try:
-        args = command_line.parse(rest)
-    except RunxError as err:
-        sys.stderr.write(f"{command_line.usage()}\nrunx {command}: error: {err}\n")
-        return 2
-    if args.help:
-        sys.stdout.write(command_line.help())
-        return 0
+    args, status = _command_line(command).parse_or_report(rest)
+    if args is None:
+        return status
     from runx.core.ledger import format_table, read_ledger
 
     entries = read_ledger(_exp_dir(args))
