@@ -32,7 +32,7 @@ class _RecordType(type):
         with_default = [f for f in fields if f in namespace]
         if with_default != fields[len(fields) - len(with_default):]:
             raise TypeError(f"record {name}: a field without a default follows one with a default")
-        cls = namedtuple(name, fields, defaults=[namespace[f] for f in with_default], module=namespace["__module__"])
+        cls = namedtuple(name, fields, defaults=[namespace[f] for f in with_default], module=namespace["__module__"])  # type: ignore[misc]
         for key, value in namespace.items():
             if key not in fields and key not in _NOT_COPIED:
                 setattr(cls, key, value)
