@@ -145,3 +145,48 @@ def test_large_and_odd_run_files(tmp_path):
     (run / "metrics.summary.json").write_bytes(b"\xff")
     loaded = reader.load_run("e", str(tmp_path), str(run))
     assert loaded.metrics["acc"].last == 1.0 and reader.NOTE_NO_SUMMARY in loaded.notes
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values, st.sampled_from(["", " ", "\n", " \t\r\n"]), st.sampled_from(["", " ", "\n", "\t"]))
+def test_decode_json_agrees_with_json_loads(value, before, after):
+    import json
+
+    text = before + json.dumps(value) + after
+    assert reader.decode_json(text) == json.loads(text)
+
+
+@pytest.mark.parametrize("text", ["", " ", "{", '{"a": 1} x', '{"a": 1}{}', "[1,]", "\ufeff{}", '{"a": NaN', "nul",
+                                  '"\x01"', "{'a': 1}", "1 2"])
+def test_decode_json_rejects_what_json_loads_rejects(text):
+    import json
+
+    with pytest.raises(ValueError):
+        json.loads(text)
+    with pytest.raises(ValueError):
+        reader.decode_json(text)
+
+
+def test_decode_json_reads_non_finite_constants_as_json_loads_does():
+    value = reader.decode_json('[NaN, Infinity, -Infinity, 1e400]')
+    assert math.isnan(value[0]) and value[1:] == [math.inf, -math.inf, math.inf]
+
+
+def test_the_common_path_imports_neither_json_nor_re(tmp_path):
+    import subprocess
+    import sys
+
+    for i in range(3):
+        write_run(tmp_path / "e", f"r{i}", {"lr": 0.1 * i}, [{"loss": 1.0 / (i + 1), "acc": float(i)}])
+    code = ("import sys; from runx.sumx import main; main(['e', '--logroot', %r, '-s', 'acc']);"
+            "sys.stderr.write(' '.join(m for m in ('json', 're', 'yaml', 'runx.logx', 'runx.core.config') if m in sys.modules))"
+            % str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "r2" in done.stdout and done.stderr == ""

@@ -5,9 +5,7 @@ longer than the whole one-second budget.
 """
 from __future__ import annotations
 
-import json
 import math
-import re
 from collections import namedtuple
 
 from runx.sumx.table import Row, Stat, Table, state_text
@@ -19,7 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["fmt_number", "fmt_seconds", "render_text", "render_markdown", "render_csv", "render_json"]
 
 HEADER_WIDTH = 10
-_BREAKS = re.compile(r"(?<=[_./-])")
+BREAKS = "_./-"  # a long header may wrap after these
 
 
 def fmt_number(value: Any) -> str:
@@ -63,6 +61,8 @@ def fmt_hparam(value: Any) -> str:
         text = ",".join(fmt_hparam(v) for v in value)
         return text if len(text) <= 24 else text[:23] + "…"
     if isinstance(value, (list, dict)):
+        import json
+
         return json.dumps(value)
     return str(value)
 
@@ -115,10 +115,22 @@ def _columns(table: Table) -> List[Column]:
     return cols
 
 
+def _pieces(title: str) -> List[str]:
+    """`title` split after each of BREAKS (an empty last piece when it ends in one)."""
+    pieces = []
+    start = 0
+    for i, char in enumerate(title):
+        if char in BREAKS:
+            pieces.append(title[start:i + 1])
+            start = i + 1
+    pieces.append(title[start:])
+    return pieces
+
+
 def _wrap(title: str, width: int) -> List[str]:
     """A header split after _ . / - into lines no wider than `width` where it can be."""
     lines: List[str] = []
-    for piece in _BREAKS.split(title):
+    for piece in _pieces(title):
         if lines and len(lines[-1]) + len(piece) <= width:
             lines[-1] += piece
         else:
@@ -166,6 +178,8 @@ def _plain(value: Any) -> Any:
 def _csv_cell(value: Any) -> Any:
     value = _plain(value)
     if isinstance(value, (list, dict)):
+        import json
+
         return json.dumps(value)
     return "" if value is None else value
 
@@ -229,6 +243,8 @@ def render_json(table: Table) -> str:
     sort: Optional[dict] = None
     if table.sort_metric:
         sort = {"metric": table.sort_metric, "goal": table.goals.get(table.sort_metric)}
+    import json
+
     doc = {"experiments": table.experiments, "sort": sort, "goals": table.goals, "group_by": table.group_by,
            "hparams": table.hparams, "metrics": table.metrics, "rows": rows}
     return json.dumps(doc, indent=1, allow_nan=False) + "\n"

@@ -1,7 +1,6 @@
 """The table as data: which columns, which rows (runs, or groups of runs), best first."""
 from __future__ import annotations
 
-import json
 import math
 from collections import namedtuple
 
@@ -62,6 +61,8 @@ def _key(value: Any) -> Any:
     kind = type(value)
     if kind is str or kind is int or kind is float or kind is bool or value is None:
         return (kind, value)
+    import json
+
     return json.dumps(value, sort_keys=True, default=str)
 
 
