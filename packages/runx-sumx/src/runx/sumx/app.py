@@ -1,6 +1,7 @@
 """What `sumx` does with its parsed options: find, read, filter, build the table, print; `--watch` repeats it."""
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -127,11 +128,24 @@ def _warn(lines: List[str]) -> None:
         sys.stderr.write(f"sumx: warning: {line}\n")
 
 
+def _render_without_gc(args: Any, logroot: Optional[str], out: TextIO) -> List[str]:
+    """render_once with the cyclic garbage collector paused: the table is thousands of small
+    containers without cycles, which the collector would otherwise traverse again and again (~2 ms
+    of 1,000 runs). They are freed by reference counting when render_once returns."""
+    if not gc.isenabled():
+        return render_once(args, logroot, out)
+    gc.disable()
+    try:
+        return render_once(args, logroot, out)
+    finally:
+        gc.enable()
+
+
 def run(args: Any) -> int:
     """Summarise once, or redraw every `--watch` seconds until interrupted."""
     logroot = resolve_logroot(args.logroot, args.config)
     if args.watch is None:
-        _warn(render_once(args, logroot, sys.stdout))
+        _warn(_render_without_gc(args, logroot, sys.stdout))
         return 0
     import io
 
@@ -139,7 +153,7 @@ def run(args: Any) -> int:
     try:
         while True:
             buf = io.StringIO()
-            warnings = render_once(args, logroot, buf)
+            warnings = _render_without_gc(args, logroot, buf)
             stamp = time.strftime("%H:%M:%S")
             sys.stdout.write((CLEAR if tty else "") + buf.getvalue() + f"[{stamp}, every {args.watch:g}s; Ctrl-C to stop]\n")
             sys.stdout.flush()
