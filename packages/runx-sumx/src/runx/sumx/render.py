@@ -24,7 +24,7 @@ def fmt_number(value: Any) -> str:
     """Up to 4 significant digits; integers whole; no exponent between 1e-4 and 1e15."""
     if type(value) is float:
         size = abs(value)
-        if 1e-4 <= size < 1e4 and value != int(value):
+        if 1e-4 <= size < 1e4 and not value.is_integer():
             return f"{value:.4g}"
         if value != value:
             return "nan"
@@ -42,7 +42,7 @@ def fmt_seconds(seconds: Any) -> str:
     """Seconds as H:MM:SS, or M:SS under an hour."""
     if seconds is None:
         return ""
-    total = int(round(seconds))
+    total = round(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
@@ -150,7 +150,9 @@ def render_text(table: Table) -> str:
     lines = [spec.format(*(hs[i - depth + len(hs)] if i >= depth - len(hs) else "" for hs in headers)).rstrip()
              for i in range(depth)]
     lines.append("  ".join("-" * w for w in widths))
-    lines += [spec.format(*row).rstrip() for row in zip(*columns)]
+    padded = [[cell.rjust(w) for cell in cells] if c.numeric else [cell.ljust(w) for cell in cells]
+              for c, w, cells in zip(cols, widths, columns)]
+    lines += ["  ".join(row).rstrip() for row in zip(*padded)]
     return "\n".join(lines) + "\n"
 
 

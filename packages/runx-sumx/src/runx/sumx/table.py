@@ -93,19 +93,20 @@ def _mean(values: Iterable[Any]) -> Optional[float]:
     return None if stat is None else stat.mean
 
 
-def _sort_value(value: Any) -> Any:
-    return value.mean if isinstance(value, Stat) else value
-
-
 def state_text(state: Optional[str], exit_code: Optional[int]) -> Optional[str]:
     if state == "failed" and exit_code is not None:
         return f"failed ({exit_code})"
     return state
 
 
-def _run_row(run: Run, sort_metric: Optional[str], goal: str) -> Row:
-    return Row(run.experiment, run.name, (run.name,), run.hparams, {k: m.last for k, m in run.metrics.items()},
-               _best(run, sort_metric, goal), run.epoch, run.epoch_seconds, run.state, run.exit_code, run.notes)
+def _run_rows(runs: List[Run], sort_metric: Optional[str], goal: str) -> List[Row]:
+    """One row per run (built with Row._make, the cheap constructor: this runs once per run)."""
+    make = Row._make
+    best = 1 if goal == "min" else 2  # Metric is (last, min, max)
+    no_metric = (None, None, None)
+    return [make((r.experiment, r.name, (r.name,), r.hparams, {k: m[0] for k, m in r.metrics.items()},
+                  r.metrics.get(sort_metric, no_metric)[best], r.epoch, r.epoch_seconds, r.state, r.exit_code, r.notes))
+            for r in runs]
 
 
 def _distinct(values: Iterable[Any]) -> tuple:
@@ -147,9 +148,9 @@ def _differing(rows: List[Row], ignore: set) -> List[str]:
     """Hyperparameters whose values differ between rows, in first-seen order."""
     if len(rows) < 2:
         return []
-    seen: Dict[str, None] = {}
+    seen: Dict[str, Any] = {}  # the keys in first-seen order (values unused)
     for row in rows:
-        seen.update(dict.fromkeys(row.hparams))
+        seen.update(row.hparams)
     out = []
     for k in seen:
         if k in ignore:
@@ -180,9 +181,9 @@ def build_table(runs: List[Run], experiments: List[str], *, ignore: Sequence[str
     ignore_set = set(DEFAULT_IGNORE) | set(ignore)
     found = runs if found is None else found
     recorded = dict(recorded or {})
-    known: Dict[str, None] = {}
+    known: set = set()
     for run in found:
-        known.update(dict.fromkeys(run.metrics))
+        known.update(run.metrics)
     all_metrics = sorted(known)
     have = ", ".join(all_metrics) or "none"
     if sortwith is not None and sortwith not in known:
@@ -193,9 +194,11 @@ def build_table(runs: List[Run], experiments: List[str], *, ignore: Sequence[str
             raise SumxError(f"--metrics {','.join(missing)}: no val metric of that name (have: {have})")
         shown = list(only_metrics)
     else:
-        present: Dict[str, None] = {}
-        for run in runs:
-            present.update(dict.fromkeys(run.metrics))
+        present = known
+        if runs is not found:
+            present = set()
+            for run in runs:
+                present.update(run.metrics)
         shown = [m for m in sorted(present) if m not in ignore_set]
     for key in group_by:
         if not any(key in r.hparams for r in found):
@@ -206,13 +209,16 @@ def build_table(runs: List[Run], experiments: List[str], *, ignore: Sequence[str
     if group_by:
         rows = _group_rows(runs, group_by, ignore_set, shown, sort_metric, goal)
     else:
-        rows = [_run_row(r, sort_metric, goal) for r in runs]
+        rows = _run_rows(runs, sort_metric, goal)
     sign = 1 if goal == "min" else -1
 
     def order(row: Row) -> tuple:
-        value = _sort_value(row.best)
-        missing = not _is_number(value) or value != value
-        return (missing, 0 if missing else sign * value, row.experiment, row.name)
+        value = row.best
+        if type(value) is Stat:
+            value = value.mean
+        if _is_number(value) and value == value:  # not NaN
+            return (False, sign * value, row.experiment, row.name)
+        return (True, 0, row.experiment, row.name)
 
     rows.sort(key=order)
     hparams = [k for k in _differing(rows, ignore_set | set(group_by))] + list(group_by)
