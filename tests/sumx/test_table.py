@@ -331,3 +331,15 @@ def test_watch_redraws_until_interrupted(sumx):
     assert proc.returncode == 0 and "Traceback" not in err
     frames = out.count("Ctrl-C to stop")
     assert frames >= 3 and "run_d" in out.split("Ctrl-C to stop")[-2]
+
+
+def test_output_into_a_pipe_closed_early_is_not_an_error(sumx):
+    exp = sumx.exp("e")
+    for i in range(40):  # 40 rows of 4 KB: more than a pipe holds
+        write_run(exp, f"run_{i:02d}", {"i": i, "text": f"{i:02d}" * 2000}, [{"acc": float(i)}])
+    proc = subprocess.Popen([sys.executable, "-m", "runx.sumx", "e"], cwd=sumx.root, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # as `sumx e | head -1` does
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0 and b"run" in first and err == b""
