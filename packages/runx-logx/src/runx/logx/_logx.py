@@ -144,24 +144,26 @@ class LogX:
 
         Without `epoch` each phase counts its own steps from 0; with it, that step is used (and kept).
         """
-        if not self.rank0:
+        writer = self._metrics  # None unless rank 0 and initialized
+        if writer is None and not self.rank0:
             return
         canonical = _CANONICAL.get(phase)
         if canonical is None:
             raise LogxError(f"phase {phase!r}: expected one of {', '.join(TRAIN_NAMES + VAL_NAMES)}")
-        writer = self._metrics
         if writer is None:
             raise LogxError("logx.metric() needs logx.initialize() first")
-        if epoch is not None:
-            self.epoch[canonical] = epoch
-        step = self.epoch[canonical]
-        values = writer.write(canonical, step, metrics)
+        steps = self.epoch
+        if epoch is None:
+            step = steps[canonical]
+            values = writer.write(canonical, step, metrics)
+            steps[canonical] = step + 1
+        else:
+            steps[canonical] = step = epoch
+            values = writer.write(canonical, step, metrics)
         if self._tb is not None:
             self._tb.scalars([(f"{phase}/{k}", v) for k, v in values.items()], step)
             if self.eager_flush:
                 self._tb.flush_soon()
-        if epoch is None:
-            self.epoch[canonical] = step + 1
 
     def add_scalar(self, name: str, val: Any, idx: Optional[int] = None) -> None:
         """Write a TensorBoard scalar."""

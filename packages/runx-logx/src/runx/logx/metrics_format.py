@@ -7,13 +7,15 @@ atomically and says how many bytes of the log it covers, so a reader folds in on
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import operator
 import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 
 METRICS_FILE = "metrics.jsonl"
 SUMMARY_FILE = "metrics.summary.json"
@@ -223,6 +225,47 @@ class SummaryState:
                 m[4] = value
                 m[5] = step
 
+    def add_batch(self, phase: str, names: tuple, rows: List[tuple], first_time: float, last_time: float,
+                  start: int = 1) -> None:
+        """Fold in consecutive records of one phase that share metric `names`, in order.
+
+        Each row is (step, ...) with metric i at index start + i. The same result as add() per record,
+        with min and max taken per column; it does not count `records` or set the run's first and
+        last time.
+        """
+        count = len(rows)
+        last_step = rows[-1][0]
+        p = self.phases.get(phase)
+        if p is None:
+            p = self.phases[phase] = [0, rows[0][0], first_time, first_time, {}]
+        p[0] += count
+        p[1] = last_step
+        p[3] = last_time
+        metrics = p[4]
+        for index, name in enumerate(names, start):
+            column = list(map(operator.itemgetter(index), rows))
+            try:
+                total = sum(column)
+            except OverflowError:
+                total = math.inf
+            real = column if total - total == 0 else [v for v in column if v == v]
+            m = metrics.get(name)
+            if m is None:
+                m = metrics[name] = [column[-1], last_step, None, None, None, None, count]
+            else:
+                m[0] = column[-1]
+                m[1] = last_step
+                m[6] += count
+            if not real:
+                continue
+            lo, hi = min(real), max(real)
+            if m[2] is None or lo < m[2]:
+                m[2] = lo
+                m[3] = rows[column.index(lo)][0]
+            if m[4] is None or hi > m[4]:
+                m[4] = hi
+                m[5] = rows[column.index(hi)][0]
+
     def add_record(self, record: dict) -> None:
         """Fold in one record as read from the log; unknown or malformed objects are ignored."""
         when = record.get("time")
@@ -331,136 +374,278 @@ def summarize(run_dir: str) -> Optional[RunSummary]:
     return state.result(tail.torn, used)
 
 
+class _Shape:
+    """One record shape, (phase, metric names): the JSON text around its values, built once."""
+
+    __slots__ = ("phase", "names", "count", "values_of", "keys", "prefix", "template")
+
+    def __init__(self, phase: str, names: tuple) -> None:
+        self.phase = phase
+        self.names = tuple(str(n) for n in names)
+        self.count = len(names)
+        # metrics dict -> its values in this shape's order; KeyError when one is missing
+        if len(names) == 1:
+            name = names[0]
+            self.values_of: Callable[[Dict[Any, Any]], tuple] = lambda metrics: (metrics[name],)
+        elif names:
+            self.values_of = operator.itemgetter(*names)
+        else:
+            self.values_of = lambda metrics: ()
+        self.keys = [json.dumps(n) + ":" for n in self.names]
+        self.prefix = '{"phase":%s,"step":' % json.dumps(phase)
+        # For plain finite values only: %r is then int.__repr__ or float.__repr__. %s is the time.
+        body = ",".join(k.replace("%", "%%") + "%r" for k in self.keys)
+        text = self.prefix.replace("%", "%%") + '%d,"time":%s,"metrics":{' + body + "}}\n"
+        self.template = text.encode("ascii")  # json.dumps escapes every non-ASCII character
+
+
+_NO_SHAPE = _Shape("", ())
+_NO_SHAPE.count = -1  # matches no metrics dict
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1000000
+
+
+def _stamp(ms: int) -> bytes:
+    """A clock reading in ms as the JSON number of seconds it is, e.g. b"1732796460.125"."""
+    return b"%d.%03d" % divmod(ms, 1000)
+
+
+_PLAIN = frozenset((int, float))
+_LONG_AGO = -(2 ** 62)  # a clock reading in ms before any other
+# A record: (line, phase, metric names, (step, time text, *values)), atomic values only, so the
+# garbage collector soon stops tracking it.
+_LINE, _PHASE, _NAMES, _ARGS = range(4)
+_line_of = operator.itemgetter(_LINE)
+_phase_of = operator.itemgetter(_PHASE)
+_shape_of = operator.itemgetter(_PHASE, _NAMES)
+_args_of = operator.itemgetter(_ARGS)
+
+
+def _record_time(record: tuple) -> float:
+    return float(record[_ARGS][1])
+
+
 class MetricsWriter:
     """Appends records to metrics.jsonl and keeps metrics.summary.json current.
 
     A val record reaches the OS (os.write) before write() returns; train records are buffered and
     reach it within FLUSH_SECONDS (checked on each call and by a one-shot timer), and on flush/close.
+    Records carry the writer's clock in whole milliseconds.
+
+    Buffering a record takes no lock: the queue is one list, only ever appended to, and whoever
+    writes it (holding the lock) removes just the records it wrote. Written records wait in `_vals`
+    (val) and `_rows` (the rest) to be folded into the summary state in batches, per phase and
+    record shape with min and max per column, once FOLD_ROWS have piled up (a batch that fits in the
+    CPU cache) and before each summary.
     """
 
     FLUSH_SECONDS = 1.0
     SUMMARY_SECONDS = 1.0
+    FOLD_ROWS = 1000
 
     def __init__(self, run_dir: str) -> None:
         self.path = os.path.join(run_dir, METRICS_FILE)
         self.summary_path = os.path.join(run_dir, SUMMARY_FILE)
         self._lock = threading.Lock()
-        self._pending: List[bytes] = []
-        self._keys: Dict[Any, str] = {}
-        self._prefixes: Dict[str, str] = {}
+        self._queue: List[tuple] = []  # records not written yet
+        self._rows: List[tuple] = []  # written, not folded yet: all but val records
+        self._vals: List[tuple] = []  # written, not folded yet: val records
+        self._last: Optional[tuple] = None  # the last record this writer wrote
+        self._shapes: Dict[tuple, _Shape] = {}
+        self._current: Dict[str, _Shape] = {}  # each phase's latest shape
         self._timer: Optional[threading.Timer] = None
         self._pid = os.getpid()
+        self._flush_ms = int(self.FLUSH_SECONDS * 1000)
+        self._summary_ms = int(self.SUMMARY_SECONDS * 1000)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         size = os.fstat(self._fd).st_size
+        now = _now_ms()
+        self._clock = (now, _stamp(now))  # the last clock reading and its text, read and replaced as one
         if size == 0:
-            self.state = SummaryState()
+            self._state = SummaryState()
             self._bytes = 0
-            self._write_now(json.dumps({"runx_metrics": FORMAT_VERSION, "time": time.time()}) + "\n")
+            self._write_bytes(b'{"runx_metrics":%d,"time":%s}\n' % (FORMAT_VERSION, _stamp(now)))
         else:
-            self.state, tail, _ = _fold_log(run_dir)
+            self._state, tail, _ = _fold_log(run_dir)
             self._bytes = size
             if tail.end_offset < size:
-                self._write_now("\n")  # end a torn last line so the next record starts on its own line
-                self.state.skipped += 1
-        self._last_flush = self._last_summary = time.time()
-        self.start()
+                self._write_bytes(b"\n")  # end a torn last line so the next record starts on its own line
+                self._state.skipped += 1
+        self._flushed = now
+        self._summarized = _LONG_AGO  # so the first write writes a summary, which folds just that write's records
+        with self._lock:
+            self._state.start(now / 1000)
+            self._write_bytes(b'{"event":"start","time":%s}\n' % _stamp(now))
 
-    def _write_pending(self) -> None:
-        """Send the buffered lines to the OS with one os.write (the caller holds the lock or is alone)."""
-        data = b"".join(self._pending)
-        self._pending = []
+    @property
+    def state(self) -> SummaryState:
+        """The summary of every record written so far."""
+        with self._lock:
+            self._fold()
+            return self._state
+
+    def write(self, phase: str, step: int, metrics: Dict[str, Any], when: Optional[float] = None) -> Dict[str, Number]:
+        """Append one record and return its values as Python numbers; LogxError for a non-number."""
+        shape = self._current.get(phase, _NO_SHAPE)
+        try:
+            values = shape.values_of(metrics)
+        except KeyError:
+            shape = _NO_SHAPE
+        if len(metrics) != shape.count:
+            shape = self._shape(phase, metrics)
+            values = shape.values_of(metrics)
+        try:
+            plain = (when is None and type(step) is int and _PLAIN.issuperset(map(type, values))
+                     and not sum(values) * 0)  # NaN or ±inf: x * 0 is NaN
+        except OverflowError:  # an int too large for a float
+            plain = False
+        if plain:
+            now = time.time_ns() // 1000000
+            clock = self._clock
+            if clock[0] != now:
+                clock = self._clock = (now, _stamp(now))
+            args = (step, clock[1]) + values
+            record = (shape.template % args, phase, shape.names, args)
+        else:
+            record, now, metrics = self._other_record(shape, step, metrics, when)
+        if phase == "val":
+            lock = self._lock
+            lock.acquire()
+            try:
+                queue = self._queue
+                if queue:  # buffered records go first
+                    count = len(queue)  # records that other threads append from here on wait for the next write
+                    written = queue[:count]
+                    del queue[:count]
+                    data = b"".join(map(_line_of, written)) + record[_LINE]
+                else:
+                    written = None
+                    data = record[_LINE]
+                count = os.write(self._fd, data)  # _write_bytes, inline: this is the hot path
+                self._bytes += count
+                if count < len(data):
+                    self._write_bytes(data[count:])
+                if written:
+                    self._rows += written
+                self._vals.append(record)
+                self._last = record
+                self._flushed = now
+                if now - self._summarized >= self._summary_ms or len(self._vals) + len(self._rows) >= self.FOLD_ROWS:
+                    self._summarize_or_fold()
+            finally:
+                lock.release()
+        else:
+            self._queue.append(record)  # no lock: see the class docstring
+            if now - self._flushed >= self._flush_ms:
+                self._write_queue(now)
+            elif self._timer is None:
+                self._start_timer()
+        return metrics
+
+    def _shape(self, phase: str, metrics: Dict[Any, Any]) -> _Shape:
+        """The shape of a record with these metric names (in their order), now the phase's latest."""
+        key = (phase, *metrics)
+        shape = self._shapes.get(key)
+        if shape is None:
+            if len(self._shapes) >= 1024:
+                self._shapes.clear()  # a caller whose metric names keep changing
+            shape = self._shapes[key] = _Shape(phase, tuple(metrics))
+        self._current[phase] = shape
+        return shape
+
+    def _other_record(self, shape: _Shape, step: Any, metrics: Dict[str, Any], when: Optional[float]) -> tuple:
+        """(record, clock, values as Python numbers) for what write()'s fast path does not take.
+
+        That is values that are not all plain finite ints and floats, a step that is not an int, or
+        a given time. LogxError for a non-number.
+        """
+        if type(step) is not int:
+            step = _to_step(step)
+        converted = {name: to_number(value, name) for name, value in metrics.items()}
+        values = shape.values_of(converted)
+        clock = _now_ms()
+        stamp = _stamp(clock).decode() if when is None else repr(float(when))
+        body = ",".join([key + _json_number(value) for key, value in zip(shape.keys, values)])
+        line = ('%s%d,"time":%s,"metrics":{%s}}\n' % (shape.prefix, step, stamp, body)).encode("ascii")
+        return (line, shape.phase, shape.names, (step, stamp, *values)), clock, converted
+
+    def _start_timer(self) -> None:
+        with self._lock:
+            if self._timer is None and self._fd >= 0:
+                self._timer = threading.Timer(self.FLUSH_SECONDS, self._timed_flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _write_queue(self, now: int) -> None:
+        """Write the queued records with one os.write; then the summary if it is due, or a fold."""
+        with self._lock:
+            queue = self._queue
+            count = len(queue)  # records that other threads append from here on wait for the next write
+            if self._fd < 0 or not count:
+                return
+            written = queue[:count]
+            del queue[:count]
+            self._write_bytes(b"".join(map(_line_of, written)))
+            self._rows += written
+            self._last = written[-1]
+            self._flushed = now
+            if now - self._summarized >= self._summary_ms or len(self._vals) + len(self._rows) >= self.FOLD_ROWS:
+                self._summarize_or_fold()
+
+    def _write_bytes(self, data: bytes) -> None:
+        """os.write until all of `data` is out (the lock is held)."""
         while data:
             written = os.write(self._fd, data)
             self._bytes += written
             data = data[written:]
 
-    def _write_now(self, text: str) -> None:
-        self._pending.append(text.encode("utf-8"))
-        self._write_pending()
-
-    def start(self) -> None:
-        """Record a session start (each initialize, including a resume)."""
-        now = time.time()
-        with self._lock:
-            self.state.start(now)
-            self._write_now('{"event":"start","time":%r}\n' % now)
-
-    def _key(self, name: Any) -> str:
-        key = self._keys[name] = json.dumps(str(name)) + ":"
-        return key
-
-    def _prefix(self, phase: str) -> str:
-        text = self._prefixes[phase] = '{"phase":%s,"step":' % json.dumps(phase)
-        return text
-
-    def write(self, phase: str, step: int, metrics: Dict[str, Any], when: Optional[float] = None) -> Dict[str, Number]:
-        """Append one record and return its values as Python numbers; LogxError for a non-number."""
-        now = time.time() if when is None else when
-        if type(step) is not int:
-            step = _to_step(step)
-        keys = self._keys
-        buf = [self._prefixes.get(phase) or self._prefix(phase), repr(step), ',"time":', repr(now), ',"metrics":{']
-        values = metrics  # replaced by a converted copy if a value is not a plain int or float
-        for name, value in metrics.items():
-            kind = type(value)
-            if kind is float:
-                text = repr(value) if value - value == 0 else _json_number(value)
-            elif kind is int:
-                text = repr(value)
-            else:
-                if values is metrics:
-                    values = dict(metrics)
-                value = values[name] = to_number(value, name)
-                text = _json_number(value)
-            buf.append(keys.get(name) or self._key(name))
-            buf.append(text)
-            buf.append(",")
-        if metrics:
-            buf[-1] = "}}\n"
+    def _summarize_or_fold(self) -> None:
+        """Replace the summary if it is due, else fold what was written (the lock is held)."""
+        if self._flushed - self._summarized >= self._summary_ms:
+            self._write_summary()
         else:
-            buf.append("}}\n")
-        data = "".join(buf).encode()
-        with self._lock:
-            self.state.add(phase, step, now, values)
-            if phase == "val" or now - self._last_flush >= self.FLUSH_SECONDS:
-                self._pending.append(data)
-                self._write_pending()
-                self._last_flush = now
-                if now - self._last_summary >= self.SUMMARY_SECONDS:
-                    self._write_summary(now)
-            else:
-                self._pending.append(data)
-                if self._timer is None:
-                    self._timer = threading.Timer(self.FLUSH_SECONDS, self._timed_flush)
-                    self._timer.daemon = True
-                    self._timer.start()
-        return values
+            self._fold()
+
+    def _fold(self) -> None:
+        """Fold the written records into the state, each phase's in order (the lock is held)."""
+        rows, vals = self._rows, self._vals
+        if not rows and not vals:
+            return
+        self._rows, self._vals = [], []
+        state = self._state
+        state.records += len(rows) + len(vals)
+        if state.first_time is None:  # the first fold follows the log's first write, queue then val record
+            state.first_time = _record_time(rows[0] if rows else vals[0])
+        state.last_time = _record_time(self._last)
+        rows.sort(key=_phase_of)  # stable: each phase's records keep their order
+        for batch in (rows, vals):
+            for (phase, names), run in itertools.groupby(batch, key=_shape_of):
+                args = list(map(_args_of, run))
+                state.add_batch(phase, names, args, float(args[0][1]), float(args[-1][1]), start=2)
 
     def _timed_flush(self) -> None:
-        with self._lock:
-            self._timer = None
-            if self._fd >= 0 and self._pending:
-                now = time.time()
-                self._write_pending()
-                self._last_flush = now
-                if now - self._last_summary >= self.SUMMARY_SECONDS:
-                    self._write_summary(now)
+        self._timer = None  # before the queue is looked at: a record queued after this arms a new timer
+        self._write_queue(_now_ms())
 
     def flush(self) -> None:
         """Send buffered records to the OS and replace the summary."""
-        if os.getpid() != self._pid:
+        if os.getpid() != self._pid or self._fd < 0:
             return  # a forked child must not write its parent's buffered records again
+        self._write_queue(_now_ms())
         with self._lock:
             if self._fd >= 0:
-                self._write_pending()
-                self._write_summary(time.time())
+                self._write_summary()
 
-    def _write_summary(self, now: float) -> None:
+    def _write_summary(self) -> None:
+        """Replace the summary file (the lock is held)."""
+        self._fold()
         tmp = f"{self.summary_path}.tmp{os.getpid()}"
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(self.state.to_json(self._bytes), f, allow_nan=False)
+            json.dump(self._state.to_json(self._bytes), f, allow_nan=False)
         os.replace(tmp, self.summary_path)
-        self._last_summary = now
+        self._summarized = _now_ms()
 
     def close(self) -> None:
         """Flush, write the summary and close the log; calling it again does nothing."""
