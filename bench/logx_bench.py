@@ -1,11 +1,13 @@
 """Benchmark logx against runx 0.0.11 in the same run: metric() cost with TensorBoard off and on, import time.
 
 Each measurement is a fresh subprocess; old and new alternate within every repeat, and the report
-gives the median and the min-max spread. The 0.0.11 interpreter comes from a separate venv:
+gives the median and the min-max spread. The 0.0.11 interpreter comes from the venv that
+bench/baselines.py creates ($RUNX_BENCH_VENVS/runx-0.0.11, RUNX_BENCH_VENVS defaulting to
+/tmp/runx-bench-venvs; a full `python bench/run.py` installs it when missing), or by hand:
 
-    python3.11 -m venv /tmp/bench-venvs/runx0011
-    /tmp/bench-venvs/runx0011/bin/pip install runx==0.0.11 tensorboardX torch==2.13.0
-    python bench/logx_bench.py --old-python /tmp/bench-venvs/runx0011/bin/python
+    python3.11 -m venv /tmp/runx-bench-venvs/runx-0.0.11
+    /tmp/runx-bench-venvs/runx-0.0.11/bin/pip install runx==0.0.11 tensorboardX torch==2.13.0
+    python bench/logx_bench.py --scenarios mixed --repeats 9
 
 The new logx is the one importable by this interpreter (--new-python to pick another); its
 TensorBoard scenario needs tensorboardX there. A record is 3 scalars; "mixed" alternates train and val.
@@ -77,7 +79,8 @@ def spread(values: list) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--old-python", default="/tmp/bench-venvs/runx0011/bin/python")
+    venvs = os.environ.get("RUNX_BENCH_VENVS", "/tmp/runx-bench-venvs")
+    parser.add_argument("--old-python", default=os.path.join(venvs, "runx-0.0.11", "bin", "python"))
     parser.add_argument("--new-python", default=sys.executable)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
