@@ -179,14 +179,14 @@ def test_decode_json_reads_non_finite_constants_as_json_loads_does():
     assert math.isnan(value[0]) and value[1:] == [math.inf, -math.inf, math.inf]
 
 
-def test_the_common_path_imports_neither_json_nor_re(tmp_path):
+def test_the_common_path_imports_neither_json_re_nor_math(tmp_path):
     import subprocess
     import sys
 
     for i in range(3):
         write_run(tmp_path / "e", f"r{i}", {"lr": 0.1 * i}, [{"loss": 1.0 / (i + 1), "acc": float(i)}])
     code = ("import sys; from runx.sumx import main; main(['e', '--logroot', %r, '-s', 'acc']);"
-            "sys.stderr.write(' '.join(m for m in ('json', 're', 'yaml', 'runx.logx', 'runx.core.config') if m in sys.modules))"
+            "sys.stderr.write(' '.join(m for m in ('json', 're', 'math', 'yaml', 'runx.logx', 'runx.core.config') if m in sys.modules))"
             % str(tmp_path))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "r2" in done.stdout and done.stderr == ""

@@ -7,7 +7,6 @@ in what the summary lacks. runx 0.0.11's `metrics.csv` is read by `runx.sumx.leg
 """
 from __future__ import annotations
 
-import math
 import os
 from collections import namedtuple
 
@@ -30,7 +29,8 @@ NOTE_TORN = "torn or corrupt metrics line skipped"
 NOTE_NO_SUMMARY = "no valid metrics.summary.json: read the whole log"
 NOTE_BAD_HPARAMS = "hparams.json unreadable"
 
-_NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+_NAN, _INF = float("nan"), float("inf")  # not from math: its import is a shared library here
+_NON_FINITE = {"nan": _NAN, "inf": _INF, "-inf": -_INF}
 
 __all__ = ["Metric", "Run", "load_run", "read_goals", "read_bytes", "read_json", "decode_json"]
 
@@ -99,7 +99,7 @@ class _JsonContext:
     object_pairs_hook = None
     parse_float = float
     parse_int = int
-    parse_constant = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}.__getitem__
+    parse_constant = {"NaN": _NAN, "Infinity": _INF, "-Infinity": -_INF}.__getitem__
 
 
 try:  # json's own C scanner, without importing json: json.decoder imports re, 4 ms of a 50 ms sumx

@@ -5,7 +5,6 @@ longer than the whole one-second budget.
 """
 from __future__ import annotations
 
-import math
 from collections import namedtuple
 
 from runx.sumx.table import Row, Stat, Table, state_text
@@ -18,6 +17,7 @@ __all__ = ["fmt_number", "fmt_seconds", "render_text", "render_markdown", "rende
 
 HEADER_WIDTH = 10
 BREAKS = "_./-"  # a long header may wrap after these
+_INF = float("inf")
 
 
 def fmt_number(value: Any) -> str:
@@ -28,7 +28,7 @@ def fmt_number(value: Any) -> str:
             return f"{value:.4g}"
         if value != value:
             return "nan"
-        if size == math.inf:
+        if size == _INF:
             return "inf" if value > 0 else "-inf"
         if size >= 1e15 or 0 < size < 1e-4:
             return f"{value:.4g}".replace("e-0", "e-").replace("e+", "e")
@@ -168,7 +168,7 @@ def render_markdown(table: Table) -> str:
 
 def _plain(value: Any) -> Any:
     """A value for CSV and JSON: numbers kept (non-finite as "nan"/"inf"/"-inf"), tuples as lists."""
-    if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, float) and (value != value or value in (_INF, -_INF)):
         return "nan" if value != value else ("inf" if value > 0 else "-inf")
     if isinstance(value, Stat):  # before tuple: a Stat is one
         return {"mean": _plain(value.mean), "std": _plain(value.std), "n": value.n}

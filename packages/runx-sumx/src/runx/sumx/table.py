@@ -1,7 +1,6 @@
 """The table as data: which columns, which rows (runs, or groups of runs), best first."""
 from __future__ import annotations
 
-import math
 from collections import namedtuple
 
 from runx.sumx.errors import SumxError
@@ -78,6 +77,8 @@ def _best(run: Run, metric: Optional[str], goal: str) -> Any:
 
 
 def _stat(values: Iterable[Any]) -> Optional[Stat]:
+    import math  # only groups need it
+
     nums = [v for v in values if _is_number(v) and math.isfinite(v)]
     if not nums:
         return None
