@@ -70,6 +70,21 @@ def test_fanout_gives_the_same_runs_in_the_same_order(tmp_path, monkeypatch):
     assert fanout.load_all(jobs, reader.load_run) == sequential
 
 
+def _fake_run(experiment, exp_dir, run_dir):
+    i = int(run_dir)
+    if i % 7 == 0:
+        return None  # not a run
+    return reader.Run(experiment, run_dir, run_dir, {"i": i}, {"acc": reader.Metric(i / 3, 0.5, float("inf"))},
+                      i, None, "running", None, ())
+
+
+@pytest.mark.parametrize("workers, jobs", [(2, 1000), (3, 1000), (4, 130), (2, 3)])
+def test_fanout_chunks_come_back_complete_and_in_order(monkeypatch, workers, jobs):
+    work = [("e", "x", str(i)) for i in range(jobs)]
+    monkeypatch.setattr(fanout, "_workers", lambda n: workers)
+    assert fanout.load_all(work, _fake_run) == [_fake_run(*job) for job in work]
+
+
 def test_fanout_falls_back_when_a_child_fails(tmp_path, monkeypatch):
     for i in range(6):
         write_run(tmp_path, f"r{i}", {"i": i}, [{"acc": float(i)}])

@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 
 MIN_PER_WORKER = 400
 MAX_WORKERS = 8
+MAX_CHUNKS = 128  # the jobs are handed out in this many chunks (one byte each, so at most 256)
 
 __all__ = ["load_all"]
-
 
 
 def _workers(jobs: int) -> int:
@@ -53,30 +53,42 @@ def _read_all(fd: int) -> bytes:
         chunks.append(chunk)
 
 
+def _take(tokens: int) -> Optional[int]:
+    """The next chunk nobody has taken yet, or None when all are taken."""
+    token = os.read(tokens, 1)  # one byte from a pipe: each chunk goes to exactly one process
+    return token[0] if token else None
+
+
 def load_all(jobs: Sequence[tuple], load: Callable[..., Optional[Run]]) -> List[Optional[Run]]:
     """`load(*job)` for every job (experiment, experiment dir, run dir), in order.
 
     Spread over the CPUs from 2 * MIN_PER_WORKER jobs on: below that, forking (and the copy-on-write
-    faults it brings to both processes) cost more than it saved here.
+    faults it brings to both processes) cost more than it saved here. The jobs are cut into chunks
+    that this process and its children take in turn from a pipe, so a child that gets no CPU (the
+    machine is busy) leaves its work to the others instead of being waited for.
     """
     workers = _workers(len(jobs))
     if workers == 1:
         return [load(*job) for job in jobs]
-    # The parent also rebuilds what the children send, about a sixth of the cost of reading a run,
-    # so it takes a smaller share: p + (workers - 1) * c / 6 = c.
-    first = max(0, len(jobs) * (7 - workers) // (5 * workers + 1))
-    size = -(-(len(jobs) - first) // (workers - 1))
-    shares = [jobs[:first]] + [jobs[i:i + size] for i in range(first, len(jobs), size)]
+    size = -(-len(jobs) // MAX_CHUNKS)
+    chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    tokens, fill = os.pipe()
+    os.write(fill, bytes(range(len(chunks))))  # fits the pipe's buffer: no reader needed yet
+    os.close(fill)  # before forking: once the chunks are taken, every reader sees the end
     children = []
-    for share in shares[1:]:
+    for _ in range(workers - 1):
         read_end, write_end = os.pipe()
         pid = os.fork()
-        if pid == 0:  # child: read the share, send it, leave without running the parent's exit handlers
+        if pid == 0:  # child: read chunks, send them, leave without running the parent's exit handlers
             code = 0
             try:
                 os.close(read_end)
-                data = marshal.dumps([_to_plain(load(*job)) for job in share])
-                view = memoryview(data)
+                done = []
+                index = _take(tokens)
+                while index is not None:
+                    done.append((index, [_to_plain(load(*job)) for job in chunks[index]]))
+                    index = _take(tokens)
+                view = memoryview(marshal.dumps(done))
                 while view:
                     view = view[os.write(write_end, view):]
             except BaseException:
@@ -84,14 +96,21 @@ def load_all(jobs: Sequence[tuple], load: Callable[..., Optional[Run]]) -> List[
             finally:
                 os._exit(code)
         os.close(write_end)
-        children.append((pid, read_end, share))
-    results = [load(*job) for job in shares[0]]
-    for pid, read_end, share in children:
+        children.append((pid, read_end))
+    results: list = [None] * len(chunks)  # the runs of each chunk, in order
+    index = _take(tokens)
+    while index is not None:
+        results[index] = [load(*job) for job in chunks[index]]
+        index = _take(tokens)
+    os.close(tokens)
+    for pid, read_end in children:
         data = _read_all(read_end)
         os.close(read_end)
         _, status = os.waitpid(pid, 0)
         if status == 0:
-            results += [_from_plain(t) for t in marshal.loads(data)]
-        else:  # the child failed: read its share here, so a real error shows its traceback
-            results += [load(*job) for job in share]
-    return results
+            for index, plain in marshal.loads(data):
+                results[index] = [_from_plain(t) for t in plain]
+    for index, chunk in enumerate(chunks):  # taken by a child that failed: read here, so a real error shows
+        if results[index] is None:
+            results[index] = [load(*job) for job in chunk]
+    return [run for part in results for run in part]
