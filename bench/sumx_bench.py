@@ -10,9 +10,9 @@ Datasets (generated once under --data, default /tmp/sumx-bench; a stamp file say
   epochs each, to show that the time per run does not grow with the number of epochs.
 
 Cases, interleaved and repeated as whole processes (startup included); medians and spread printed:
-- runx 0.0.11's sumx on `small` (csv), from its own venv under $RUNX_BENCH_VENVS
-  (default /tmp/bench-venvs/runx0011; created with `pip install runx==0.0.11 tensorboardX torch==2.13.0`
-  when missing);
+- runx 0.0.11's sumx on `small` (csv), from the `runx-0.0.11` venv that bench/baselines.py keeps
+  under $RUNX_BENCH_VENVS (default /tmp/runx-bench-venvs; created when missing), the same venv
+  bench/run.py measures against;
 - our sumx on `small` in our format, and on `small` in 0.0.11's format;
 - our sumx on `big` and `big10` (after one warm-up read, so the page cache is warm).
 """
@@ -23,33 +23,24 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
-import venv
 from pathlib import Path
 
-from timing import describe, interleaved  # bench/ is on sys.path
+import baselines  # bench/ is on sys.path
+from timing import describe, interleaved
 
-VENVS = Path(os.environ.get("RUNX_BENCH_VENVS", "/tmp/bench-venvs"))
 VERSION = 3  # bump when the generated data changes
 LRS = (0.1, 0.05, 0.02, 0.01, 0.005)
 SOLVERS = ("sgd", "adam")
-# Installed packages run from compiled bytecode; measure that, not recompiling on every start.
 
 
 def runx_0011_python() -> Path | None:
-    """A venv holding runx 0.0.11 from PyPI (created once), or None when it cannot install."""
-    env = VENVS / "runx0011"
-    python = env / "bin" / "python"
-    if not python.exists():
-        venv.EnvBuilder(with_pip=True).create(env)
-        # torch pinned: 0.0.11 imports it; any other version would download gigabytes here.
-        done = subprocess.run([str(python), "-m", "pip", "install", "-q", "runx==0.0.11", "tensorboardX", "torch==2.13.0"],
-                              capture_output=True, text=True)
-        if done.returncode != 0:
-            print(f"runx 0.0.11 could not be installed: {done.stderr.strip()[-300:]}", file=sys.stderr)
-            return None
+    """runx 0.0.11's interpreter from bench/baselines.py's venv (created once), or None when it cannot install."""
+    venvs = baselines.Venvs(baselines.DEFAULT_CACHE, install=True)
+    python = venvs.python("runx-0.0.11")
+    if python is None:
+        print(f"runx 0.0.11: {venvs.missing['runx-0.0.11']}", file=sys.stderr)
     return python
 
 
