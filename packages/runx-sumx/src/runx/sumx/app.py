@@ -25,6 +25,11 @@ def resolve_logroot(logroot: Optional[str], config: Optional[str]) -> Optional[s
     """--logroot, else LOGROOT of the config (-c, ./.runx, ~/.config/runx.yml); None if there is none."""
     if logroot is not None:
         return logroot
+    from runx.sumx.logroot import plain_logroot
+
+    found = plain_logroot(config)
+    if found is None or isinstance(found, str):
+        return found
     from runx.core.config import config_logroot, locate_config
     from runx.core.errors import RunxError
 
