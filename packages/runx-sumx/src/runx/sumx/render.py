@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["fmt_number", "fmt_seconds", "render_text", "render_markdown", "render_csv", "render_json"]
 
 HEADER_WIDTH = 10
-BREAKS = "_./-"  # a long header may wrap after these
+_BREAKS = "_./-"  # a long header may wrap after these
 _INF = float("inf")
 
 
@@ -116,11 +116,11 @@ def _columns(table: Table) -> List[Column]:
 
 
 def _pieces(title: str) -> List[str]:
-    """`title` split after each of BREAKS (an empty last piece when it ends in one)."""
+    """`title` split after each of _BREAKS (an empty last piece when it ends in one)."""
     pieces = []
     start = 0
     for i, char in enumerate(title):
-        if char in BREAKS:
+        if char in _BREAKS:
             pieces.append(title[start:i + 1])
             start = i + 1
     pieces.append(title[start:])
