@@ -339,9 +339,9 @@ def test_tensorboard_without_direct_event_access_falls_back_to_add_scalar(tmp_pa
 
     import runx.logx.tensorboard as tb
 
-    monkeypatch.setattr(tb, "_events_writer", lambda writer: None)  # a tensorboardX whose internals differ
+    monkeypatch.setattr(tb, "_event_file", lambda writer: None)  # a tensorboardX whose internals differ
     with LogX().initialize(logdir=str(tmp_path), tensorboard=True) as log:
-        assert log._tb._events is None
+        assert log._tb._file is None
         log.metric("val", {"loss": 0.5, "acc": 0.75}, 4)
     acc = EventAccumulator(str(tmp_path))
     acc.Reload()

@@ -17,7 +17,8 @@ def _ignore(*args: Any, **kwargs: Any) -> None:
 class WriterProxy:
     """`logx.tensorboard`: forwards any SummaryWriter method on rank 0 with TensorBoard on, else does nothing.
 
-    `after` runs after each call (logx uses it to flush when eager_flush is set).
+    `after` runs after each direct call (logx uses it to flush when eager_flush is set); queued scalars
+    reach the event file within ~0.1 s without it.
     """
 
     def __init__(self, writer: Optional[BackgroundWriter], after: Callable[[], None]) -> None:
@@ -30,8 +31,10 @@ class WriterProxy:
         if self._writer is None:
             return _ignore
         bg = self._writer
-        if name in ("add_scalar", "add_scalars", "flush"):
-            method = getattr(bg, name)
+        if name in ("add_scalar", "flush"):
+            return getattr(bg, name)
+        if name == "add_scalars":
+            method = bg.add_scalars
         else:
             attr = getattr(bg.writer, name)
             if not callable(attr):
