@@ -347,3 +347,43 @@ def test_tensorboard_without_direct_event_access_falls_back_to_add_scalar(tmp_pa
     acc.Reload()
     assert [(e.step, e.value) for e in acc.Scalars("val/loss")] == [(4, 0.5)]
     assert [(e.step, e.value) for e in acc.Scalars("val/acc")] == [(4, 0.75)]
+
+
+@pytest.mark.parametrize("tensorboard", [False, True])
+def test_a_forked_child_writes_nothing_its_parent_wrote_or_queued(tmp_path, requires, tensorboard):
+    """A child forked mid-run (and exiting normally, so at-exit handlers run) must not repeat the parent."""
+    if tensorboard:
+        requires("tensorboardX")
+        requires("tensorboard")
+    script = textwrap.dedent(f"""
+        import os, sys
+        from runx.logx import logx
+        logx.initialize(logdir=sys.argv[1], tensorboard={tensorboard})
+        for step in range(5):
+            logx.metric("train", {{"loss": 1.0 / (step + 1)}})  # queued, not yet written
+        logx.add_image("img", [[[0.5]]], 0)
+        logx.msg("parent")
+        pid = os.fork()
+        if pid == 0:
+            logx.metric("val", {{"acc": 9.0}}, 99)
+            logx.msg("child")
+            sys.exit(0)  # a normal exit: at-exit handlers run in the child
+        assert os.waitpid(pid, 0)[1] == 0
+        logx.metric("val", {{"acc": 1.0}}, 5)
+        logx.add_image("img", [[[0.25]]], 1)  # the parent's TensorBoard still works after the child left
+        logx.msg("parent again")
+    """)
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    records = [(r["phase"], r["step"]) for r in read_records(str(tmp_path / "metrics.jsonl")).records if "phase" in r]
+    assert records == [("train", s) for s in range(5)] + [("val", 5)]
+    assert (tmp_path / "logging.log").read_text().splitlines() == ["parent", "parent again"]
+    assert json.loads((tmp_path / "metrics.summary.json").read_text())["phases"]["val"]["count"] == 1
+    if tensorboard:
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+        acc = EventAccumulator(str(tmp_path), size_guidance={"scalars": 0, "images": 0})
+        acc.Reload()
+        assert [e.step for e in acc.Scalars("train/loss")] == list(range(5))
+        assert [e.step for e in acc.Scalars("val/acc")] == [5]
+        assert [e.step for e in acc.Images("img")] == [0, 1]

@@ -33,6 +33,12 @@ def _close_at_exit(ref: Any) -> None:
         log.close()
 
 
+def _forget_in_child(ref: Any) -> None:
+    log = ref()
+    if log is not None:
+        log._forget_after_fork()
+
+
 class _SuspendFlush:
     """The context manager LogX.suspend_flush returns."""
 
@@ -112,6 +118,10 @@ class LogX:
             import weakref
 
             atexit.register(_close_at_exit, weakref.ref(self))
+            if hasattr(os, "register_at_fork"):  # POSIX
+                from functools import partial
+
+                os.register_at_fork(after_in_child=partial(_forget_in_child, weakref.ref(self)))
             self._at_exit = True
         return self
 
@@ -247,6 +257,21 @@ class LogX:
             tb.close()
         if log_file is not None:
             log_file.close()
+
+    def _forget_after_fork(self) -> None:
+        """In a forked child: log nothing, and drop (never write) the copies of the parent's buffers."""
+        metrics, tb, log_file = self._metrics, self._tb, self._log_file
+        self._metrics = self._tb = self._log_file = None
+        self.rank0 = False
+        self.tensorboard = WriterProxy(None, _nothing)
+        if metrics is not None:
+            metrics.abandon()
+        if tb is not None:
+            tb.abandon()
+        if log_file is not None:
+            from runx.logx.tensorboard import silence
+
+            silence(log_file)
 
     def __enter__(self) -> "LogX":
         return self

@@ -647,6 +647,17 @@ class MetricsWriter:
         os.replace(tmp, self.summary_path)
         self._summarized = _now_ms()
 
+    def abandon(self) -> None:
+        """In a forked child: drop the parent's queued records and close this copy of the log, writing nothing.
+
+        No lock is taken: a thread of the parent may have held it at the fork, and it is gone.
+        """
+        self._queue, self._rows, self._vals = [], [], []
+        self._timer = None
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)
+
     def close(self) -> None:
         """Flush, write the summary and close the log; calling it again does nothing."""
         if self._fd < 0 or os.getpid() != self._pid:

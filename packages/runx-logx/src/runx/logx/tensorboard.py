@@ -12,6 +12,7 @@ the caller later changes in place are read at call time.
 """
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -20,7 +21,8 @@ from typing import Any, Deque, Dict, List, Optional, Tuple
 
 from runx.logx.metrics_format import to_number
 
-__all__ = ["open_writer", "BackgroundWriter"]
+__all__ = ["open_writer", "BackgroundWriter", "silence"]
+
 
 def open_writer(logdir: str) -> Any:
     """A tensorboardX SummaryWriter for `logdir` whose own thread flushes every second."""
@@ -168,6 +170,39 @@ class BackgroundWriter:
         with self._lock:
             self.writer.flush()
             self.writer.close()
+
+    def abandon(self) -> None:
+        """In a forked child: drop what the parent queued and make every write of this copy go nowhere.
+
+        tensorboardX's event queue is a multiprocessing.Queue shared with the parent, and its at-exit
+        handler would put a stop signal into it (stopping the parent's writer thread) and flush the
+        parent's buffered events into the parent's file again. Each event writer is marked closed and
+        its file descriptor pointed at /dev/null. No lock is taken: the threads that held them are gone.
+        """
+        self._closing = True
+        self._pending.clear()
+        for file_writer in (getattr(self.writer, "all_writers", None) or {}).values():
+            events = getattr(file_writer, "event_writer", None)
+            if events is None:
+                continue
+            events._closed = True  # its close(), flush() and add_event() now do nothing
+            try:
+                silence(events._ev_writer._py_recordio_writer._writer)
+            except AttributeError:
+                pass
+
+
+def silence(file: Any) -> None:
+    """Point the file descriptor under `file` at /dev/null, so a later flush of its buffer writes nowhere."""
+    try:
+        fd = file.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)
 
 
 def _event_file(writer: Any) -> Optional[Tuple[Any, Any]]:
