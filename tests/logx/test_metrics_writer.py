@@ -7,6 +7,7 @@ import math
 import os
 import threading
 from dataclasses import asdict
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -118,6 +119,7 @@ class Weird(float):
 @pytest.mark.parametrize("value, expected", [
     (True, 1), (False, 0), (Color.RED, 1), (Weird(2.5), 2.5),
     (math.nan, "nan"), (math.inf, "inf"), (-math.inf, "-inf"), (10 ** 400, 10 ** 400),
+    (Fraction(1, 4), 0.25), (Decimal("0.1"), 0.1), (Decimal("-Infinity"), "-inf"),
 ])
 def test_values_the_fast_path_does_not_take_after_plain_ones(tmp_path, value, expected):
     writer = MetricsWriter(str(tmp_path))
@@ -128,7 +130,7 @@ def test_values_the_fast_path_does_not_take_after_plain_ones(tmp_path, value, ex
     assert [r["metrics"]["x"] for r in strict(tmp_path) if "phase" in r] == [0.5, expected]
 
 
-@pytest.mark.parametrize("value", ["high", None, [1.0], {"a": 1}, b"1", 1j, Fraction(1, 4)])
+@pytest.mark.parametrize("value", ["high", None, [1.0], {"a": 1}, b"1", 1j, Decimal("sNaN"), Fraction(10 ** 400, 3)])
 def test_a_non_number_names_the_metric_and_writes_nothing(tmp_path, value):
     writer = MetricsWriter(str(tmp_path))
     writer.write("train", 0, {"loss": 0.5, "acc": 1.0})
@@ -137,6 +139,16 @@ def test_a_non_number_names_the_metric_and_writes_nothing(tmp_path, value):
     writer.write("train", 2, {"loss": 0.25, "acc": 2.0})
     writer.close()
     assert [r["step"] for r in records(tmp_path)] == [0, 2]
+
+
+@pytest.mark.parametrize("names", [(1, "1"), ("a", 2.0, "2.0")])
+def test_names_that_would_be_stored_alike_are_refused(tmp_path, names):
+    writer = MetricsWriter(str(tmp_path))
+    with pytest.raises(LogxError, match="would both be stored as"):
+        writer.write("val", 0, {name: 0.5 for name in names})
+    writer.write("val", 1, {"a": 0.5})
+    writer.close()
+    assert [r["step"] for r in records(tmp_path)] == [1]
 
 
 def test_numpy_and_torch_scalars_after_plain_values(tmp_path, requires):

@@ -56,7 +56,7 @@ def decode_value(value: Any) -> Number:
 
 
 def to_number(value: Any, name: str) -> Number:
-    """`value` as a Python int or float (numpy scalars and 0-d tensors too); LogxError otherwise."""
+    """`value` as a Python int or float (numpy scalars, 0-d tensors, Fraction, Decimal too); LogxError otherwise."""
     if type(value) is float or type(value) is int:
         return value
     if isinstance(value, bool):
@@ -71,6 +71,13 @@ def to_number(value: Any, name: str) -> Number:
             inner = None
         if isinstance(inner, (int, float)):
             return to_number(inner, name)
+    import numbers
+
+    if isinstance(value, numbers.Real) or isinstance(value, numbers.Number) and not isinstance(value, numbers.Complex):
+        try:  # fractions.Fraction, decimal.Decimal and other real number types
+            return float(value)
+        except (TypeError, ValueError, OverflowError):
+            pass
     from runx.logx.errors import LogxError
 
     raise LogxError(f"metric {name!r}: expected a number, got {type(value).__name__} {value!r:.80}")
@@ -382,6 +389,14 @@ class _Shape:
     def __init__(self, phase: str, names: tuple) -> None:
         self.phase = phase
         self.names = tuple(str(n) for n in names)
+        if len(set(self.names)) < len(names):
+            seen: Dict[str, Any] = {}
+            for name, text in zip(names, self.names):
+                if text in seen:
+                    from runx.logx.errors import LogxError
+
+                    raise LogxError(f"metrics {seen[text]!r} and {name!r} would both be stored as {text!r}")
+                seen[text] = name
         self.count = len(names)
         # metrics dict -> its values in this shape's order; KeyError when one is missing
         if len(names) == 1:
