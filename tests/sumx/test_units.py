@@ -111,7 +111,8 @@ def test_fmt_number(value, text):
 
 
 def test_fmt_seconds():
-    assert [fmt_seconds(s) for s in (None, 0.4, 59.6, 61, 3600, 3 * 3600 + 62)] == ["", "0:00", "1:00", "1:01", "1:00:00", "3:01:02"]
+    got = [fmt_seconds(s) for s in (None, 0, 0.04, 0.4, 9.96, 59.94, 59.96, 61, 3600, 3 * 3600 + 62)]
+    assert got == ["", "0:00.0", "0:00.0", "0:00.4", "0:10.0", "0:59.9", "1:00", "1:01", "1:00:00", "3:01:02"]
 
 
 @pytest.mark.parametrize("name, goal", [

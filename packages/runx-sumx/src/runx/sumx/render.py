@@ -39,9 +39,12 @@ def fmt_number(value: Any) -> str:
 
 
 def fmt_seconds(seconds: Any) -> str:
-    """Seconds as H:MM:SS, or M:SS under an hour."""
+    """Seconds as H:MM:SS, M:SS under an hour, 0:SS.s (tenths) under a minute."""
     if seconds is None:
         return ""
+    tenths = round(seconds * 10)
+    if tenths < 600:
+        return f"0:{tenths // 10:02d}.{tenths % 10}"
     total = round(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
