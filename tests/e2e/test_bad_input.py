@@ -105,3 +105,13 @@ def test_no_cooldir_without_tag(project):
 def test_no_cooldir_with_two_runs_sharing_a_tag(project):
     project.write("exp.yml", GOOD)
     run_bad(project, ["exp.yml", "--no_cooldir", "--tag", "t"], ["--no_cooldir", "'t'"])
+
+
+@pytest.mark.parametrize("key, value", [("RUNX.TAG", "'lr{lr}'"), ("SUBMIT_JOB.NODES", "2")])
+def test_a_hparams_key_at_the_top_level_is_named_in_a_warning(project, key, value):
+    project.write("exp.yml", f"CMD: python train.py\n{key}: {value}\nHPARAMS: {{lr: [0.1]}}\n")
+    done = project.runx("exp.yml", "-n")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        f"runx: warning: exp.yml: {key}: ignored at the top level; it belongs inside HPARAMS (in each mapping it applies to)"]
+    assert done.stdout.splitlines() == ["python train.py --lr 0.1"]

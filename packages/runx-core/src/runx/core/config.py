@@ -22,6 +22,7 @@ DEFAULT_IGNORE_PATTERNS = (".git", "*.pyc", "docs*", "test*")
 ALWAYS_IGNORED = ("*.pth",)
 FARM_KEYS = ("SUBMIT_CMD", "RESOURCES", "PYTHONPATH", "NGC_LOGROOT", "WORKSPACE", "TYPE", "JOB_FLAG", "NAME_FLAG", "ARRAY")
 FARM_TYPES = ("generic", "ngc", "slurm", "local")
+HPARAMS_ONLY_PREFIXES = ("RUNX.", "SUBMIT_JOB.")
 
 __all__ = [
     "FarmSettings",
@@ -63,6 +64,7 @@ class Settings(Record):
     ignore_patterns: tuple
     metric_goals: Mapping[str, str]
     sweep: Mapping[str, Any]
+    warnings: tuple = ()
 
 
 def locate_config(explicit: Optional[str], cwd: Optional[Path] = None, home: Optional[Path] = None) -> Optional[Path]:
@@ -288,6 +290,10 @@ def load_settings(
     sweep = experiment.get("SWEEP", {})
     if not isinstance(sweep, dict):
         raise RunxError(f"{exp_path}: SWEEP: expected a mapping of sweep options")
+    warnings = tuple(
+        f"{exp_path}: {key}: ignored at the top level; it belongs inside HPARAMS (in each mapping it applies to)"
+        for key in experiment if isinstance(key, str) and key.startswith(HPARAMS_ONLY_PREFIXES)
+    )
 
     return Settings(
         experiment_file=exp_path,
@@ -301,4 +307,5 @@ def load_settings(
         ignore_patterns=_ignore_patterns(merged.get("CODE_IGNORE_PATTERNS"), origin("CODE_IGNORE_PATTERNS")),
         metric_goals={**_metric_goals(config.get("METRICS"), config_path or exp_path), **_metric_goals(experiment.get("METRICS"), exp_path)},
         sweep=sweep,
+        warnings=warnings,
     )

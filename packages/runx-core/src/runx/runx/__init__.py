@@ -72,6 +72,8 @@ def launch_main(args: SimpleNamespace) -> int:
         exp_name=args.exp_name,
         interactive=args.interactive,
     )
+    for warning in settings.warnings:
+        sys.stderr.write(f"runx: warning: {warning}\n")
     if args.seed is not None:
         settings = settings._replace(sweep={**settings.sweep, "seed": args.seed})
     if args.jobs < 1 or args.jobs_per_gpu < 1:
