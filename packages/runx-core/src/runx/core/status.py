@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import NamedTuple, Optional
 
+from runx.core.status_fold import fold_status
+
 STATUS_FILE = "status.log"
 STATES = ("queued", "submitted", "running", "succeeded", "failed", "cancelled", "unknown")
 
@@ -42,48 +44,8 @@ def record_event(run_dir: Path, event: str, **fields: object) -> None:
 
 def parse_status(text: str) -> Optional[RunStatus]:
     """Fold status lines into a RunStatus; None when there is no event."""
-    state = None
-    values: dict = {"attempts": 0}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) < 2:
-            continue
-        event, stamp = parts[0], parts[1]
-        try:
-            when = float(stamp)
-        except ValueError:
-            continue
-        fields = dict(p.split("=", 1) for p in parts[2:] if "=" in p)
-        if event == "queued":
-            state, values["queued"] = "queued", when
-            values.update(started=None, finished=None, exit_code=None)
-        elif event == "submitted":
-            # Only names the job: a fast job may have started (even finished) before runx wrote this.
-            values["job_id"] = fields.get("job_id", values.get("job_id"))
-            if state == "queued":
-                state = "submitted"
-        elif event == "started":
-            state = "running"
-            pid = fields.get("pid", "")
-            values.update(started=when, finished=None, exit_code=None, host=fields.get("host"),
-                          pid=int(pid) if pid.isdigit() else None)
-            values["attempts"] += 1
-        elif event == "finished":
-            try:
-                code = int(fields.get("exit", ""))
-            except ValueError:
-                code = None
-            if state == "cancelled" and code is not None and code > 128:
-                values["exit_code"] = code  # the job ending from the cancel's signal
-                continue
-            state = "succeeded" if code == 0 else "failed"
-            values.update(finished=when, exit_code=code)
-        elif event == "cancelled":
-            state = "cancelled"
-            values["finished"] = when
-    if state is None:
-        return None
-    return RunStatus(state=state, **values)
+    fields = fold_status(text)
+    return None if fields is None else RunStatus(**fields)
 
 
 def read_status(run_dir: Path) -> Optional[RunStatus]:

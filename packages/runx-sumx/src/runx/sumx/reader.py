@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from collections import namedtuple
 
+from runx.core.status_fold import fold_status
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, Optional, Tuple
@@ -220,42 +222,9 @@ def read_val(run_dir: str) -> Optional[Val]:
 
 
 def parse_state(text: str) -> Tuple[Optional[str], Optional[int]]:
-    """(state, exit code) from status.log text: the last event decides (see runx.core.status).
-
-    Read here rather than through runx.core.status, whose import alone costs more than reading a
-    thousand runs; tests check that both agree on every sequence of events.
-    """
-    state: Optional[str] = None
-    code: Optional[int] = None
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) < 2:
-            continue
-        try:
-            float(parts[1])
-        except ValueError:
-            continue
-        event = parts[0]
-        if event == "queued":
-            state, code = "queued", None
-        elif event == "submitted":
-            if state == "queued":  # only names the job; a fast job may already have started
-                state = "submitted"
-        elif event == "started":
-            state, code = "running", None
-        elif event == "finished":
-            text_code = ([p[5:] for p in parts[2:] if p.startswith("exit=")] or [""])[-1]
-            try:
-                new_code: Optional[int] = int(text_code)
-            except ValueError:
-                new_code = None
-            code = new_code
-            if state == "cancelled" and new_code is not None and new_code > 128:
-                continue  # the job ending from the cancel's signal
-            state = "succeeded" if new_code == 0 else "failed"
-        elif event == "cancelled":
-            state = "cancelled"
-    return state, code
+    """(state, exit code) from status.log text: the last event decides (runx.core.status)."""
+    fields = fold_status(text)
+    return (None, None) if fields is None else (fields["state"], fields["exit_code"])
 
 
 def read_status(run_dir: str) -> Tuple[Optional[str], Optional[int]]:
