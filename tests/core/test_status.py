@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runx.core.status import parse_status, read_status, record_event
+from runx.core.status_fold import fold_status
 
 
 def lines(*events: str) -> str:
@@ -48,3 +51,56 @@ def test_record_event_appends_what_read_status_folds(tmp_path):
     status = read_status(tmp_path)
     assert (status.state, status.job_id) == ("submitted", "77")
     assert (tmp_path / "status.log").read_text().splitlines()[1].split()[2:] == ["job_id=77"]
+
+
+def reference_fold(text: str):
+    """The fold written plainly (runx.core.status before the fold was made fast for sumx)."""
+    state, values = None, {"exit_code": None, "queued": None, "started": None, "finished": None,
+                           "job_id": None, "host": None, "attempts": 0, "pid": None}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 2:
+            continue
+        try:
+            when = float(parts[1])
+        except ValueError:
+            continue
+        event, fields = parts[0], dict(p.split("=", 1) for p in parts[2:] if "=" in p)
+        if event == "queued":
+            state = "queued"
+            values.update(queued=when, started=None, finished=None, exit_code=None)
+        elif event == "submitted":
+            values["job_id"] = fields.get("job_id", values["job_id"])
+            state = "submitted" if state == "queued" else state
+        elif event == "started":
+            state, pid = "running", fields.get("pid", "")
+            values.update(started=when, finished=None, exit_code=None, host=fields.get("host"),
+                          pid=int(pid) if pid.isdigit() else None, attempts=values["attempts"] + 1)
+        elif event == "finished":
+            try:
+                code = int(fields.get("exit", ""))
+            except ValueError:
+                code = None
+            if state == "cancelled" and code is not None and code > 128:
+                values["exit_code"] = code
+                continue
+            state = "succeeded" if code == 0 else "failed"
+            values.update(finished=when, exit_code=code)
+        elif event == "cancelled":
+            state, values["finished"] = "cancelled", when
+    return None if state is None else {**values, "state": state}
+
+
+events = st.lists(st.tuples(
+    st.sampled_from(["queued", "submitted", "started", "finished", "cancelled", "garbage"]),
+    st.sampled_from(["1700000000", "1700000000.5", "x", ""]),
+    st.lists(st.sampled_from(["exit=0", "exit=1", "exit=137", "exit=", "exit=x", "job_id=7", "job_id=",
+                              "host=n1", "pid=12", "pid=-1", "pid=", "noequals", "a=b=c"]), max_size=3),
+), max_size=10)
+
+
+@settings(max_examples=500, deadline=None)
+@given(events)
+def test_the_fold_matches_the_plain_reference(seq):
+    text = "\n".join(" ".join([event, stamp, *fields]) for event, stamp, fields in seq)
+    assert fold_status(text) == reference_fold(text)

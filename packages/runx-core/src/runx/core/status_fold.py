@@ -16,47 +16,51 @@ def fold_status(text: str) -> Optional[Dict[str, Any]]:
 
     Lines that are short or whose time is not a number are skipped.
     """
-    state = None
-    values: Dict[str, Any] = {"exit_code": None, "queued": None, "started": None, "finished": None,
-                              "job_id": None, "host": None, "attempts": 0, "pid": None}
+    state = exit_code = queued = started = finished = job_id = host = pid = None
+    attempts = 0
     for line in text.splitlines():
         parts = line.split()
         if len(parts) < 2:
             continue
-        event, stamp = parts[0], parts[1]
         try:
-            when = float(stamp)
+            when = float(parts[1])
         except ValueError:
             continue
-        fields = dict(p.split("=", 1) for p in parts[2:] if "=" in p)
+        event = parts[0]
         if event == "queued":
-            state, values["queued"] = "queued", when
-            values.update(started=None, finished=None, exit_code=None)
+            state, queued, started, finished, exit_code = "queued", when, None, None, None
         elif event == "submitted":
             # Only names the job: a fast job may have started (even finished) before runx wrote this.
-            values["job_id"] = fields.get("job_id", values["job_id"])
+            job_id = _field(parts, "job_id=", job_id)
             if state == "queued":
                 state = "submitted"
         elif event == "started":
-            state = "running"
-            pid = fields.get("pid", "")
-            values.update(started=when, finished=None, exit_code=None, host=fields.get("host"),
-                          pid=int(pid) if pid.isdigit() else None)
-            values["attempts"] += 1
+            state, started, finished, exit_code = "running", when, None, None
+            host = _field(parts, "host=", None)
+            text_pid = _field(parts, "pid=", "")
+            pid = int(text_pid) if text_pid.isdigit() else None
+            attempts += 1
         elif event == "finished":
             try:
-                code = int(fields.get("exit", ""))
+                code: Optional[int] = int(_field(parts, "exit=", ""))
             except ValueError:
                 code = None
             if state == "cancelled" and code is not None and code > 128:
-                values["exit_code"] = code  # the job ending from the cancel's signal
+                exit_code = code  # the job ending from the cancel's signal
                 continue
             state = "succeeded" if code == 0 else "failed"
-            values.update(finished=when, exit_code=code)
+            finished, exit_code = when, code
         elif event == "cancelled":
-            state = "cancelled"
-            values["finished"] = when
+            state, finished = "cancelled", when
     if state is None:
         return None
-    values["state"] = state
-    return values
+    return {"state": state, "exit_code": exit_code, "queued": queued, "started": started, "finished": finished,
+            "job_id": job_id, "host": host, "attempts": attempts, "pid": pid}
+
+
+def _field(parts: list, prefix: str, default: Any) -> Any:
+    """The value of the last `key=value` part with this prefix, else `default`."""
+    for part in reversed(parts):
+        if part.startswith(prefix):
+            return part[len(prefix):]
+    return default
