@@ -1,6 +1,7 @@
 """`runx status|cancel|resubmit EXP ...`: what became of each run, and acting on it."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from runx.core.cmdline import CommandLine, Option, Positional
@@ -40,7 +41,12 @@ def _command_line(command: str) -> CommandLine:
 def _exp_dir(args: SimpleNamespace) -> Path:
     given = Path(args.experiment)
     if given.is_dir() and (given.is_absolute() or args.logroot is None and "/" in args.experiment):
+        if all(p in ("", ".") for p in args.experiment.split("/")):
+            raise RunxError(f"EXPERIMENT: expected an experiment name below LOGROOT or a path to one, found {args.experiment!r}")
         return given
+    normal = os.path.normpath(args.experiment.strip() or ".")
+    if normal == "." or normal == ".." or normal.startswith("../") or normal.startswith("/"):
+        raise RunxError(f"EXPERIMENT: expected an experiment name below LOGROOT or a path to one, found {args.experiment!r}")
     if args.logroot:
         return Path(args.logroot) / args.experiment
     from runx.core.config import config_logroot, locate_config
@@ -69,7 +75,12 @@ def ledger_main(argv: list) -> int:
         return status
     from runx.core.ledger import format_table, read_ledger
 
-    entries = read_ledger(_exp_dir(args))
+    exp_dir = _exp_dir(args)
+    entries = read_ledger(exp_dir)
+    experiments = sorted({str(e.record["experiment"]) for e in entries if e.record.get("experiment")})
+    if len(experiments) > 1:
+        shown = ", ".join(experiments[:5]) + (", ..." if len(experiments) > 5 else "")
+        raise RunxError(f"{exp_dir}: holds the runs of {len(experiments)} experiments ({shown}); name one of them")
     if command == "status":
         print(format_table(entries))
         return 0
@@ -81,6 +92,9 @@ def ledger_main(argv: list) -> int:
     if not args.failed and not args.runs:
         raise RunxError("runx resubmit: name runs, or pass --failed")
     chosen = _select(entries, args.runs, lambda e: e.state in ("failed", "cancelled"))
+    alive = [f"{e.name} ({e.state}{', job ' + e.job_id if e.job_id else ''})" for e in chosen if e.state in ("queued", "running")]
+    if alive:
+        raise RunxError(f"runx resubmit: {', '.join(alive)} may still run; cancel first (runx cancel EXP RUN)")
     from runx.core.actions import resubmit_runs
 
     return resubmit_runs(chosen)
