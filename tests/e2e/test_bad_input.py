@@ -115,3 +115,28 @@ def test_a_hparams_key_at_the_top_level_is_named_in_a_warning(project, key, valu
     assert done.stderr.splitlines() == [
         f"runx: warning: exp.yml: {key}: ignored at the top level; it belongs inside HPARAMS (in each mapping it applies to)"]
     assert done.stdout.splitlines() == ["python train.py --lr 0.1"]
+
+
+@pytest.mark.parametrize("exp_text, args, expected", [
+    ("CMD: python train.py\nHPARAMS: {x: [1], RUNX.TAG: \"a\\ntouch INJECTED;\"}\n", [], ["RUNX.TAG", "control characters", "'a\\ntouch INJECTED;'"]),
+    ("CMD: python train.py\nHPARAMS: {x: [\"1\\ntouch INJECTED\"], RUNX.TAG: \"t{x}\"}\n", [], ["RUNX.TAG", "control characters"]),
+    (GOOD, ["--tag", "a\ntouch INJECTED"], ["--tag", "control characters"]),
+    (GOOD, ["--tag", "a\tb"], ["--tag", "control characters"]),
+    (GOOD, ["--exp_name", "e\ntouch INJECTED"], ["--exp_name", "control characters"]),
+])
+def test_a_line_break_in_a_name_is_refused(project, exp_text, args, expected):
+    project.write("exp.yml", exp_text)
+    run_bad(project, ["exp.yml", "-i", *args], expected)
+    assert not (project.root / "INJECTED").exists()
+
+
+def test_an_experiment_file_whose_name_is_no_directory_name(project):
+    project.write(".yml", GOOD)
+    run_bad(project, [".yml"], [".yml: the experiment's name", "--exp_name sets another", "no leading '.'"])
+
+
+def test_a_submit_cmd_a_shell_could_not_split(project):
+    project.write(".runx", "LOGROOT: logs\nFARM: w\nw:\n  SUBMIT_CMD: 'submit_job \"unterminated'\n")
+    project.write("exp.yml", GOOD)
+    for args in (["-n"], []):
+        run_bad(project, ["exp.yml", *args], [".runx: w.SUBMIT_CMD: no closing quotation", "'submit_job \"unterminated'"])

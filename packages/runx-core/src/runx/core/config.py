@@ -173,6 +173,13 @@ def _farm_settings(
         raise RunxError(f"{where}: {farm_name}.SUBMIT_CMD: missing; expected the command that submits a job (e.g. 'submit_job')")
     if submit_cmd is not None and (not isinstance(submit_cmd, str) or not submit_cmd.strip()):
         raise RunxError(f"{where}: {farm_name}.SUBMIT_CMD: expected a command string, found {submit_cmd!r}")
+    if submit_cmd:
+        import shlex
+
+        try:
+            shlex.split(submit_cmd)
+        except ValueError as err:
+            raise RunxError(f"{where}: {farm_name}.SUBMIT_CMD: {str(err).lower()}; expected a command as a shell would read it, found {submit_cmd!r}") from None
     if kind == "ngc":
         if str(submit_cmd).split()[:3] != ["ngc", "batch", "run"]:
             raise RunxError(f"{where}: {farm_name}.SUBMIT_CMD: expected 'ngc batch run' for an NGC farm, found {submit_cmd!r}")
@@ -284,8 +291,9 @@ def load_settings(
         raise RunxError(f"{origin('PYTHONPATH')}: PYTHONPATH: expected a colon-separated string of paths")
 
     name = exp_name if exp_name is not None else exp_path.stem
-    if not name or name in (".", "..") or "/" in name or name.startswith("."):
-        raise RunxError(f"--exp_name: expected a plain directory name, found {name!r}")
+    if not name or "/" in name or name.startswith(".") or any(ord(c) < 32 or c == "\x7f" for c in name):
+        where = "--exp_name" if exp_name is not None else f"{exp_path}: the experiment's name (its file name; --exp_name sets another)"
+        raise RunxError(f"{where}: expected a plain directory name (no '/', no leading '.', no control characters), found {name!r}")
 
     sweep = experiment.get("SWEEP", {})
     if not isinstance(sweep, dict):

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = ["timestamp", "run_name", "unique_names", "claim_run_dir", "check_tag"]
 
-_BAD_TAG = re.compile(r"[/\x00]")
+_BAD_TAG = re.compile(r"[/\x00-\x1f\x7f]")  # a slash, or a control character such as a line break
 
 
 def timestamp(now: datetime) -> str:
@@ -25,7 +25,7 @@ def timestamp(now: datetime) -> str:
 def check_tag(tag: str, where: str) -> str:
     """A tag must be usable as part of a directory name."""
     if not tag or _BAD_TAG.search(tag) or tag in (".", ".."):
-        raise RunxError(f"{where}: expected a tag usable in a directory name (no '/'), found {tag!r}")
+        raise RunxError(f"{where}: expected a tag usable in a directory name (no '/', no line breaks or other control characters), found {tag!r}")
     return tag
 
 
