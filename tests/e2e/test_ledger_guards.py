@@ -58,3 +58,30 @@ def test_resubmit_refuses_a_run_that_is_still_running(project, tmp_path):
     finally:
         os.killpg(launcher.pid, 9)
         launcher.wait()
+
+
+FLAKY_SBATCH = """#!/bin/sh
+# Accepts the options when asked with --test-only, rejects the submission itself (a limit reached meanwhile).
+for arg in "$@"; do [ "$arg" = --test-only ] && exit 0; done
+echo "sbatch: error: Batch job submission failed: Job violates accounting/QOS policy" >&2
+exit 1
+"""
+
+
+def test_a_submission_slurm_rejects_is_recorded_failed_not_left_queued(project, tmp_path):
+    import os
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "sbatch").write_text(FLAKY_SBATCH)
+    (bin_dir / "sbatch").chmod(0o755)
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    project.write(".runx", "LOGROOT: logs\nFARM: slurm\nslurm:\n  RESOURCES: {cpu: 1}\n")
+    project.write("exp.yml", "CMD: python train.py\nHPARAMS: {x: [1, 2]}\n")
+    done = project.runx("exp.yml", env=env)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert done.stderr.count("violates accounting/QOS policy") == 2
+    for run in project.runs("exp"):
+        assert (run / "status.log").read_text().splitlines()[-1].endswith("exit=1 reason=submission-failed")
+    rows = project.runx("status", "exp", env=env).stdout.splitlines()[2:]
+    assert len(rows) == 2 and all(" failed " in row for row in rows), rows

@@ -105,3 +105,19 @@ def test_slurm_job_array(project):
     rows = wait_until(project, "arr", finished)
     assert sorted(r[2] for r in rows.values()) == ["failed", "succeeded", "succeeded"]
     assert all("_" in r[1] for r in rows.values())
+
+
+def test_options_slurm_rejects_are_refused_before_anything_exists(project):
+    require("slurm")
+    project.write(".runx", "LOGROOT: logs\nFARM: slurm\nslurm:\n  RESOURCES: {partition: nosuchpart}\n")
+    project.write("sweep.yml", "CMD: python train.py\nHPARAMS: {x: [1, 2]}\n")
+    for args in ([], ["--array"]):
+        done = project.runx("sweep.yml", *args)
+        assert done.returncode == 2, (done.stdout, done.stderr)
+        [line] = done.stderr.splitlines()
+        assert line.startswith(f"runx: error: {project.root / '.runx'}: slurm.RESOURCES: sbatch rejects --partition=nosuchpart: "), line
+        assert "invalid partition" in line.lower()
+        assert not project.logroot.exists()
+    project.write(".runx", "LOGROOT: logs\nFARM: slurm\nslurm:\n  RESOURCES: {cpu: 1}\n")
+    done = project.runx("sweep.yml", "-n")  # a dry run asks nothing of the farm
+    assert done.returncode == 0, done.stderr

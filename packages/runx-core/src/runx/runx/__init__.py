@@ -95,6 +95,7 @@ def launch_main(args: SimpleNamespace) -> int:
     from runx.core.launch import create_runs, run_jobs
 
     farm.check()
+    farm.check_plan(plan)
     slots: list = []
     if farm.kind == "local" and args.jobs > 1:
         from runx.core.localpool import detect_gpus, gpu_slots

@@ -8,7 +8,7 @@ import sys
 from runx.core.argv import shell_join
 from runx.core.config import Settings
 from runx.core.errors import RunxError
-from runx.core.plan import Job
+from runx.core.plan import Job, Plan
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -111,6 +111,10 @@ class Farm:
         argv = self.submit_argv()
         if argv and shutil.which(argv[0]) is None:
             raise RunxError(f"{self.farm.source}: {self.farm.name}.SUBMIT_CMD: command {argv[0]!r} not found on PATH")
+
+    def check_plan(self, plan: Plan) -> None:
+        """Raise RunxError when the farm would refuse the plan's jobs (asked before anything is created)."""
+        return None
 
     def submissions(self, job: Job) -> list:
         """The argv lists that run or submit this job, in order."""

@@ -216,6 +216,18 @@ def submit(script_path: str) -> str:
     return job_id
 
 
+def test_options(options: list[str]) -> None:
+    """`sbatch --test-only` with these options: RunxError naming sbatch's complaint when it rejects them.
+
+    Nothing is submitted. A failure that is not about the options (an unreachable controller) is
+    left for the submission to report.
+    """
+    done = _run(["sbatch", "--test-only", *options, "--wrap", "true"])
+    message = " ".join(done.stderr.split()) or " ".join(done.stdout.split())
+    if done.returncode != 0 and (done.returncode == 255 or _USER_ERROR.search(message)):
+        raise RunxError(f"sbatch rejects {' '.join(options) or 'the default options'}: {message}")
+
+
 def _exit_from_wait_status(raw: str) -> Optional[int]:
     """squeue's exit_code is a wait status: the exit code, or 128 + the signal that ended the job."""
     try:

@@ -12,7 +12,7 @@ from runx.core.argv import display_quote, shell_join
 from runx.core.errors import RunxError
 from runx.core.farms import slurm
 from runx.core.farms.base import Farm, Submission, job_script_path
-from runx.core.plan import Job
+from runx.core.plan import Job, Plan, job_for, planned_dir
 
 __all__ = ["SlurmFarm", "BATCH_SCRIPT"]
 
@@ -37,6 +37,21 @@ class SlurmFarm(Farm):
     def _script_path(self, job: Job) -> str:
         return f"{job.run_dir}/{BATCH_SCRIPT}"
 
+    def check_plan(self, plan: Plan) -> None:
+        """Each distinct set of sbatch options in the plan, tried with `sbatch --test-only`."""
+        tried = set()
+        for run in plan.runs:
+            options = tuple(self._options(job_for(plan, run, planned_dir(plan, run))))
+            if options in tried:
+                continue
+            tried.add(options)
+            try:
+                slurm.test_options(list(options))
+            except RunxError as err:
+                raise RunxError(f"{self.farm.source}: {self.farm.name}.RESOURCES: {err}") from None
+            except slurm.SlurmError:
+                return  # the controller did not answer: the submission will say so
+
     def prepare(self, job: Job) -> None:
         script = slurm.batch_script(f"{self.settings.experiment}_{job.name}", str(job.run_dir), job_script_path(job), self._options(job))
         with open(self._script_path(job), "w", encoding="utf-8") as f:
@@ -51,7 +66,7 @@ class SlurmFarm(Farm):
     def submit(self, job: Job) -> Submission:
         try:
             job_id = slurm.submit(self._script_path(job))
-        except slurm.SlurmError as err:
+        except (slurm.SlurmError, RunxError) as err:  # recorded as a failed submission, the others still tried
             print(f"runx: {err}", file=sys.stderr)
             return Submission(1)
         print(f"Submitted batch job {job_id}")
@@ -72,7 +87,7 @@ class SlurmFarm(Farm):
         script_path.write_text(slurm.batch_script(f"{self.settings.experiment}_array", str(exp_dir), str(list_path), opts, array=True))
         try:
             array_id = slurm.submit(str(script_path))
-        except slurm.SlurmError as err:
+        except (slurm.SlurmError, RunxError) as err:
             print(f"runx: {err}", file=sys.stderr)
             return [Submission(1) for _ in jobs]
         print(f"Submitted batch job {array_id} (array of {len(jobs)})")
