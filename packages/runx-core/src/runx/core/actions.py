@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -10,37 +9,9 @@ import sys
 from runx.core.errors import RunxError
 from runx.core.farms.base import run_submissions
 from runx.core.runfiles import RUN_FILE, record_submission
-from runx.core.status import record_event
+from runx.core.status import launcher_id, record_event
 
 __all__ = ["cancel_runs", "resubmit_runs"]
-
-
-def _children(pid: int) -> list:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="utf-8") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(entry))
-    return found
-
-
-def _kill_tree(pid: int) -> None:
-    """SIGTERM the job script first (so it cannot record the kill as a failure), then its descendants."""
-    tree, frontier = [pid], [pid]
-    while frontier:
-        frontier = [child for parent in frontier for child in _children(parent)]
-        tree += frontier
-    for member in tree:
-        try:
-            os.kill(member, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
 
 
 def cancel_runs(entries: list) -> int:
@@ -59,7 +30,9 @@ def cancel_runs(entries: list) -> int:
         if kind == "local":
             status = e.status
             if status and status.pid and status.host in (None, socket.gethostname(), os.uname().nodename):
-                _kill_tree(status.pid)
+                from runx.core.proctree import process_tree, stop_processes
+
+                stop_processes(process_tree(status.pid))  # the job script first: it cannot record the kill as a failure
         elif kind == "ngc" and e.job_id:
             subprocess.run(["ngc", "batch", "kill", e.job_id], check=False)
         elif kind not in ("slurm",):
@@ -81,7 +54,7 @@ def resubmit_runs(entries: list) -> int:
         kind = e.farm_kind
         print(f"Resubmitting {e.name} ({kind})")
         sys.stdout.flush()
-        record_event(e.run_dir, "queued", attempt="resubmit")
+        record_event(e.run_dir, "queued", attempt="resubmit", launcher=launcher_id() if kind == "local" else None)
         argvs = e.record.get("submit_argv")
         if not argvs:
             raise RunxError(f"{e.run_dir / RUN_FILE}: submit_argv: missing; cannot resubmit")

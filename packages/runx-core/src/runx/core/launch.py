@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional, TextIO
+from typing import Iterator, Optional, TextIO
 
 from runx.core.config import Settings
 from runx.core.farms import Farm
@@ -23,7 +24,7 @@ from runx.core.runfiles import (
     write_json,
 )
 from runx.core.staging import LARGE_SNAPSHOT_BYTES, git_state, link_tree, snapshot
-from runx.core.status import record_event
+from runx.core.status import launcher_id, read_status, record_event
 from runx.core.sweep import Combination, sweep_options
 
 __all__ = ["create_runs", "run_jobs", "runx_version", "sweep_origin"]
@@ -87,7 +88,7 @@ def create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO = sys.stde
                    "sweep": sweep_origin(settings, run.combination)},
         )
         write_json(run_dir / RUN_FILE, record)
-        record_event(run_dir, "queued", farm=settings.farm.name)
+        record_event(run_dir, "queued", farm=settings.farm.name, launcher=launcher_id() if farm.kind == "local" else None)
         jobs.append(job)
     return jobs
 
@@ -124,6 +125,10 @@ def run_sequential(jobs: list, farm: Farm, out: TextIO) -> int:
     """Run local jobs one after another, output streamed live; the number that failed (or -1 if interrupted)."""
     failed = 0
     for index, job in enumerate(jobs):
+        status = read_status(job.run_dir)
+        if status is not None and status.state == "cancelled":
+            out.write(f"Skipping job {job.name} ({index + 1}/{len(jobs)}): cancelled before it started\n")
+            continue
         out.write(f"Running job {job.name} ({index + 1}/{len(jobs)})\n")
         out.flush()
         try:
@@ -139,16 +144,34 @@ def run_sequential(jobs: list, farm: Farm, out: TextIO) -> int:
     return failed
 
 
+@contextmanager
+def _interrupted_by_hangup_and_term() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a closed terminal) stop local jobs as Ctrl-C does, so no run stays queued."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def run_jobs(jobs: list, farm: Farm, out: TextIO = sys.stdout, concurrency: int = 1, slots: Optional[list] = None) -> int:
     """Run (locally) or submit each job; every job is tried; exit status 0, 1 if any failed, 130 if interrupted."""
     if farm.kind != "local":
         failed = submit_jobs(jobs, farm, out)
-    elif concurrency > 1 or slots:
-        from runx.core.localpool import run_parallel
-
-        failed = run_parallel(jobs, concurrency, slots or [], out)
     else:
-        failed = run_sequential(jobs, farm, out)
+        with _interrupted_by_hangup_and_term():
+            if concurrency > 1 or slots:
+                from runx.core.localpool import run_parallel
+
+                failed = run_parallel(jobs, concurrency, slots or [], out)
+            else:
+                failed = run_sequential(jobs, farm, out)
     if failed < 0:
         return 130
     if failed:

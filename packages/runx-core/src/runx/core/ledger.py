@@ -70,9 +70,28 @@ def read_ledger(exp_dir: Path, ask_farms: bool = True) -> list:
         status = read_status(run_dir)
         state = "unknown" if status is None else _STATUS_STATE.get(status.state, status.state)
         runs.append(LedgerEntry(run_dir, _load(run_dir), status, state, status.exit_code if status else None))
+    runs = [_check_local(r) for r in runs]
     if ask_farms:
         runs = _ask_farms(runs)
     return runs
+
+
+def _check_local(entry: LedgerEntry) -> LedgerEntry:
+    """A local run whose runx process (queued) or job script (running) is gone from this machine ended
+    without writing so: queued becomes cancelled, running becomes failed (exit code unknown)."""
+    status = entry.status
+    if status is None or entry.farm_kind != "local" or entry.state not in ("queued", "running"):
+        return entry
+    from runx.core.proctree import alive
+
+    here = os.uname().nodename
+    if entry.state == "queued" and status.launcher:
+        host, _, pid = status.launcher.rpartition(":")
+        if host == here and pid.isdigit() and not alive(int(pid)):
+            return entry._replace(state="cancelled")
+    if entry.state == "running" and status.pid and status.host == here and not alive(status.pid):
+        return entry._replace(state="failed", exit_code=None)
+    return entry
 
 
 def _ask_farms(runs: list) -> list:

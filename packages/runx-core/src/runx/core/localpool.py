@@ -13,12 +13,11 @@ import time
 from typing import Optional, TextIO
 
 from runx.core.farms.base import JOB_SCRIPT
-from runx.core.status import record_event
+from runx.core.status import read_status, record_event
 
 __all__ = ["detect_gpus", "gpu_slots", "run_parallel", "JOB_LOG"]
 
 JOB_LOG = "job.log"
-GRACE_SECONDS = 10.0
 
 
 def detect_gpus(explicit: Optional[str]) -> list:
@@ -40,11 +39,10 @@ def gpu_slots(gpus: list, jobs_per_gpu: int) -> list:
     return [g for g in gpus for _ in range(jobs_per_gpu)]
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
+def _cancelled(run_dir) -> bool:
+    """Whether `runx cancel` cancelled this run while it waited for a slot."""
+    status = read_status(run_dir)
+    return status is not None and status.state == "cancelled"
 
 
 def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO) -> int:
@@ -63,6 +61,9 @@ def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO) -> int:
         while pending or running:
             while pending and free:
                 job = pending.pop(0)
+                if _cancelled(job.run_dir):
+                    say(f"[{job.name}] cancelled before it started")
+                    continue
                 slot = free.pop(0)
                 env = dict(os.environ)
                 if slot is not None:
@@ -83,15 +84,16 @@ def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO) -> int:
                     failed += 1
                     say(f"[{job.name}] failed with exit code {proc.returncode}")
     except KeyboardInterrupt:
-        for proc in running:
-            _stop(proc)
-        deadline = time.monotonic() + GRACE_SECONDS
+        from runx.core.proctree import process_tree, stop_processes
+
+        trees = [pid for proc in running for pid in process_tree(proc.pid)]
+        stop_processes(trees)
         for proc in running:
             try:
-                proc.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+                os.killpg(proc.pid, signal.SIGKILL)  # anything of the job's group that left its tree
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
         for job, _ in list(running.values()) + [(j, None) for j in pending]:
             record_event(job.run_dir, "cancelled", reason="interrupted")
         say(f"runx: interrupted; {len(running) + len(pending)} run(s) recorded as cancelled")

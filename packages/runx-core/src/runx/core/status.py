@@ -2,7 +2,8 @@
 
 Each line is `<event> <unix-seconds> [key=value ...]`. Events: `queued` (runx created the run, or is
 about to resubmit it), `submitted` (a farm accepted it; `job_id=`; it names the job and does not undo
-a `started` the job may already have written), `started` (the job began; `host=`), `finished`
+a `started` the job may already have written; a local run's `queued` names the runx process that will
+run it, `launcher=<host>:<pid>`), `started` (the job began; `host=`, `pid=`), `finished`
 (`exit=`), `cancelled`. The job's own lines are written by its POSIX shell script, so a
 container without runx still records them. The last event decides the state.
 """
@@ -32,6 +33,15 @@ class RunStatus(NamedTuple):
     host: Optional[str] = None
     attempts: int = 0
     pid: Optional[int] = None
+    launcher: Optional[str] = None
+    """`host:pid` of the runx process that runs a local run (the `queued` line's `launcher=`)."""
+
+
+def launcher_id() -> str:
+    """This process as a `launcher=` value: `<host>:<pid>`."""
+    import os
+
+    return f"{os.uname().nodename}:{os.getpid()}"
 
 
 def record_event(run_dir: Path, event: str, **fields: object) -> None:

@@ -16,7 +16,7 @@ def fold_status(text: str) -> Optional[Dict[str, Any]]:
 
     Lines that are short or whose time is not a number are skipped.
     """
-    state = exit_code = queued = started = finished = job_id = host = pid = None
+    state = exit_code = queued = started = finished = job_id = host = pid = launcher = None
     attempts = 0
     for line in text.splitlines():
         parts = line.split()
@@ -29,6 +29,7 @@ def fold_status(text: str) -> Optional[Dict[str, Any]]:
         event = parts[0]
         if event == "queued":
             state, queued, started, finished, exit_code = "queued", when, None, None, None
+            launcher = _field(parts, "launcher=", None)
         elif event == "submitted":
             # Only names the job: a fast job may have started (even finished) before runx wrote this.
             job_id = _field(parts, "job_id=", job_id)
@@ -55,7 +56,7 @@ def fold_status(text: str) -> Optional[Dict[str, Any]]:
     if state is None:
         return None
     return {"state": state, "exit_code": exit_code, "queued": queued, "started": started, "finished": finished,
-            "job_id": job_id, "host": host, "attempts": attempts, "pid": pid}
+            "job_id": job_id, "host": host, "attempts": attempts, "pid": pid, "launcher": launcher}
 
 
 def _field(parts: list, prefix: str, default: Any) -> Any:

@@ -85,10 +85,25 @@ def run_submissions(argvs: list, capture: bool = True) -> Submission:
         if capture:
             done = run_and_echo(argv)
         else:
-            done = subprocess.run(argv)
+            done = _run_here(argv)
         if done.returncode != 0:
             return Submission(done.returncode)
     return Submission(0, find_job_id(done.stdout) if capture and done else None)
+
+
+def _run_here(argv: list) -> "subprocess.CompletedProcess":
+    """Run a job in the foreground; when runx is interrupted, stop it and all it started, then re-raise."""
+    import subprocess
+
+    proc = subprocess.Popen(argv)
+    try:
+        return subprocess.CompletedProcess(argv, proc.wait())
+    except BaseException:
+        from runx.core.proctree import process_tree, stop_processes
+
+        stop_processes(process_tree(proc.pid))
+        proc.wait()
+        raise
 
 
 class Farm:
