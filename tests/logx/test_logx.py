@@ -387,3 +387,49 @@ def test_a_forked_child_writes_nothing_its_parent_wrote_or_queued(tmp_path, requ
         assert [e.step for e in acc.Scalars("train/loss")] == list(range(5))
         assert [e.step for e in acc.Scalars("val/acc")] == [5]
         assert [e.step for e in acc.Images("img")] == [0, 1]
+
+
+def test_threads_logging_one_phase_get_distinct_steps_in_order(tmp_path):
+    import threading
+
+    log = LogX().initialize(logdir=str(tmp_path))
+    start = threading.Barrier(4)
+
+    def work():
+        start.wait()
+        for _ in range(250):
+            log.metric("val", {"acc": 1.0})
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    log.close()
+    steps = [r["step"] for r in read_records(str(tmp_path / "metrics.jsonl")).records if r.get("phase") == "val"]
+    assert steps == list(range(1000)) and log.epoch["val"] == 1000
+
+
+@pytest.mark.parametrize("bad", ["x", 2.5, [1], float("nan"), float("inf")])
+def test_a_rejected_epoch_changes_nothing(tmp_path, bad):
+    log = LogX().initialize(logdir=str(tmp_path))
+    log.metric("val", {"acc": 1.0})
+    with pytest.raises(LogxError, match=r"^step .*: expected a whole number$"):
+        log.metric("val", {"acc": 2.0}, bad)
+    log.metric("val", {"acc": 3.0})
+    log.metric("val", {"acc": 4.0}, 7.0)  # a whole float is a step
+    log.close()
+    records = [(r["step"], r["metrics"]["acc"]) for r in read_records(str(tmp_path / "metrics.jsonl")).records if "phase" in r]
+    assert records == [(0, 1.0), (1, 3.0), (7, 4.0)] and log.epoch["val"] == 7
+
+
+def test_every_rank_finds_the_best_checkpoint_to_resume_from(tmp_path):
+    require("torch")
+    rank0 = LogX().initialize(logdir=str(tmp_path), global_rank=0)
+    rank0.save_model({"state_dict": {}}, metric=0.5, epoch=4)
+    rank0.close()
+    for rank in (0, 1, 3):
+        other = LogX().initialize(logdir=str(tmp_path), global_rank=rank)
+        assert other.get_best_checkpoint() == str(tmp_path / "best_checkpoint_ep4.pth")
+        other.close()
+    assert sorted(os.listdir(tmp_path)).count("best_checkpoint_ep4.pth") == 1

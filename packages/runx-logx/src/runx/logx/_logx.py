@@ -70,6 +70,7 @@ class LogX:
         self._log_file: Any = None
         self._tb: Optional[BackgroundWriter] = None
         self._at_exit = False
+        self._step_lock: Any = None  # a threading.Lock once initialize() made a metrics writer
         self.tensorboard = WriterProxy(None, _nothing)
 
     def initialize(self, logdir: Optional[str] = None, coolname: bool = False, hparams: Optional[dict] = None,
@@ -106,6 +107,9 @@ class LogX:
         self._checkpoints.resume()
         self._log_file = open(os.path.join(self.logdir, LOG_FILE), "a", encoding="utf-8")
         self._metrics = MetricsWriter(self.logdir)
+        import threading  # loaded by MetricsWriter already
+
+        self._step_lock = threading.Lock()
         for phase, summary in self._metrics.state.phases.items():
             self.epoch[phase] = summary[1] + 1  # the step after the last one logged
         if tensorboard:
@@ -163,13 +167,18 @@ class LogX:
         if writer is None:
             raise LogxError("logx.metric() needs logx.initialize() first")
         steps = self.epoch
-        if epoch is None:
-            step = steps[canonical]
-            values = writer.write(canonical, step, metrics)
-            steps[canonical] = step + 1
-        else:
-            steps[canonical] = step = epoch
-            values = writer.write(canonical, step, metrics)
+        if epoch is not None and type(epoch) is not int:
+            from runx.logx.metrics_format import to_step
+
+            epoch = to_step(epoch)  # a bad one raises here and changes nothing
+        with self._step_lock:  # threads logging one phase get distinct steps, written in order
+            if epoch is None:
+                step = steps[canonical]
+                values = writer.write(canonical, step, metrics)
+                steps[canonical] = step + 1
+            else:
+                values = writer.write(canonical, epoch, metrics)
+                steps[canonical] = step = epoch
         if self._tb is not None:
             self._tb.scalars([(f"{phase}/{k}", v) for k, v in values.items()], step)  # in the file within ~0.1 s
 
@@ -224,7 +233,7 @@ class LogX:
 
     def get_best_checkpoint(self) -> Optional[str]:
         """Path of the best checkpoint in the logdir (the highest epoch if several), or None."""
-        if not self.rank0 or not self.logdir:
+        if not self.logdir:  # every rank may look (to resume), as in 0.0.11
             return None
         from runx.logx.checkpoints import BEST, find_checkpoint
 

@@ -90,14 +90,17 @@ def _json_number(value: Number) -> str:
     return repr(value)
 
 
-def _to_step(step: Any) -> int:
+def to_step(step: Any) -> int:
     """A step as an int (numpy and torch integers too); LogxError for a fractional or non-numeric one."""
-    number = to_number(step, "step")
+    from runx.logx.errors import LogxError
+
+    try:
+        number = to_number(step, "step")
+    except LogxError:
+        number = 0.5  # not a number: the same message as a fractional one
     if isinstance(number, float):
         if not number.is_integer():
-            from runx.logx.errors import LogxError
-
-            raise LogxError(f"step {step!r}: expected a whole number")
+            raise LogxError(f"step {step!r:.80}: expected a whole number")
         number = int(number)
     return number
 
@@ -577,7 +580,7 @@ class MetricsWriter:
         a given time. LogxError for a non-number.
         """
         if type(step) is not int:
-            step = _to_step(step)
+            step = to_step(step)
         converted = {name: to_number(value, name) for name, value in metrics.items()}
         values = shape.values_of(converted)
         clock = _now_ms()
