@@ -433,3 +433,18 @@ def test_every_rank_finds_the_best_checkpoint_to_resume_from(tmp_path):
         assert other.get_best_checkpoint() == str(tmp_path / "best_checkpoint_ep4.pth")
         other.close()
     assert sorted(os.listdir(tmp_path)).count("best_checkpoint_ep4.pth") == 1
+
+
+def test_sessions_reopening_a_logdir_within_a_second_keep_every_event(tmp_path, requires):
+    requires("tensorboardX")
+    requires("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    for step in range(3):  # "train, then re-open the run for test" in one process, well within a second
+        log = LogX().initialize(logdir=str(tmp_path), tensorboard=True)
+        log.metric("val", {"acc": float(step)}, step)
+        log.close()
+    assert len([f for f in os.listdir(tmp_path) if "tfevents" in f]) == 3
+    acc = EventAccumulator(str(tmp_path), size_guidance={"scalars": 0})
+    acc.Reload()
+    assert [(e.step, e.value) for e in acc.Scalars("val/acc")] == [(0, 0.0), (1, 1.0), (2, 2.0)]

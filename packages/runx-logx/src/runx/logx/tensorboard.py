@@ -12,6 +12,7 @@ the caller later changes in place are read at call time.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import threading
@@ -24,13 +25,19 @@ from runx.logx.metrics_format import to_number
 __all__ = ["open_writer", "BackgroundWriter", "silence"]
 
 
+_WRITERS = itertools.count()
+
+
 def open_writer(logdir: str) -> Any:
     """A tensorboardX SummaryWriter for `logdir` whose own thread flushes every second."""
     try:
         from tensorboardX import SummaryWriter
     except ImportError:
         raise ImportError("logx tensorboard=True needs tensorboardX: pip install 'runx-logx[tensorboard]'") from None
-    return SummaryWriter(logdir=logdir, flush_secs=1)
+    # tensorboardX names event files by the second and opens them with "wb": a second writer for the
+    # same logdir within that second would truncate the first one's file. The suffix keeps them apart.
+    suffix = f".{os.getpid()}.{next(_WRITERS)}"
+    return SummaryWriter(logdir=logdir, flush_secs=1, filename_suffix=suffix)
 
 
 class BackgroundWriter:
