@@ -448,3 +448,53 @@ def test_sessions_reopening_a_logdir_within_a_second_keep_every_event(tmp_path, 
     acc = EventAccumulator(str(tmp_path), size_guidance={"scalars": 0})
     acc.Reload()
     assert [(e.step, e.value) for e in acc.Scalars("val/acc")] == [(0, 0.0), (1, 1.0), (2, 2.0)]
+
+
+@pytest.mark.parametrize("tensorboard", [False, True])
+def test_a_multiprocessing_child_that_logs_keeps_everything(tmp_path, requires, tensorboard):
+    """Its process ends with os._exit after the target returns: no at-exit handler runs."""
+    if tensorboard:
+        requires("tensorboardX")
+        requires("tensorboard")
+    script = textwrap.dedent(f"""
+        import multiprocessing, sys
+        from runx.logx import logx
+
+        def child(logdir):
+            logx.initialize(logdir=logdir, tensorboard={tensorboard})
+            for step in range(5):
+                logx.metric("train", {{"loss": 1.0 / (step + 1)}})  # queued for up to a second
+            logx.add_image("img", [[[0.5]]], 0)
+
+        if __name__ == "__main__":
+            p = multiprocessing.get_context("fork").Process(target=child, args=(sys.argv[1],))
+            p.start()
+            p.join()
+            sys.exit(p.exitcode)
+    """)
+    (tmp_path / "run.py").write_text(script)
+    done = subprocess.run([sys.executable, str(tmp_path / "run.py"), str(tmp_path / "logs")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    records = [r["step"] for r in read_records(str(tmp_path / "logs" / "metrics.jsonl")).records if "phase" in r]
+    assert records == list(range(5))
+    if tensorboard:
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+        acc = EventAccumulator(str(tmp_path / "logs"), size_guidance={"scalars": 0, "images": 0})
+        acc.Reload()
+        assert [e.step for e in acc.Scalars("train/loss")] == list(range(5))
+        assert len(acc.Images("img")) == 1
+
+
+def test_an_image_is_in_the_event_file_when_the_call_returns(tmp_path, requires):
+    requires("tensorboardX")
+    requires("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    log = LogX().initialize(logdir=str(tmp_path), tensorboard=True)
+    log.add_image("img", [[[0.5]]], 3)
+    log.add_histogram("h", [1.0, 2.0, 3.0], 3)
+    acc = EventAccumulator(str(tmp_path), size_guidance={"images": 0, "histograms": 0})
+    acc.Reload()
+    assert [e.step for e in acc.Images("img")] == [3] and [e.step for e in acc.Histograms("h")] == [3]
+    log.close()

@@ -39,6 +39,19 @@ def _forget_in_child(ref: Any) -> None:
         log._forget_after_fork()
 
 
+def _close_when_multiprocessing_child_exits(log: "LogX") -> None:
+    """A multiprocessing child ends with os._exit, skipping at-exit handlers: close in its exit hook too."""
+    import sys
+
+    if "multiprocessing" not in sys.modules or getattr(log, "_mp_closer_pid", None) == os.getpid():
+        return
+    import weakref
+    from multiprocessing import util
+
+    util.Finalize(None, _close_at_exit, args=(weakref.ref(log),), exitpriority=0)
+    log._mp_closer_pid = os.getpid()
+
+
 class _SuspendFlush:
     """The context manager LogX.suspend_flush returns."""
 
@@ -117,6 +130,7 @@ class LogX:
 
             self._tb = BackgroundWriter(self.logdir)
             self.tensorboard = WriterProxy(self._tb, self._after_tensorboard)
+        _close_when_multiprocessing_child_exits(self)
         if not self._at_exit:
             import atexit
             import weakref
@@ -203,7 +217,11 @@ class LogX:
         self.tensorboard.add_histogram(name, values, step, **kwargs)
 
     def _after_tensorboard(self) -> None:
-        if self.eager_flush and self._tb is not None:
+        if self._tb is None:
+            return
+        if self.eager_flush:
+            self._tb.show_now()
+        else:
             self._tb.flush_soon()
 
     def suspend_flush(self, flush_at_end: bool = True) -> _SuspendFlush:

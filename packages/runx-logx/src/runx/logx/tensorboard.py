@@ -56,6 +56,7 @@ class BackgroundWriter:
         self._write_lock = threading.Lock()  # one writer of queued scalars at a time
         self._pending: Deque[Any] = deque()  # encoded records, or (tag_values, step, walltime) without _file
         self._file = _event_file(self.writer)
+        _write_in_caller(self.writer)
         if self._file is not None:
             from runx.logx import tfevents
 
@@ -105,7 +106,21 @@ class BackgroundWriter:
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call any SummaryWriter method now, in this thread, and return its result."""
         with self._lock:
-            return getattr(self.writer, method)(*args, **kwargs)
+            try:
+                return getattr(self.writer, method)(*args, **kwargs)
+            finally:
+                _write_in_caller(self.writer)  # event writers add_scalars made meanwhile
+
+    def show_now(self) -> None:
+        """Hand what direct calls wrote to the OS now, so TensorBoard sees it; the thread syncs it to disk soon."""
+        for _, events in _event_writers(self.writer):
+            try:
+                raw = events._ev_writer
+                with raw._lock:
+                    raw._py_recordio_writer._writer.flush()
+            except (AttributeError, OSError, ValueError):
+                pass
+        self.flush_soon()
 
     def flush(self) -> None:
         """Write everything queued so far and flush the SummaryWriter to disk, in this thread."""
@@ -188,15 +203,47 @@ class BackgroundWriter:
         """
         self._closing = True
         self._pending.clear()
-        for file_writer in (getattr(self.writer, "all_writers", None) or {}).values():
-            events = getattr(file_writer, "event_writer", None)
-            if events is None:
-                continue
+        for _, events in _event_writers(self.writer):
             events._closed = True  # its close(), flush() and add_event() now do nothing
             try:
                 silence(events._ev_writer._py_recordio_writer._writer)
             except AttributeError:
                 pass
+
+
+def _event_writers(writer: Any) -> List[Tuple[Any, Any]]:
+    """(FileWriter, its EventFileWriter) for each event file of a SummaryWriter."""
+    found = []
+    for file_writer in list((getattr(writer, "all_writers", None) or {}).values()):
+        events = getattr(file_writer, "event_writer", None)
+        if events is not None:
+            found.append((file_writer, events))
+    return found
+
+
+def _write_in_caller(writer: Any) -> None:
+    """Make the SummaryWriter's event writers write each event in the calling thread.
+
+    tensorboardX hands events to a writer thread through a multiprocessing queue, so an event is on
+    disk only some time after the call, and never if the process then ends without exit handlers (a
+    multiprocessing child, os._exit). Written in the caller, an image is in the file when the call
+    returns. An event writer whose internals differ keeps tensorboardX's own way.
+    """
+    for _, events in _event_writers(writer):
+        if getattr(events, "_logx_direct", False):
+            continue
+        try:
+            write = events._ev_writer.write_event
+            events._closed  # noqa: B018 (its add_event checks it)
+        except AttributeError:
+            continue
+
+        def add_event(event: Any, events: Any = events, write: Any = write) -> None:
+            if not events._closed:
+                write(event)
+
+        events.add_event = add_event
+        events._logx_direct = True
 
 
 def silence(file: Any) -> None:
