@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import io
 import json
 import os
@@ -165,6 +166,21 @@ def test_group_by_mean_std_and_count(sumx):
     rows = list(csv.DictReader(io.StringIO(sumx("e", "--group-by", "seed", "-s", "acc", "--csv", "-").stdout)))
     assert rows[0]["n"] == "3" and float(rows[0]["acc std"]) == pytest.approx(statistics.stdev([90, 92, 97]))
     assert sumx("e", "--group-by", "nope", ok=False).returncode == 2
+
+
+def test_a_diverged_run_stays_in_its_group(sumx):
+    exp = sumx.exp("e")
+    for seed, loss in enumerate([0.2, 0.3, math.inf, math.nan]):
+        write_run(exp, f"s{seed}", {"lr": 0.1, "seed": seed}, [{"loss": loss}], state=None)
+    for seed, loss in enumerate([0.4, math.inf]):
+        write_run(exp, f"t{seed}", {"lr": 0.2, "seed": seed}, [{"loss": loss}], state=None)
+    doc = sumx.json("e", "--group-by", "seed", "-s", "loss")
+    cells = {r["hparams"]["lr"]: (r["n"], r["metrics"]["loss"], r["state"]) for r in doc["rows"]}
+    assert cells[0.1] == (4, {"mean": "nan", "std": "nan", "n": 4}, None)
+    assert cells[0.2] == (2, {"mean": "inf", "std": "nan", "n": 2}, None)
+    text = sumx("e", "--group-by", "seed", "-s", "loss").stdout
+    assert "nan ± nan" in text and "inf ± nan" in text
+    assert all(line.endswith("1:00") for line in text.splitlines()[2:])  # no state column text for runs without one
 
 
 def test_zero_point_zero_eleven_metrics_csv(sumx):

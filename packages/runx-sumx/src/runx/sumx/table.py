@@ -79,9 +79,13 @@ def _best(run: Run, metric: Optional[str], goal: str) -> Any:
 def _stat(values: Iterable[Any]) -> Optional[Stat]:
     import math  # only groups need it
 
-    nums = [v for v in values if _is_number(v) and math.isfinite(v)]
+    nums = [v for v in values if _is_number(v)]
     if not nums:
         return None
+    odd = [v for v in nums if not math.isfinite(v)]
+    if odd:  # a diverged run is part of the group: its NaN or infinity shows in the mean, not dropped
+        mean = odd[0] if all(v == odd[0] for v in odd) else math.nan
+        return Stat(mean, None if len(nums) == 1 else math.nan, len(nums))
     mean = math.fsum(nums) / len(nums)
     if len(nums) == 1:
         return Stat(mean, None, 1)
@@ -134,14 +138,15 @@ def _group_rows(runs: List[Run], keys: Sequence[str], ignore: set, metrics: List
         final = {m: _stat(r.metrics[m].last for r in members if m in r.metrics) for m in metrics}
         states: Dict[str, int] = {}
         for r in members:
-            text = state_text(r.state, r.exit_code) or "-"
-            states[text] = states.get(text, 0) + 1
+            text = state_text(r.state, r.exit_code)
+            if text:  # runs without a status record (logx alone, 0.0.11) have no state
+                states[text] = states.get(text, 0) + 1
         notes = tuple(dict.fromkeys(n for r in members for n in r.notes))
         rows.append(Row(experiment, first.name, tuple(r.name for r in members), hparams,
                         {m: s for m, s in final.items() if s is not None},
                         _stat(_best(r, sort_metric, goal) for r in members),
                         _mean(r.epoch for r in members), _mean(r.epoch_seconds for r in members),
-                        ", ".join(f"{n} {s}" for s, n in states.items()), None, notes))
+                        ", ".join(f"{n} {s}" for s, n in states.items()) or None, None, notes))
     return rows
 
 
