@@ -359,3 +359,15 @@ def test_output_into_a_pipe_closed_early_is_not_an_error(sumx):
     proc.stdout.close()  # as `sumx e | head -1` does
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 0 and b"run" in first and err == b""
+
+
+def test_filters_that_cannot_mean_anything_are_errors_and_nan_compares(sumx):
+    exp = sumx.exp("e")
+    write_run(exp, "r1", {"lr": 0.1, "solver": "adam"}, [{"loss": 0.5}])
+    write_run(exp, "r2", {"lr": 0.2, "solver": "sgd"}, [{"loss": math.nan}])
+    for expr, fragment in (("lr<<1", "one operator"), ("lr<abc", "expected a number to compare it with"),
+                           ("loss>=x", "expected a number")):
+        done = sumx("e", "--filter", expr, ok=False)
+        assert done.returncode == 2 and fragment in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    runs = lambda f: [r["run"] for r in sumx.json("e", "--filter", f)["rows"]]  # noqa: E731
+    assert runs("loss=nan") == ["r2"] and runs("loss!=nan") == ["r1"] and runs("solver<b") == ["r1"]

@@ -33,6 +33,8 @@ def parse_filter(text: str) -> Filter:
     if match is None:
         raise SumxError(f"--filter {text!r}: expected KEY OP VALUE with OP one of = == != < <= > >= ~")
     key, op, value = match.groups()
+    if op != "~" and value[:1] in ("<", ">", "=", "!"):
+        raise SumxError(f"--filter {text!r}: expected KEY OP VALUE with one operator, found {op!r} then {value!r}")
     if op == "~":
         try:
             re.compile(value)
@@ -89,7 +91,7 @@ def _matches(flt: Filter, run: Run) -> bool:
     numeric = want_num is not None and have_num is not None and not isinstance(actual, str)
     if flt.op in ("=", "!="):
         if numeric:
-            equal = have_num == want_num
+            equal = have_num == want_num or (want_num != want_num and have_num != have_num)  # nan = nan
         else:
             text = _as_text(actual)
             equal = text == flt.value or (isinstance(actual, bool) and text == flt.value.lower())
@@ -107,4 +109,9 @@ def apply_filters(runs: List[Run], filters: List[Filter]) -> List[Run]:
     for flt in filters:
         if flt.key not in SPECIAL and not any(flt.key in r.hparams or flt.key in r.metrics for r in runs):
             raise SumxError(f"--filter {flt.text!r}: no hyperparameter or val metric named {flt.key!r}")
+        if flt.op in _ORDER and _as_number(flt.value) is None:
+            numbers = [v for v in (_lookup(r, flt.key) for r in runs) if v is not None and _as_number(v) is not None
+                       and not isinstance(v, str)]
+            if numbers:
+                raise SumxError(f"--filter {flt.text!r}: {flt.key} is a number; expected a number to compare it with, found {flt.value!r}")
     return [r for r in runs if all(_matches(f, r) for f in filters)]
