@@ -196,6 +196,22 @@ def test_zero_point_zero_eleven_metrics_csv(sumx):
     assert sumx.json("old", "-s", "loss")["rows"][0]["best"] == 0.3
 
 
+class Written(str):
+    """A value as 0.0.11's csv.writer wrote it (str() of the object: torch tensors as `tensor(0.5000)`)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def test_zero_point_zero_eleven_tensor_values_are_numbers(sumx):
+    exp = sumx.exp("old")
+    write_legacy_run(exp, "run1", {"lr": 0.1}, [{"loss": Written("tensor(0.9000)"), "acc": Written("tensor(9.5000)")}])
+    write_legacy_run(exp, "run2", {"lr": 0.2}, [{"loss": Written("tensor(0.2500)"), "acc": Written("tensor(100.)")}])
+    doc = sumx.json("old", "-s", "acc")
+    assert [(r["run"], r["metrics"]["acc"], r["best"]) for r in doc["rows"]] == [("run2", 100.0, 100.0), ("run1", 9.5, 9.5)]
+    assert sumx.json("old")["rows"][0]["metrics"]["loss"] == 0.25
+
+
 def test_nested_tagged_runs_and_ignored_folders(sumx):
     exp = sumx.exp("e")
     write_run(exp, "tagA/run1", {"x": 1}, [{"acc": 1.0}])

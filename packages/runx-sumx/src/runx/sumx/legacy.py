@@ -19,10 +19,15 @@ __all__ = ["read_legacy"]
 
 
 def _number(text: str) -> Any:
-    """An int or float when the text is one, else the text."""
+    """An int or float when the text is one (also a torch tensor as 0.0.11 wrote it, `tensor(0.5000)`), else the text."""
     try:
         value = float(text)
     except ValueError:
+        if text.startswith("tensor(") and text.endswith(")"):
+            try:
+                return float(text[7:-1])
+            except ValueError:
+                pass
         return text
     if value.is_integer() and text.lstrip("-").isdigit():
         return int(text)
