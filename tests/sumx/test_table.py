@@ -387,3 +387,16 @@ def test_filters_that_cannot_mean_anything_are_errors_and_nan_compares(sumx):
         assert done.returncode == 2 and fragment in done.stderr and done.stderr.count("\n") == 1, done.stderr
     runs = lambda f: [r["run"] for r in sumx.json("e", "--filter", f)["rows"]]  # noqa: E731
     assert runs("loss=nan") == ["r2"] and runs("loss!=nan") == ["r1"] and runs("solver<b") == ["r1"]
+
+
+def test_wide_characters_keep_columns_aligned(sumx):
+    from unicodedata import east_asian_width
+
+    exp = sumx.exp("e")
+    write_run(exp, "运行0", {"模型": "大", "x": 1}, [{"精度": 0.5}])
+    write_run(exp, "run1", {"模型": "small", "x": 2}, [{"精度": 0.25}])
+    lines = sumx("e").stdout.splitlines()
+    width = lambda line: sum(2 if east_asian_width(ch) in ("W", "F") else 1 for ch in line)  # noqa: E731
+    # the last column (state) reads "succeeded" in both rows: misalignment anywhere would move its end
+    assert [width(line) for line in lines[1:]] == [width(lines[1])] * 3, lines
+    assert all(line.endswith("succeeded") for line in lines[2:])

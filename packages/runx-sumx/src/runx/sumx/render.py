@@ -145,18 +145,30 @@ def render_text(table: Table) -> str:
     """A plain-text table: numbers right-aligned, long headers wrapped, a rule under the header."""
     cols = _columns(table)
     columns = [c.cells(table.rows) for c in cols]
-    widths = [max(map(len, cells), default=0) for cells in columns]
+    widths = [max(map(_width, cells), default=0) for cells in columns]
     headers = [_wrap(c.title, max(HEADER_WIDTH, w)) for c, w in zip(cols, widths)]
-    widths = [max(w, max(map(len, hs))) for w, hs in zip(widths, headers)]
+    widths = [max(w, max(map(_width, hs))) for w, hs in zip(widths, headers)]
     depth = max(len(h) for h in headers)
-    spec = "  ".join(f"{{:{'>' if c.numeric else '<'}{w}}}" for c, w in zip(cols, widths))
-    lines = [spec.format(*(hs[i - depth + len(hs)] if i >= depth - len(hs) else "" for hs in headers)).rstrip()
-             for i in range(depth)]
+    header_rows = [[hs[i - depth + len(hs)] if i >= depth - len(hs) else "" for hs in headers] for i in range(depth)]
+    lines = ["  ".join(_pad(text, w, c.numeric) for text, c, w in zip(row, cols, widths)).rstrip() for row in header_rows]
     lines.append("  ".join("-" * w for w in widths))
-    padded = [[cell.rjust(w) for cell in cells] if c.numeric else [cell.ljust(w) for cell in cells]
-              for c, w, cells in zip(cols, widths, columns)]
+    padded = [[_pad(cell, w, c.numeric) for cell in cells] for c, w, cells in zip(cols, widths, columns)]
     lines += ["  ".join(row).rstrip() for row in zip(*padded)]
     return "\n".join(lines) + "\n"
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes in a terminal: wide (CJK) characters take two, combining marks none."""
+    if text.isascii():
+        return len(text)
+    from unicodedata import combining, east_asian_width
+
+    return sum(0 if combining(ch) else 2 if east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    fill = " " * (width - _width(text))
+    return fill + text if right else text + fill
 
 
 def render_markdown(table: Table) -> str:
