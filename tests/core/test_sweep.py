@@ -53,6 +53,9 @@ def test_tag_substitution_is_plain_text_and_per_run():
     combos = expand({"arch": ["r.50", "a*b"], "x": "[0-9]", "RUNX.TAG": "{arch}-{x}-{missing}-lrstudy"})
     assert [c.tag for c in combos] == ["r.50-[0-9]-{missing}-lrstudy", "a*b-[0-9]-{missing}-lrstudy"]
     assert substitute_tag("{a}{a}", {"a": True}) == "TrueTrue"
+    # one pass: a value that looks like a key stays as it is; braces around no key stay too
+    assert substitute_tag("{arch}_{lr}", {"arch": "{lr}", "lr": 0.01}) == "{lr}_0.01"
+    assert substitute_tag("{{lr}}-{-}{lr", {"lr": 0.5}) == "{0.5}-{-}{lr"
 
 
 def test_tag_does_not_leak_into_untagged_dicts_runs():

@@ -140,3 +140,37 @@ def test_a_submit_cmd_a_shell_could_not_split(project):
     project.write("exp.yml", GOOD)
     for args in (["-n"], []):
         run_bad(project, ["exp.yml", *args], [".runx: w.SUBMIT_CMD: no closing quotation", "'submit_job \"unterminated'"])
+
+
+@pytest.mark.parametrize("runx_text, exp_text, expected", [
+    ("LOGROOT: logs\n", "CMD: python train.py\nHPARAMS: {d: \"a\\0b\"}\n", ["exp.yml", "HPARAMS.d", "NUL"]),
+    ("LOGROOT: $RUNX_TEST_UNSET_ROOT/x\n", GOOD, [".runx", "LOGROOT", "$RUNX_TEST_UNSET_ROOT is not set"]),
+    ("LOGROOT: logs\nFARM: w\nw:\n  SUBMIT_CMD: submit_job\n  RESOURCES: {'': 1}\n", GOOD, ["w.RESOURCES", "'' is not an option name"]),
+    ("LOGROOT: logs\nFARM: w\nw:\n  SUBMIT_CMD: submit_job\n  RESOURCES: {-x: 1}\n", GOOD, ["w.RESOURCES", "'-x' is not an option name"]),
+    ("LOGROOT: logs\nFARM: w\nw:\n  SUBMIT_CMD: submit_job\n  RESOURCES: {a b: 1}\n", GOOD, ["w.RESOURCES", "'a b' is not an option name"]),
+])
+def test_values_no_command_line_can_carry(project, runx_text, exp_text, expected):
+    project.write(".runx", runx_text)
+    project.write("exp.yml", exp_text)
+    run_bad(project, ["exp.yml", "-n"], expected)
+    assert not any(p.name.startswith("$") for p in project.root.iterdir())
+
+
+def test_a_directory_given_with_c(project, tmp_path):
+    project.write("exp.yml", GOOD)
+    run_bad(project, ["exp.yml", "-c", str(tmp_path)], [str(tmp_path), "is a directory, not a file"])
+
+
+def test_misspelled_keys_are_named_in_warnings(project):
+    project.write(".runx", "LOGROOT: logs\nFARM: w\nw:\n  SUBMIT_CMD: echo\n  RESOURCE: {gpu: 1}\nCODE_IGNORE: '*.ckpt'\n")
+    project.write("exp.yml", "CMD: python train.py\nFRAM: other\nHPARAMS: {lr: [0.1]}\nnotes: {author: me}\n")
+    done = project.runx("exp.yml", "-n")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        f"runx: warning: {project.root / '.runx'}: w.RESOURCE: unknown farm key, ignored (did you mean 'RESOURCES'?); "
+        "expected one of SUBMIT_CMD, RESOURCES, PYTHONPATH, NGC_LOGROOT, WORKSPACE, TYPE, JOB_FLAG, NAME_FLAG, ARRAY",
+        f"runx: warning: {project.root / '.runx'}: CODE_IGNORE: unknown key, ignored (did you mean 'CODE_IGNORE_PATTERNS'?)",
+        "runx: warning: exp.yml: FRAM: unknown key, ignored (did you mean 'FARM'?)",
+    ]  # `notes`, a mapping like no known key, may be anything (a YAML anchor, another tool's section)
+    project.write("exp.yml", "CMD: python train.py\nHPARAM: {lr: [0.1]}\n")
+    run_bad(project, ["exp.yml", "-n"], ["exp.yml: HPARAMS: missing (found HPARAM: did you mean HPARAMS?)"])

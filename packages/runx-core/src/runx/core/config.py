@@ -23,6 +23,38 @@ ALWAYS_IGNORED = ("*.pth",)
 FARM_KEYS = ("SUBMIT_CMD", "RESOURCES", "PYTHONPATH", "NGC_LOGROOT", "WORKSPACE", "TYPE", "JOB_FLAG", "NAME_FLAG", "ARRAY")
 FARM_TYPES = ("generic", "ngc", "slurm", "local")
 HPARAMS_ONLY_PREFIXES = ("RUNX.", "SUBMIT_JOB.")
+TOP_LEVEL_KEYS = ("CMD", "HPARAMS", "LOGROOT", "FARM", "CODE_IGNORE_PATTERNS", "PYTHONPATH", "METRICS", "SWEEP") + FARM_KEYS
+
+
+def _did_you_mean(word: str, choices: tuple) -> str:
+    from runx.core.sampling import closest
+
+    return closest(word, choices)
+
+
+def _unknown_keys(config: Mapping[str, Any], config_path: Optional[Path], experiment: Mapping[str, Any],
+                  exp_path: Path, farm_name: Optional[str]) -> list:
+    """Warnings for keys runx would ignore: likely typos (`FRAM`, `RESOURCE`), which 0.0.11 ignored silently.
+
+    A top-level key holding a mapping may be a farm section, so only scalar and list values are named,
+    unless the key is one letter away from a known key.
+    """
+    warnings = []
+    for source, mapping in ((config_path, config), (exp_path, experiment)):
+        if source is None:
+            continue
+        for key, value in mapping.items():
+            if not isinstance(key, str) or key in TOP_LEVEL_KEYS or key.startswith(HPARAMS_ONLY_PREFIXES):
+                continue
+            hint = _did_you_mean(key, TOP_LEVEL_KEYS)
+            if hint or not isinstance(value, dict):
+                warnings.append(f"{source}: {key}: unknown key, ignored{hint}")
+            elif key == farm_name or value.keys() & set(FARM_KEYS):
+                for sub in value:
+                    if sub not in FARM_KEYS:
+                        warnings.append(f"{source}: {key}.{sub}: unknown farm key, ignored{_did_you_mean(str(sub), FARM_KEYS)}; "
+                                        f"expected one of {', '.join(FARM_KEYS)}")
+    return warnings
 
 __all__ = [
     "FarmSettings",
@@ -72,7 +104,8 @@ def locate_config(explicit: Optional[str], cwd: Optional[Path] = None, home: Opt
     if explicit is not None:
         path = Path(explicit).expanduser()
         if not path.is_file():
-            raise RunxError(f"{explicit}: config file given with -c does not exist")
+            problem = "is a directory, not a file" if path.is_dir() else "does not exist"
+            raise RunxError(f"{explicit}: config file given with -c {problem}")
         return path
     local = (cwd or Path.cwd()) / ".runx"
     if local.is_file():
@@ -86,7 +119,14 @@ def locate_config(explicit: Optional[str], cwd: Optional[Path] = None, home: Opt
 def _resolve_logroot(value: Any, source: Path) -> Path:
     if not isinstance(value, str) or not value.strip():
         raise RunxError(f"{source}: LOGROOT: expected a directory path, found {value!r}")
-    path = Path(os.path.expandvars(os.path.expanduser(value)))
+    expanded = os.path.expandvars(os.path.expanduser(value))
+    if "$" in expanded:
+        import re
+
+        unset = re.search(r"\$(\w+|\{[^}]*\})", expanded)
+        if unset is not None:
+            raise RunxError(f"{source}: LOGROOT: {unset.group(0)} is not set in the environment; expected a directory path, found {value!r}")
+    path = Path(expanded)
     if not path.is_absolute():
         path = source.resolve().parent / path
     return Path(os.path.normpath(path))
@@ -162,6 +202,8 @@ def _farm_settings(
     if not isinstance(resources, dict):
         raise RunxError(f"{where}: {farm_name}.RESOURCES: expected a mapping of option: value, found {type(resources).__name__}")
     for key, value in resources.items():
+        if not isinstance(key, str) or not key or key.startswith("-") or any(c.isspace() or c == "=" for c in key):
+            raise RunxError(f"{where}: {farm_name}.RESOURCES: {key!r} is not an option name; expected e.g. gpu, cpu, mem (each becomes --name value)")
         if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
             raise RunxError(f"{where}: {farm_name}.RESOURCES.{key}: expected a value or a list of values")
     submit_cmd = values.get("SUBMIT_CMD")
@@ -269,7 +311,9 @@ def load_settings(
     if not isinstance(cmd, str) or not cmd.strip():
         raise RunxError(f"{exp_path}: CMD: expected a non-empty command string, found {cmd!r}")
     if "HPARAMS" not in experiment:
-        raise RunxError(f"{exp_path}: HPARAMS: missing; expected a mapping of hyperparameters or a list of them")
+        near = [k for k in experiment if isinstance(k, str) and _did_you_mean(k, ("HPARAMS",))]
+        found = f" (found {near[0]}: did you mean HPARAMS?)" if near else ""
+        raise RunxError(f"{exp_path}: HPARAMS: missing{found}; expected a mapping of hyperparameters or a list of them")
     hparams = experiment["HPARAMS"]
     if hparams is None or (isinstance(hparams, (dict, list)) and len(hparams) == 0):
         raise RunxError(f"{exp_path}: HPARAMS: empty; expected at least one hyperparameter")
@@ -299,8 +343,9 @@ def load_settings(
     if not isinstance(sweep, dict):
         raise RunxError(f"{exp_path}: SWEEP: expected a mapping of sweep options")
     warnings = tuple(
-        f"{exp_path}: {key}: ignored at the top level; it belongs inside HPARAMS (in each mapping it applies to)"
-        for key in experiment if isinstance(key, str) and key.startswith(HPARAMS_ONLY_PREFIXES)
+        [f"{exp_path}: {key}: ignored at the top level; it belongs inside HPARAMS (in each mapping it applies to)"
+         for key in experiment if isinstance(key, str) and key.startswith(HPARAMS_ONLY_PREFIXES)]
+        + _unknown_keys(config, config_path, experiment, exp_path, farm_name)
     )
 
     return Settings(

@@ -93,6 +93,8 @@ def _did_you_mean(word: str, choices) -> str:
 
 def _check_text(key: str, value: Any, where: str) -> None:
     if isinstance(value, str):
+        if "\x00" in value:
+            raise RunxError(f"{where}.{key}: a command-line argument cannot hold a NUL character, found {value!r}")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
@@ -150,13 +152,26 @@ def sweep_options(options: Optional[Mapping[str, Any]], source: str = "experimen
 
 
 def substitute_tag(template: str, hparams: Mapping[str, Scalar]) -> str:
-    """Replace each `{key}` in a tag with the run's value of key; plain text, no patterns."""
-    out = template
-    for key, value in hparams.items():
-        needle = "{" + key + "}"
-        if needle in out:
-            out = out.replace(needle, render_value(value))
-    return out
+    """Replace each `{key}` in a tag with the run's value of key in one pass, left to right; plain
+    text, no patterns, and a substituted value is never substituted again."""
+    if "{" not in template:
+        return template
+    parts = []
+    rest = template
+    while rest:
+        start = rest.find("{")
+        end = rest.find("}", start + 1) if start >= 0 else -1
+        if start < 0 or end < 0:
+            parts.append(rest)
+            break
+        key = rest[start + 1:end]
+        if key in hparams:
+            parts.append(rest[:start] + render_value(hparams[key]))
+            rest = rest[end + 1:]
+        else:  # not a key: keep the brace and look again after it
+            parts.append(rest[:start + 1])
+            rest = rest[start + 1:]
+    return "".join(parts)
 
 
 def _with_replica(value: Any, replica: int) -> Any:
