@@ -110,8 +110,8 @@ def test_batch_script_for_an_array():
     script = slurm.batch_script("exp", "/logs/exp", "/logs/exp/slurm-array.txt", options, array=True)
     assert _directives(script) == [
         "--job-name=exp",
-        "--output=/logs/exp/slurm-%A_%a.out",
-        "--error=/logs/exp/slurm-%A_%a.err",
+        "--output=/dev/null",  # each task redirects into its run directory
+        "--error=/dev/null",
         "--chdir=/logs/exp",
         "--cpus-per-task=2",
         "--array=0-3%2",

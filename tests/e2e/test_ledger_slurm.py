@@ -105,6 +105,18 @@ def test_slurm_job_array(project):
     rows = wait_until(project, "arr", finished)
     assert sorted(r[2] for r in rows.values()) == ["failed", "succeeded", "succeeded"]
     assert all("_" in r[1] for r in rows.values())
+    exp_dir = project.logroot / "arr"
+    assert not list(exp_dir.glob("slurm-*")), "each task's output belongs in its run directory"
+    array_id = next(iter(rows.values()))[1].split("_")[0]
+    for run in project.runs("arr"):
+        assert list(run.glob("slurm-*.out")), run
+        submit = (run / "submit_cmd.sh").read_text()
+        assert f"of Slurm job array {array_id}:" in submit and str(run / "sbatch.sh") in submit
+    dry = project.runx("arr.yml", "--array", "-n", "--verbose")
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.count("sbatch --parsable") == 1
+    assert dry.stdout.rstrip().splitlines()[-1].startswith("# one job array of 3 tasks: sbatch --parsable ")
+    assert "--array=0-2" in dry.stdout
 
 
 def test_options_slurm_rejects_are_refused_before_anything_exists(project):

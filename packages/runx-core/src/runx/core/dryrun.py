@@ -18,12 +18,20 @@ PLACEHOLDER = "<run>"
 def show_plan(plan: Plan, farm: Farm, verbose: bool, out: TextIO) -> None:
     """Print each run's readable command and, with `verbose`, its run directory and full submission."""
     named = verbose or plan.uses_logdir() or farm.display_uses_name()
+    jobs = []
+    batch = None
     for run in plan.runs:
         run_dir = planned_dir(plan, run) if named else plan.exp_dir / PLACEHOLDER
         job = job_for(plan, run, run_dir)
+        if not jobs and verbose:
+            batch = farm.display_batch([job] * len(plan.runs))  # the array's shape needs only the first job
+        jobs.append(job)
         out.write(farm.display(job) + "\n")
         if verbose:
             out.write(f"    # run directory: {job.run_dir}\n")
             out.write(f"    # job: cd {shell_join([job.job_logdir + '/code'])} && PYTHONPATH={shell_join([job.pythonpath])} {job.command}\n")
-            for argv in farm.submissions(job):
-                out.write(f"    {shell_join(argv)}\n")
+            if batch is None:
+                for argv in farm.submissions(job):
+                    out.write(f"    {shell_join(argv)}\n")
+    if batch is not None:
+        out.write(batch + "\n")

@@ -143,6 +143,10 @@ class Farm:
         """Submit every job at once where the farm can (a job array); None to submit one by one."""
         return None
 
+    def display_batch(self, jobs: list) -> Optional[str]:
+        """How a dry run shows a submission of all `jobs` at once (a job array), or None."""
+        return None
+
     def display_uses_name(self) -> bool:
         """Whether `display` shows the run's name (so a dry run must draw names)."""
         return False

@@ -161,11 +161,12 @@ def batch_script(job_name: str, run_dir: str, job_script: str, options: list[str
 
     One run: output goes to `<run_dir>/slurm-<jobid>.out` and `.err`. Array: `run_dir` is the
     sweep's directory and `job_script` the list file (see `array_list`); task N reads line N, sends
-    its output to `<that run dir>/slurm-<arrayjob>_<N>.out` and `.err`, and runs its `job.sh`.
+    its output to `<that run dir>/slurm-<arrayjob>_<N>.out` and `.err`, and runs its `job.sh`; nothing
+    is written beside the runs but `<list file>.errors` when a task finds no run.
     The caller adds `array_option(n)` to `options`. Options come after runx's own, so they win.
     """
-    if array:
-        head = [f"--output={_pattern_path(run_dir, 'slurm-%A_%a.out')}", f"--error={_pattern_path(run_dir, 'slurm-%A_%a.err')}"]
+    if array:  # each task's output goes to its run directory (below); nothing is left in the sweep's
+        head = ["--output=/dev/null", "--error=/dev/null"]
     else:
         head = [f"--output={_pattern_path(run_dir, OUTPUT)}", f"--error={_pattern_path(run_dir, ERROR)}"]
     directives = [_directive(o) for o in [f"--job-name={job_name}", *head, f"--chdir={run_dir}", *options]]
@@ -174,7 +175,10 @@ def batch_script(job_name: str, run_dir: str, job_script: str, options: list[str
         lines += [
             f"list={shlex.quote(job_script)}",
             'run_dir=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" "$list")',
-            'if [ -z "$run_dir" ]; then echo "runx: no run for array task $SLURM_ARRAY_TASK_ID in $list" >&2; exit 2; fi',
+            'if [ -z "$run_dir" ]; then',
+            '    echo "runx: no run for array task $SLURM_ARRAY_TASK_ID in $list" | tee -a "$list.errors" >&2',
+            '    exit 2',
+            'fi',
             'task="${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"',
             'exec >"$run_dir/slurm-$task.out" 2>"$run_dir/slurm-$task.err" </dev/null',
             'cd "$run_dir" || exit 2',
