@@ -2,6 +2,7 @@
 runx is stopped; a run cancelled while it waits never starts."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -89,6 +90,8 @@ def test_runs_of_a_launcher_killed_with_sigkill_are_not_left_queued(project):
         return {row.split()[0]: row.split()[2] for row in rows}  # run, farm, state (no job id locally)
 
     assert states() == {r.name: ("running" if r == first else "cancelled") for r in project.runs("k")}
+    table = subprocess.run([sys.executable, "-m", "runx.sumx", "k", "--json"], cwd=project.root, capture_output=True, text=True)
+    assert {row["run"]: row["state"] for row in json.loads(table.stdout)["rows"]} == states()
     from runx.core.proctree import process_tree, stop_processes
     from runx.core.status import read_status
 

@@ -80,18 +80,12 @@ def _check_local(entry: LedgerEntry) -> LedgerEntry:
     """A local run whose runx process (queued) or job script (running) is gone from this machine ended
     without writing so: queued becomes cancelled, running becomes failed (exit code unknown)."""
     status = entry.status
-    if status is None or entry.farm_kind != "local" or entry.state not in ("queued", "running"):
+    if status is None or entry.state not in ("queued", "running"):
         return entry
-    from runx.core.proctree import alive
+    from runx.core.status_fold import settled_state
 
-    here = os.uname().nodename
-    if entry.state == "queued" and status.launcher:
-        host, _, pid = status.launcher.rpartition(":")
-        if host == here and pid.isdigit() and not alive(int(pid)):
-            return entry._replace(state="cancelled")
-    if entry.state == "running" and status.pid and status.host == here and not alive(status.pid):
-        return entry._replace(state="failed", exit_code=None)
-    return entry
+    state = settled_state(status._asdict())
+    return entry if state == entry.state else entry._replace(state=state, exit_code=None)
 
 
 def _ask_farms(runs: list) -> list:

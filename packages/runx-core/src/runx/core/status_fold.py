@@ -1,14 +1,17 @@
 """Folding `status.log` lines into the latest attempt's fields (format: runx.core.status).
 
-It imports nothing, so sumx reads thousands of status records without runx.core.status's imports.
+It imports next to nothing, so sumx reads thousands of status records without runx.core.status's
+imports.
 """
 from __future__ import annotations
+
+import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, Optional
 
-__all__ = ["fold_status"]
+__all__ = ["fold_status", "settled_state"]
 
 
 def fold_status(text: str) -> Optional[Dict[str, Any]]:
@@ -57,6 +60,26 @@ def fold_status(text: str) -> Optional[Dict[str, Any]]:
         return None
     return {"state": state, "exit_code": exit_code, "queued": queued, "started": started, "finished": finished,
             "job_id": job_id, "host": host, "attempts": attempts, "pid": pid, "launcher": launcher}
+
+
+def settled_state(fields: Dict[str, Any]) -> str:
+    """The folded state, where a local run outlived what would have written its end: a queued run whose
+    runx process is gone from this machine is cancelled, a running one whose job script is gone failed.
+
+    Only local runs name their launcher (`launcher=<host>:<pid>`); anything else is returned as folded.
+    """
+    state, launcher = fields["state"], fields["launcher"]
+    if launcher is None or state not in ("queued", "running"):
+        return state
+    from runx.core.proctree import alive
+
+    here = os.uname().nodename
+    host, _, pid = launcher.rpartition(":")
+    if state == "queued" and host == here and pid.isdigit() and not alive(int(pid)):
+        return "cancelled"
+    if state == "running" and fields["host"] == here and fields["pid"] and not alive(fields["pid"]):
+        return "failed"
+    return state
 
 
 def _field(parts: list, prefix: str, default: Any) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections import namedtuple
 
-from runx.core.status_fold import fold_status
+from runx.core.status_fold import fold_status, settled_state
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -224,7 +224,12 @@ def read_val(run_dir: str) -> Optional[Val]:
 def parse_state(text: str) -> Tuple[Optional[str], Optional[int]]:
     """(state, exit code) from status.log text: the last event decides (runx.core.status)."""
     fields = fold_status(text)
-    return (None, None) if fields is None else (fields["state"], fields["exit_code"])
+    if fields is None:
+        return None, None
+    state = fields["state"]
+    if fields["launcher"] is not None and state in ("queued", "running"):
+        state = settled_state(fields)  # a local run whose runx process or job died unrecorded
+    return state, fields["exit_code"]
 
 
 def read_status(run_dir: str) -> Tuple[Optional[str], Optional[int]]:

@@ -78,8 +78,6 @@ def run_submissions(argvs: list, capture: bool = True) -> Submission:
 
     With `capture=False` (a job run here) output goes straight to this terminal and no id is sought.
     """
-    import subprocess
-
     done = None
     for argv in argvs:
         if capture:
