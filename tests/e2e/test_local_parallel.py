@@ -125,3 +125,16 @@ def test_runx_cancel_stops_a_local_run(project):
     status = project.runx("status", "one")
     rows = status.stdout.splitlines()[2:]
     assert len(rows) == 2 and all(" cancelled " in row and " failed " not in row for row in rows), status.stdout
+
+
+def test_flags_that_do_nothing_here_are_named(project):
+    project.write(".runx", "LOGROOT: logs\nFARM: w\nw:\n  SUBMIT_CMD: echo\n")
+    project.write("exp.yml", "CMD: python train.py\nHPARAMS: {x: [1, 2]}\n")
+    done = project.runx("exp.yml", "-n", "-j", "3", "--gpus", "0", "--array")
+    assert done.returncode == 0 and done.stderr == "runx: warning: -j, --gpus, --array ignored on a generic farm\n"
+    done = project.runx("exp.yml", "-n", "-i", "--array")
+    assert done.returncode == 0 and done.stderr == "runx: warning: --array ignored here (-i)\n"
+    done = project.runx("exp.yml", "-i", "-j", "2", "--gpus", "0,1,0")
+    assert done.returncode == 2 and "GPU 0 listed more than once" in done.stderr and not project.logroot.exists()
+    done = project.runx("exp.yml", "-i", "-j", "3", "--gpus", "0")
+    assert done.returncode == 0 and "1 GPU(s) x 1 job(s) per GPU: at most 1 of -j 3 jobs run at once" in done.stderr

@@ -58,6 +58,19 @@ LAUNCH = CommandLine(
 )
 
 
+def _warn_about_ignored_flags(args: SimpleNamespace, farm_kind: str) -> None:
+    """Name the launcher flags that do nothing on this farm, rather than ignore them silently."""
+    ignored = []
+    if farm_kind != "local":
+        ignored += [flag for flag, given in (("-j", args.jobs != 1), ("--gpus", args.gpus is not None),
+                                             ("--jobs-per-gpu", args.jobs_per_gpu != 1)) if given]
+    if farm_kind != "slurm" and args.array:
+        ignored.append("--array")
+    if ignored:
+        where = "here (-i)" if farm_kind == "local" else f"on a {farm_kind} farm"
+        sys.stderr.write(f"runx: warning: {', '.join(ignored)} ignored {where}\n")
+
+
 def launch_main(args: SimpleNamespace) -> int:
     """Plan, validate, then create and run or submit."""
     from runx.core.config import load_settings
@@ -87,6 +100,7 @@ def launch_main(args: SimpleNamespace) -> int:
         if not plan.runs:
             return 0
     farm = make_farm(settings, array=args.array)
+    _warn_about_ignored_flags(args, farm.kind)
     if args.no_run:
         from runx.core.dryrun import show_plan
 
@@ -100,7 +114,13 @@ def launch_main(args: SimpleNamespace) -> int:
     if farm.kind == "local" and args.jobs > 1:
         from runx.core.localpool import detect_gpus, gpu_slots
 
-        slots = gpu_slots(detect_gpus(args.gpus), args.jobs_per_gpu)
+        gpus = detect_gpus(args.gpus)
+        twice = sorted({g for g in gpus if gpus.count(g) > 1})
+        if twice:
+            raise RunxError(f"--gpus {args.gpus}: GPU {', '.join(twice)} listed more than once; use --jobs-per-gpu to share a GPU")
+        slots = gpu_slots(gpus, args.jobs_per_gpu)
+        if slots and len(slots) < args.jobs:
+            sys.stderr.write(f"runx: {len(gpus)} GPU(s) x {args.jobs_per_gpu} job(s) per GPU: at most {len(slots)} of -j {args.jobs} jobs run at once\n")
     from pathlib import Path
 
     jobs = create_runs(plan, farm, Path.cwd())
