@@ -174,3 +174,23 @@ def test_misspelled_keys_are_named_in_warnings(project):
     ]  # `notes`, a mapping like no known key, may be anything (a YAML anchor, another tool's section)
     project.write("exp.yml", "CMD: python train.py\nHPARAM: {lr: [0.1]}\n")
     run_bad(project, ["exp.yml", "-n"], ["exp.yml: HPARAMS: missing (found HPARAM: did you mean HPARAMS?)"])
+
+
+def test_experiment_resources_errors_name_the_experiment_and_are_warned_without_a_farm(project):
+    project.write(".runx", "LOGROOT: logs\nFARM: w\nw:\n  SUBMIT_CMD: echo\n  RESOURCES: {gpu: 1}\n")
+    project.write("exp.yml", "CMD: python train.py\nRESOURCES: 5\nHPARAMS: {x: [1]}\n")
+    run_bad(project, ["exp.yml", "-n"], ["exp.yml: RESOURCES: expected a mapping"])
+    project.write("exp.yml", "CMD: python train.py\nRESOURCES: {gpu: 2}\nHPARAMS: {x: [1]}\n")
+    done = project.runx("exp.yml", "-n", "-i")
+    assert done.returncode == 0 and done.stderr == "runx: warning: exp.yml: RESOURCES: ignored, jobs run here (no farm)\n"
+
+
+def test_resume_names_a_run_whose_record_is_unreadable(project):
+    project.write("exp.yml", "CMD: python train.py\nHPARAMS: {x: [1, 2]}\n")
+    assert project.runx("exp.yml", "-i").returncode == 0
+    broken = project.runs("exp")[0]
+    (broken / "run.json").write_text("{not json")
+    done = project.runx("exp.yml", "--resume", "-n")
+    assert done.returncode == 0
+    assert f"runx: warning: --resume: {broken / 'run.json'} is unreadable" in done.stderr
+    assert "1 configuration(s) already succeeded, queued or running; 1 to launch" in done.stderr

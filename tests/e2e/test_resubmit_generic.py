@@ -29,6 +29,7 @@ def test_resubmit_records_new_job_id_and_refusals(project, tmp_path):
 
     again = project.runx("resubmit", "exp", "--failed", env={**env, "N": "1"})
     assert again.returncode == 0, again.stderr
+    assert f"{run.name}: resubmitted as job 8" in again.stdout
     assert (run / "status.log").read_text().count("started") == 2
     import json
 

@@ -63,4 +63,6 @@ def resubmit_runs(entries: list) -> int:
             failed += result.returncode != 0
         elif not record_submission(e.run_dir, result.returncode, result.job_id):
             failed += 1
+        elif result.job_id:
+            print(f"{e.name}: resubmitted as job {result.job_id}")
     return 1 if failed else 0

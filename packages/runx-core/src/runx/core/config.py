@@ -200,6 +200,8 @@ def _farm_settings(
     kind = _farm_kind(farm_name, values, where)
     resources = values.get("RESOURCES") or {}
     if not isinstance(resources, dict):
+        if "RESOURCES" in experiment:
+            raise RunxError(f"{origin('RESOURCES')}: RESOURCES: expected a mapping of option: value, found {type(resources).__name__}")
         raise RunxError(f"{where}: {farm_name}.RESOURCES: expected a mapping of option: value, found {type(resources).__name__}")
     for key, value in resources.items():
         if not isinstance(key, str) or not key or key.startswith("-") or any(c.isspace() or c == "=" for c in key):
@@ -346,6 +348,8 @@ def load_settings(
         [f"{exp_path}: {key}: ignored at the top level; it belongs inside HPARAMS (in each mapping it applies to)"
          for key in experiment if isinstance(key, str) and key.startswith(HPARAMS_ONLY_PREFIXES)]
         + _unknown_keys(config, config_path, experiment, exp_path, farm_name)
+        + ([f"{exp_path}: RESOURCES: ignored, jobs run here (no farm)"]
+           if "RESOURCES" in experiment and farm_settings.kind == "local" else [])
     )
 
     return Settings(

@@ -32,6 +32,11 @@ def drop_done(plan: Plan) -> tuple:
 
     taken = set()
     for entry in read_ledger(plan.exp_dir):
+        if not entry.record and entry.state in LIVE_OR_DONE:
+            import sys
+
+            sys.stderr.write(f"runx: warning: --resume: {entry.run_dir / 'run.json'} is unreadable, so its run's "
+                             f"configuration ({entry.state}) is unknown and may be launched again\n")
         if entry.state in LIVE_OR_DONE:
             record = entry.record
             taken.add(configuration_key(record.get("tag"), record.get("hparams") or {}, record.get("job_logdir") or ""))
