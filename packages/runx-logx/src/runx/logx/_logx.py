@@ -43,7 +43,7 @@ def _close_when_multiprocessing_child_exits(log: "LogX") -> None:
     """A multiprocessing child ends with os._exit, skipping at-exit handlers: close in its exit hook too."""
     import sys
 
-    if "multiprocessing" not in sys.modules or getattr(log, "_mp_closer_pid", None) == os.getpid():
+    if "multiprocessing" not in sys.modules or log._mp_closer_pid == os.getpid():
         return
     import weakref
     from multiprocessing import util
@@ -84,6 +84,7 @@ class LogX:
         self._tb: Optional[BackgroundWriter] = None
         self._at_exit = False
         self._step_lock: Any = None  # a threading.Lock once initialize() made a metrics writer
+        self._mp_closer_pid: Optional[int] = None  # the process whose multiprocessing exit hook closes this logger
         self.tensorboard = WriterProxy(None, _nothing)
 
     def initialize(self, logdir: Optional[str] = None, coolname: bool = False, hparams: Optional[dict] = None,
@@ -275,9 +276,7 @@ class LogX:
 
     def close(self) -> None:
         """Flush everything and close the files (also runs at exit); initialize() may follow."""
-        metrics, tb, log_file = self._metrics, self._tb, self._log_file
-        self._metrics = self._tb = self._log_file = None
-        self.tensorboard = WriterProxy(None, _nothing)
+        metrics, tb, log_file = self._detach()
         if metrics is not None:
             metrics.close()
         if tb is not None:
@@ -287,10 +286,8 @@ class LogX:
 
     def _forget_after_fork(self) -> None:
         """In a forked child: log nothing, and drop (never write) the copies of the parent's buffers."""
-        metrics, tb, log_file = self._metrics, self._tb, self._log_file
-        self._metrics = self._tb = self._log_file = None
+        metrics, tb, log_file = self._detach()
         self.rank0 = False
-        self.tensorboard = WriterProxy(None, _nothing)
         if metrics is not None:
             metrics.abandon()
         if tb is not None:
@@ -299,6 +296,13 @@ class LogX:
             from runx.logx.tensorboard import silence
 
             silence(log_file)
+
+    def _detach(self) -> Tuple[Optional[MetricsWriter], Optional[BackgroundWriter], Any]:
+        """Take the open writers away from this logger (calls from now on write nothing) and return them."""
+        writers = self._metrics, self._tb, self._log_file
+        self._metrics = self._tb = self._log_file = None
+        self.tensorboard = WriterProxy(None, _nothing)
+        return writers
 
     def __enter__(self) -> "LogX":
         return self
