@@ -24,7 +24,7 @@ from runx.core.runfiles import (
     write_json,
 )
 from runx.core.staging import LARGE_SNAPSHOT_BYTES, git_state, link_tree, snapshot
-from runx.core.status import launcher_id, read_status, record_event
+from runx.core.status import launcher_id, record_event, was_cancelled
 from runx.core.sweep import Combination, sweep_options
 
 __all__ = ["create_runs", "run_jobs", "runx_version", "sweep_origin"]
@@ -125,8 +125,7 @@ def run_sequential(jobs: list, farm: Farm, out: TextIO) -> int:
     """Run local jobs one after another, output streamed live; the number that failed (or -1 if interrupted)."""
     failed = 0
     for index, job in enumerate(jobs):
-        status = read_status(job.run_dir)
-        if status is not None and status.state == "cancelled":
+        if was_cancelled(job.run_dir):
             out.write(f"Skipping job {job.name} ({index + 1}/{len(jobs)}): cancelled before it started\n")
             continue
         out.write(f"Running job {job.name} ({index + 1}/{len(jobs)})\n")

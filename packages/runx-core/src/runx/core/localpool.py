@@ -13,7 +13,7 @@ import time
 from typing import Optional, TextIO
 
 from runx.core.farms.base import JOB_SCRIPT
-from runx.core.status import read_status, record_event
+from runx.core.status import record_event, was_cancelled
 
 __all__ = ["detect_gpus", "gpu_slots", "run_parallel", "JOB_LOG"]
 
@@ -39,12 +39,6 @@ def gpu_slots(gpus: list, jobs_per_gpu: int) -> list:
     return [g for g in gpus for _ in range(jobs_per_gpu)]
 
 
-def _cancelled(run_dir) -> bool:
-    """Whether `runx cancel` cancelled this run while it waited for a slot."""
-    status = read_status(run_dir)
-    return status is not None and status.state == "cancelled"
-
-
 def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO) -> int:
     """Run jobs with at most `concurrency` at once (one per slot when slots are given); failures, or -1 if interrupted."""
     free = list(slots) if slots else [None] * concurrency
@@ -61,7 +55,7 @@ def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO) -> int:
         while pending or running:
             while pending and free:
                 job = pending.pop(0)
-                if _cancelled(job.run_dir):
+                if was_cancelled(job.run_dir):
                     say(f"[{job.name}] cancelled before it started")
                     continue
                 slot = free.pop(0)

@@ -18,7 +18,7 @@ from runx.core.status_fold import fold_status
 STATUS_FILE = "status.log"
 STATES = ("queued", "submitted", "running", "succeeded", "failed", "cancelled", "unknown")
 
-__all__ = ["STATUS_FILE", "STATES", "RunStatus", "record_event", "read_status", "parse_status"]
+__all__ = ["STATUS_FILE", "STATES", "RunStatus", "launcher_id", "record_event", "read_status", "parse_status", "was_cancelled"]
 
 
 class RunStatus(NamedTuple):
@@ -56,6 +56,12 @@ def parse_status(text: str) -> Optional[RunStatus]:
     """Fold status lines into a RunStatus; None when there is no event."""
     fields = fold_status(text)
     return None if fields is None else RunStatus(**fields)
+
+
+def was_cancelled(run_dir: Path) -> bool:
+    """Whether the run's latest event is a cancellation (`runx cancel` on a run still waiting to start)."""
+    status = read_status(run_dir)
+    return status is not None and status.state == "cancelled"
 
 
 def read_status(run_dir: Path) -> Optional[RunStatus]:
