@@ -18,14 +18,12 @@ PLACEHOLDER = "<run>"
 def show_plan(plan: Plan, farm: Farm, verbose: bool, out: TextIO) -> None:
     """Print each run's readable command and, with `verbose`, its run directory and full submission."""
     named = verbose or plan.uses_logdir() or farm.display_uses_name()
-    jobs = []
     batch = None
-    for run in plan.runs:
+    for index, run in enumerate(plan.runs):
         run_dir = planned_dir(plan, run) if named else plan.exp_dir / PLACEHOLDER
         job = job_for(plan, run, run_dir)
-        if not jobs and verbose:
-            batch = farm.display_batch([job] * len(plan.runs))  # the array's shape needs only the first job
-        jobs.append(job)
+        if index == 0 and verbose:
+            batch = farm.display_batch(job, len(plan.runs))
         out.write(farm.display(job) + "\n")
         if verbose:
             out.write(f"    # run directory: {job.run_dir}\n")

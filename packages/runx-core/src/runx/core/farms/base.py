@@ -141,8 +141,8 @@ class Farm:
         """Submit every job at once where the farm can (a job array); None to submit one by one."""
         return None
 
-    def display_batch(self, jobs: list) -> Optional[str]:
-        """How a dry run shows a submission of all `jobs` at once (a job array), or None."""
+    def display_batch(self, first: Job, count: int) -> Optional[str]:
+        """How a dry run shows a submission of all `count` jobs at once (a job array), or None."""
         return None
 
     def display_uses_name(self) -> bool:
@@ -153,9 +153,9 @@ class Farm:
         """The readable one-line form of the submission, as runx 0.0.11's README shows it."""
         raise NotImplementedError
 
-    def script(self, job: Job) -> str:
-        """submit_cmd.sh: the submission as an executable shell script."""
-        lines = ["#!/bin/sh", f"# What runx ran or submitted for run {job.name}.", "set -e"]
+    def script(self, job: Job, comment: Optional[str] = None) -> str:
+        """submit_cmd.sh: the submission as an executable shell script, under `comment` if given."""
+        lines = ["#!/bin/sh", comment or f"# What runx ran or submitted for run {job.name}.", "set -e"]
         lines += [shell_join(argv) for argv in self.submissions(job)]
         return "\n".join(lines) + "\n"
 

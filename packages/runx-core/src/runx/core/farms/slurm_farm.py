@@ -72,16 +72,16 @@ class SlurmFarm(Farm):
         print(f"Submitted batch job {job_id}")
         return Submission(0, job_id)
 
-    def _array_paths(self, jobs: list) -> tuple:
+    def _array_paths(self, first: Job) -> tuple:
         """(the array's list file, its sbatch script), beside the runs in the experiment directory."""
-        exp_dir, stamp = jobs[0].run_dir.parent, jobs[0].run_dir.name
+        exp_dir, stamp = first.run_dir.parent, first.run_dir.name
         return exp_dir / f".array_{stamp}.txt", exp_dir / f".array_{stamp}.sbatch"
 
-    def display_batch(self, jobs: list) -> Optional[str]:
-        if not self.array or len(jobs) < 2:
+    def display_batch(self, first: Job, count: int) -> Optional[str]:
+        if not self.array or count < 2:
             return None
-        options = shell_join([*self._options(jobs[0]), slurm.array_option(len(jobs))])
-        return f"# one job array of {len(jobs)} tasks: sbatch --parsable {self._array_paths(jobs)[1]}  ({options})"
+        options = shell_join([*self._options(first), slurm.array_option(count)])
+        return f"# one job array of {count} tasks: sbatch --parsable {self._array_paths(first)[1]}  ({options})"
 
     def submit_all(self, jobs: list) -> Optional[list]:
         if not self.array or len(jobs) < 2:
@@ -90,7 +90,7 @@ class SlurmFarm(Farm):
         if len(options) != 1:
             raise RunxError(f"{self.farm.source}: {self.farm.name}.ARRAY: a job array needs the same resources for every run")
         exp_dir = jobs[0].run_dir.parent
-        list_path, script_path = self._array_paths(jobs)
+        list_path, script_path = self._array_paths(jobs[0])
         list_path.write_text(slurm.array_list(str(j.run_dir) for j in jobs), encoding="utf-8")
         opts = [*options.pop(), slurm.array_option(len(jobs))]
         script_path.write_text(slurm.batch_script(f"{self.settings.experiment}_array", str(exp_dir), str(list_path), opts, array=True))
@@ -100,12 +100,11 @@ class SlurmFarm(Farm):
             print(f"runx: {err}", file=sys.stderr)
             return [Submission(1) for _ in jobs]
         print(f"Submitted batch job {array_id} (array of {len(jobs)})")
-        from runx.core.runfiles import SUBMIT_FILE
+        from runx.core.runfiles import SUBMIT_FILE, write_executable
 
         for index, job in enumerate(jobs):  # say how the run was submitted; its own sbatch.sh reruns it alone
-            with open(job.run_dir / SUBMIT_FILE, "w", encoding="utf-8") as f:
-                f.write(f"#!/bin/sh\n# Submitted by runx as task {index} of Slurm job array {array_id}:\n"
-                        f"#   sbatch --parsable {shell_join([str(script_path)])}\n"
-                        f"# This script submits this run alone again (as runx resubmit does).\nset -e\n"
-                        + "".join(shell_join(argv) + "\n" for argv in self.submissions(job)))
+            comment = (f"# Submitted by runx as task {index} of Slurm job array {array_id}:\n"
+                       f"#   sbatch --parsable {shell_join([str(script_path)])}\n"
+                       "# This script submits this run alone again (as runx resubmit does).")
+            write_executable(job.run_dir / SUBMIT_FILE, self.script(job, comment))
         return [Submission(0, f"{array_id}_{i}") for i in range(len(jobs))]
