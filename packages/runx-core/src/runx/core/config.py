@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from runx.core.errors import RunxError
+from runx.core.errors import RunxError, did_you_mean
 from runx.core.yamlfile import load_yaml
 
 TYPE_CHECKING = False
@@ -26,12 +26,6 @@ HPARAMS_ONLY_PREFIXES = ("RUNX.", "SUBMIT_JOB.")
 TOP_LEVEL_KEYS = ("CMD", "HPARAMS", "LOGROOT", "FARM", "CODE_IGNORE_PATTERNS", "PYTHONPATH", "METRICS", "SWEEP") + FARM_KEYS
 
 
-def _did_you_mean(word: str, choices: tuple) -> str:
-    from runx.core.sampling import closest
-
-    return closest(word, choices)
-
-
 def _unknown_keys(config: Mapping[str, Any], config_path: Optional[Path], experiment: Mapping[str, Any],
                   exp_path: Path, farm_name: Optional[str]) -> list:
     """Warnings for keys runx would ignore: likely typos (`FRAM`, `RESOURCE`), which 0.0.11 ignored silently.
@@ -46,13 +40,13 @@ def _unknown_keys(config: Mapping[str, Any], config_path: Optional[Path], experi
         for key, value in mapping.items():
             if not isinstance(key, str) or key in TOP_LEVEL_KEYS or key.startswith(HPARAMS_ONLY_PREFIXES):
                 continue
-            hint = _did_you_mean(key, TOP_LEVEL_KEYS)
+            hint = did_you_mean(key, TOP_LEVEL_KEYS)
             if hint or not isinstance(value, dict):
                 warnings.append(f"{source}: {key}: unknown key, ignored{hint}")
             elif key == farm_name or value.keys() & set(FARM_KEYS):
                 for sub in value:
                     if sub not in FARM_KEYS:
-                        warnings.append(f"{source}: {key}.{sub}: unknown farm key, ignored{_did_you_mean(str(sub), FARM_KEYS)}; "
+                        warnings.append(f"{source}: {key}.{sub}: unknown farm key, ignored{did_you_mean(str(sub), FARM_KEYS)}; "
                                         f"expected one of {', '.join(FARM_KEYS)}")
     return warnings
 
@@ -313,7 +307,7 @@ def load_settings(
     if not isinstance(cmd, str) or not cmd.strip():
         raise RunxError(f"{exp_path}: CMD: expected a non-empty command string, found {cmd!r}")
     if "HPARAMS" not in experiment:
-        near = [k for k in experiment if isinstance(k, str) and _did_you_mean(k, ("HPARAMS",))]
+        near = [k for k in experiment if isinstance(k, str) and did_you_mean(k, ("HPARAMS",))]
         found = f" (found {near[0]}: did you mean HPARAMS?)" if near else ""
         raise RunxError(f"{exp_path}: HPARAMS: missing{found}; expected a mapping of hyperparameters or a list of them")
     hparams = experiment["HPARAMS"]

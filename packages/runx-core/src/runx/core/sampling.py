@@ -11,7 +11,7 @@ import math
 import random
 from typing import Any, List, Mapping, NamedTuple
 
-from runx.core.errors import RunxError
+from runx.core.errors import RunxError, did_you_mean
 
 DISTRIBUTIONS = {
     "choice": "{choice: [a, b, ...]}",
@@ -20,7 +20,7 @@ DISTRIBUTIONS = {
     "uniform": "{uniform: [low, high]}",
 }
 
-__all__ = ["Distribution", "DISTRIBUTIONS", "parse_distribution", "draw_trials", "closest"]
+__all__ = ["Distribution", "DISTRIBUTIONS", "parse_distribution", "draw_trials"]
 
 
 class Distribution(NamedTuple):
@@ -43,14 +43,6 @@ class Distribution(NamedTuple):
             log_low = math.log(low)
             value = math.exp(log_low + (math.log(high) - log_low) * rng.random())
         return min(max(value, low), high)
-
-
-def closest(word: str, choices) -> str:
-    """` (did you mean 'x'?)` for a likely typo of one of `choices`, else ''."""
-    import difflib
-
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.7)
-    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 def _number(value: Any, integer: bool) -> Any:
@@ -78,7 +70,7 @@ def parse_distribution(spec: Mapping[str, Any], where: str, check_value) -> Dist
         raise RunxError(f"{where}: expected one distribution ({known}) per hyperparameter, found a mapping of {names}")
     (name, args), = spec.items()
     if name not in DISTRIBUTIONS:
-        hint = closest(str(name), DISTRIBUTIONS)
+        hint = did_you_mean(str(name), DISTRIBUTIONS)
         raise RunxError(
             f"{where}: expected a value or a list of values, found a mapping with unknown distribution "
             f"{name!r}{hint}; distributions are {known}"

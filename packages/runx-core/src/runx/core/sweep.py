@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 
-from runx.core.errors import RunxError
+from runx.core.errors import RunxError, did_you_mean
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -85,12 +85,6 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
-def _did_you_mean(word: str, choices) -> str:
-    from runx.core.sampling import closest
-
-    return closest(word, choices)
-
-
 def _check_text(key: str, value: Any, where: str) -> None:
     if isinstance(value, str):
         if "\x00" in value:
@@ -124,7 +118,7 @@ def _check_special(mapping: Mapping[str, Any], where: str) -> None:
     for key in mapping:
         if isinstance(key, str) and key.startswith("RUNX.") and key not in RUNX_KEYS:
             raise RunxError(
-                f"{where}.{key}: unknown RUNX key{_did_you_mean(key, RUNX_KEYS)}; expected one of {', '.join(RUNX_KEYS)}"
+                f"{where}.{key}: unknown RUNX key{did_you_mean(key, RUNX_KEYS)}; expected one of {', '.join(RUNX_KEYS)}"
             )
     if TAG_KEY in mapping and not isinstance(mapping[TAG_KEY], (str, int, float)):
         raise RunxError(f"{where}.{TAG_KEY}: expected a tag string, found {mapping[TAG_KEY]!r}")
@@ -141,7 +135,7 @@ def sweep_options(options: Optional[Mapping[str, Any]], source: str = "experimen
     for key, value in options.items():
         where = f"{source}: SWEEP.{key}"
         if key not in SWEEP_OPTIONS:
-            hint = _did_you_mean(str(key), SWEEP_OPTIONS)
+            hint = did_you_mean(str(key), SWEEP_OPTIONS)
             raise RunxError(f"{where}: unknown sweep option{hint}; expected one of {', '.join(SWEEP_OPTIONS)}")
         if key == "seed":
             if not isinstance(value, int) or isinstance(value, bool):
@@ -214,7 +208,7 @@ def _zip_groups(value: Any, plain: Mapping[str, Any], draws: Mapping[str, Any], 
             if name in draws:
                 raise RunxError(f"{where}: {name} is drawn from a distribution; only lists of values can be zipped")
             if name not in plain:
-                raise RunxError(f"{where}: {name!r} is not a hyperparameter here{_did_you_mean(name, plain)}")
+                raise RunxError(f"{where}: {name!r} is not a hyperparameter here{did_you_mean(name, plain)}")
             if name in seen:
                 raise RunxError(f"{where}: {name} is zipped twice")
             seen[name] = True
