@@ -40,13 +40,16 @@ def _command_line(command: str) -> CommandLine:
 
 def _exp_dir(args: SimpleNamespace) -> Path:
     given = Path(args.experiment)
-    if given.is_dir() and (given.is_absolute() or args.logroot is None and "/" in args.experiment):
-        if all(p in ("", ".") for p in args.experiment.split("/")):
-            raise RunxError(f"EXPERIMENT: expected an experiment name below LOGROOT or a path to one, found {args.experiment!r}")
-        return given
-    normal = os.path.normpath(args.experiment.strip() or ".")
-    if normal == "." or normal == ".." or normal.startswith("../") or normal.startswith("/"):
+    as_path = given.is_dir() and (given.is_absolute() or args.logroot is None and "/" in args.experiment)
+    if as_path:  # a path: anything but the current directory itself
+        refused = all(p in ("", ".") for p in args.experiment.split("/"))
+    else:  # a name: it must lead below LOGROOT
+        normal = os.path.normpath(args.experiment.strip() or ".")
+        refused = normal in (".", "..") or normal.startswith(("../", "/"))
+    if refused:
         raise RunxError(f"EXPERIMENT: expected an experiment name below LOGROOT or a path to one, found {args.experiment!r}")
+    if as_path:
+        return given
     if args.logroot:
         return Path(args.logroot) / args.experiment
     from runx.core.config import config_logroot, locate_config
