@@ -79,13 +79,12 @@ def read_ledger(exp_dir: Path, ask_farms: bool = True) -> list:
 def _check_local(entry: LedgerEntry) -> LedgerEntry:
     """A local run whose runx process (queued) or job script (running) is gone from this machine ended
     without writing so: queued becomes cancelled, running becomes failed (exit code unknown)."""
-    status = entry.status
-    if status is None or entry.state not in ("queued", "running"):
+    if entry.status is None:
         return entry
     from runx.core.status_fold import settled_state
 
-    state = settled_state(status._asdict())
-    return entry if state == entry.state else entry._replace(state=state, exit_code=None)
+    state = settled_state(entry.status._asdict())
+    return entry if state == entry.status.state else entry._replace(state=state, exit_code=None)
 
 
 def _ask_farms(runs: list) -> list:

@@ -97,12 +97,10 @@ def to_step(step: Any) -> int:
     try:
         number = to_number(step, "step")
     except LogxError:
-        number = 0.5  # not a number: the same message as a fractional one
-    if isinstance(number, float):
-        if not number.is_integer():
-            raise LogxError(f"step {step!r:.80}: expected a whole number")
-        number = int(number)
-    return number
+        number = None
+    if number is None or isinstance(number, float) and not number.is_integer():
+        raise LogxError(f"step {step!r:.80}: expected a whole number")
+    return int(number)
 
 
 @dataclass

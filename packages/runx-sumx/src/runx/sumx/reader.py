@@ -226,10 +226,7 @@ def parse_state(text: str) -> Tuple[Optional[str], Optional[int]]:
     fields = fold_status(text)
     if fields is None:
         return None, None
-    state = fields["state"]
-    if fields["launcher"] is not None and state in ("queued", "running"):
-        state = settled_state(fields)  # a local run whose runx process or job died unrecorded
-    return state, fields["exit_code"]
+    return settled_state(fields), fields["exit_code"]  # settled: a local run whose runx or job died unrecorded
 
 
 def read_status(run_dir: str) -> Tuple[Optional[str], Optional[int]]:
