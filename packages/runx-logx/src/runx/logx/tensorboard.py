@@ -113,7 +113,7 @@ class BackgroundWriter:
 
     def show_now(self) -> None:
         """Hand what direct calls wrote to the OS now, so TensorBoard sees it; the thread syncs it to disk soon."""
-        for _, events in _event_writers(self.writer):
+        for events in _event_writers(self.writer):
             try:
                 raw = events._ev_writer
                 with raw._lock:
@@ -203,7 +203,7 @@ class BackgroundWriter:
         """
         self._closing = True
         self._pending.clear()
-        for _, events in _event_writers(self.writer):
+        for events in _event_writers(self.writer):
             events._closed = True  # its close(), flush() and add_event() now do nothing
             try:
                 silence(events._ev_writer._py_recordio_writer._writer)
@@ -211,13 +211,13 @@ class BackgroundWriter:
                 pass
 
 
-def _event_writers(writer: Any) -> List[Tuple[Any, Any]]:
-    """(FileWriter, its EventFileWriter) for each event file of a SummaryWriter."""
+def _event_writers(writer: Any) -> List[Any]:
+    """The EventFileWriter of each event file of a SummaryWriter (its own and add_scalars')."""
     found = []
     for file_writer in list((getattr(writer, "all_writers", None) or {}).values()):
         events = getattr(file_writer, "event_writer", None)
         if events is not None:
-            found.append((file_writer, events))
+            found.append(events)
     return found
 
 
@@ -229,13 +229,11 @@ def _write_in_caller(writer: Any) -> None:
     multiprocessing child, os._exit). Written in the caller, an image is in the file when the call
     returns. An event writer whose internals differ keeps tensorboardX's own way.
     """
-    for _, events in _event_writers(writer):
+    for events in _event_writers(writer):
         if getattr(events, "_logx_direct", False):
             continue
-        try:
-            write = events._ev_writer.write_event
-            events._closed  # noqa: B018 (its add_event checks it)
-        except AttributeError:
+        write = getattr(getattr(events, "_ev_writer", None), "write_event", None)
+        if write is None or not hasattr(events, "_closed"):  # the replacement checks _closed as tensorboardX's does
             continue
 
         def add_event(event: Any, events: Any = events, write: Any = write) -> None:
