@@ -10,9 +10,22 @@ import time
 
 import pytest
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
 from runx.logx import LogX, LogxError
 from runx.logx.metrics_format import read_records
 from runx_testing import require
+
+
+def read_events(logdir: "str | os.PathLike") -> "EventAccumulator":
+    """TensorBoard's own reader over `logdir`, loaded, keeping every event (nothing sampled away)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(logdir), size_guidance={"scalars": 0, "images": 0, "histograms": 0, "tensors": 0})
+    acc.Reload()
+    return acc
 
 
 def test_import_loads_no_third_party_module():
@@ -91,8 +104,6 @@ def test_tensorboard_events_read_back_with_tensorboard(tmp_path, requires):
     requires("tensorboard")
     requires("numpy")
     import numpy as np
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
     with LogX().initialize(logdir=str(tmp_path), tensorboard=True) as log:
         for epoch in range(3):
             log.metric("val", {"loss": 1.0 / (epoch + 1), "acc": epoch * 0.25}, epoch)
@@ -106,8 +117,7 @@ def test_tensorboard_events_read_back_with_tensorboard(tmp_path, requires):
         weights[:] = 1000.0  # changed after the call: the histogram must show the values at call time
         log.tensorboard.add_text("note", "hello", 0)
         assert log.tensorboard.logdir == str(tmp_path)  # a plain attribute of the SummaryWriter
-    acc = EventAccumulator(str(tmp_path), size_guidance={"images": 0, "scalars": 0, "histograms": 0})
-    acc.Reload()
+    acc = read_events(tmp_path)
     assert [e.value for e in acc.Scalars("val/loss")] == pytest.approx([1.0, 0.5, 1 / 3])
     assert [e.step for e in acc.Scalars("val/loss")] == [0, 1, 2]
     assert [e.value for e in acc.Scalars("val/acc")] == pytest.approx([0.0, 0.25, 0.5])
@@ -117,23 +127,19 @@ def test_tensorboard_events_read_back_with_tensorboard(tmp_path, requires):
     assert (acc.Images("sample")[0].width, acc.Images("sample")[0].height) == (8, 8)
     assert acc.Histograms("weights")[0].histogram_value.max == 9.0
     assert "note/text_summary" in acc.Tags()["tensors"]
-    pair = EventAccumulator(str(tmp_path / "pair" / "a"))  # tensorboardX: one run per key
-    pair.Reload()
+    pair = read_events(tmp_path / "pair" / "a")  # tensorboardX: one run per key
     assert pair.Scalars("pair")[0].value == 1.0
 
 
 def test_tensorboard_events_reach_disk_within_two_seconds(tmp_path, requires):
     requires("tensorboardX")
     requires("tensorboard")
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
     log = LogX().initialize(logdir=str(tmp_path), tensorboard=True, eager_flush=False)
     log.metric("val", {"loss": 0.5}, 3)
     start = time.time()
     seen = []
     while time.time() - start < 2.5 and not seen:
-        acc = EventAccumulator(str(tmp_path))
-        acc.Reload()
+        acc = read_events(tmp_path)
         seen = acc.Tags()["scalars"]
         time.sleep(0.1)
     log.close()
@@ -335,16 +341,13 @@ def test_python_m_runx_logx_prints_a_summary(tmp_path):
 def test_tensorboard_without_direct_event_access_falls_back_to_add_scalar(tmp_path, monkeypatch, requires):
     requires("tensorboardX")
     requires("tensorboard")
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
     import runx.logx.tensorboard as tb
 
     monkeypatch.setattr(tb, "_event_file", lambda writer: None)  # a tensorboardX whose internals differ
     with LogX().initialize(logdir=str(tmp_path), tensorboard=True) as log:
         assert log._tb._file is None
         log.metric("val", {"loss": 0.5, "acc": 0.75}, 4)
-    acc = EventAccumulator(str(tmp_path))
-    acc.Reload()
+    acc = read_events(tmp_path)
     assert [(e.step, e.value) for e in acc.Scalars("val/loss")] == [(4, 0.5)]
     assert [(e.step, e.value) for e in acc.Scalars("val/acc")] == [(4, 0.75)]
 
@@ -380,10 +383,7 @@ def test_a_forked_child_writes_nothing_its_parent_wrote_or_queued(tmp_path, requ
     assert (tmp_path / "logging.log").read_text().splitlines() == ["parent", "parent again"]
     assert json.loads((tmp_path / "metrics.summary.json").read_text())["phases"]["val"]["count"] == 1
     if tensorboard:
-        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-        acc = EventAccumulator(str(tmp_path), size_guidance={"scalars": 0, "images": 0})
-        acc.Reload()
+        acc = read_events(tmp_path)
         assert [e.step for e in acc.Scalars("train/loss")] == list(range(5))
         assert [e.step for e in acc.Scalars("val/acc")] == [5]
         assert [e.step for e in acc.Images("img")] == [0, 1]
@@ -438,15 +438,12 @@ def test_every_rank_finds_the_best_checkpoint_to_resume_from(tmp_path):
 def test_sessions_reopening_a_logdir_within_a_second_keep_every_event(tmp_path, requires):
     requires("tensorboardX")
     requires("tensorboard")
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
     for step in range(3):  # "train, then re-open the run for test" in one process, well within a second
         log = LogX().initialize(logdir=str(tmp_path), tensorboard=True)
         log.metric("val", {"acc": float(step)}, step)
         log.close()
     assert len([f for f in os.listdir(tmp_path) if "tfevents" in f]) == 3
-    acc = EventAccumulator(str(tmp_path), size_guidance={"scalars": 0})
-    acc.Reload()
+    acc = read_events(tmp_path)
     assert [(e.step, e.value) for e in acc.Scalars("val/acc")] == [(0, 0.0), (1, 1.0), (2, 2.0)]
 
 
@@ -478,10 +475,7 @@ def test_a_multiprocessing_child_that_logs_keeps_everything(tmp_path, requires, 
     records = [r["step"] for r in read_records(str(tmp_path / "logs" / "metrics.jsonl")).records if "phase" in r]
     assert records == list(range(5))
     if tensorboard:
-        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-        acc = EventAccumulator(str(tmp_path / "logs"), size_guidance={"scalars": 0, "images": 0})
-        acc.Reload()
+        acc = read_events(tmp_path / "logs")
         assert [e.step for e in acc.Scalars("train/loss")] == list(range(5))
         assert len(acc.Images("img")) == 1
 
@@ -489,12 +483,9 @@ def test_a_multiprocessing_child_that_logs_keeps_everything(tmp_path, requires, 
 def test_an_image_is_in_the_event_file_when_the_call_returns(tmp_path, requires):
     requires("tensorboardX")
     requires("tensorboard")
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
     log = LogX().initialize(logdir=str(tmp_path), tensorboard=True)
     log.add_image("img", [[[0.5]]], 3)
     log.add_histogram("h", [1.0, 2.0, 3.0], 3)
-    acc = EventAccumulator(str(tmp_path), size_guidance={"images": 0, "histograms": 0})
-    acc.Reload()
+    acc = read_events(tmp_path)
     assert [e.step for e in acc.Images("img")] == [3] and [e.step for e in acc.Histograms("h")] == [3]
     log.close()
