@@ -114,12 +114,14 @@ class BackgroundWriter:
     def show_now(self) -> None:
         """Hand what direct calls wrote to the OS now, so TensorBoard sees it; the thread syncs it to disk soon."""
         for events in _event_writers(self.writer):
-            try:
-                raw = events._ev_writer
-                with raw._lock:
-                    raw._py_recordio_writer._writer.flush()
-            except (AttributeError, OSError, ValueError):
-                pass
+            found = _lock_and_file(events)
+            if found is not None:
+                lock, file = found
+                try:
+                    with lock:
+                        file.flush()
+                except (OSError, ValueError):  # a closed or failing file: the thread's sync reports nothing either
+                    pass
         self.flush_soon()
 
     def flush(self) -> None:
@@ -205,10 +207,9 @@ class BackgroundWriter:
         self._pending.clear()
         for events in _event_writers(self.writer):
             events._closed = True  # its close(), flush() and add_event() now do nothing
-            try:
-                silence(events._ev_writer._py_recordio_writer._writer)
-            except AttributeError:
-                pass
+            found = _lock_and_file(events)
+            if found is not None:
+                silence(found[1])
 
 
 def _event_writers(writer: Any) -> List[Any]:
@@ -260,8 +261,17 @@ def silence(file: Any) -> None:
 def _event_file(writer: Any) -> Optional[Tuple[Any, Any]]:
     """The lock and file object of the SummaryWriter's own event file, or None if this tensorboardX differs."""
     try:
-        events = writer._get_file_writer().event_writer._ev_writer
-        lock, file = events._lock, events._py_recordio_writer._writer
+        events = writer._get_file_writer().event_writer
+    except AttributeError:
+        return None
+    return _lock_and_file(events)
+
+
+def _lock_and_file(events: Any) -> Optional[Tuple[Any, Any]]:
+    """The lock and file object under one of tensorboardX's EventFileWriters, or None if this tensorboardX differs."""
+    try:
+        raw = events._ev_writer
+        lock, file = raw._lock, raw._py_recordio_writer._writer
     except AttributeError:
         return None
     if not (callable(getattr(file, "write", None)) and callable(getattr(file, "flush", None))
