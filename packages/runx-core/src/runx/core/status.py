@@ -9,6 +9,7 @@ container without runx still records them. The last event decides the state.
 """
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import NamedTuple, Optional
@@ -39,8 +40,6 @@ class RunStatus(NamedTuple):
 
 def launcher_id() -> str:
     """This process as a `launcher=` value: `<host>:<pid>`."""
-    import os
-
     return f"{os.uname().nodename}:{os.getpid()}"
 
 
