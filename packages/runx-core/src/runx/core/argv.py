@@ -5,9 +5,7 @@ import shlex
 
 from runx.core.sweep import render_value
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 __all__ = ["hparam_args", "resource_args", "shell_join", "display_quote", "substitute_logdir"]
 

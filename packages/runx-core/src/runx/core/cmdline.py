@@ -13,9 +13,7 @@ import types
 
 from runx.core.errors import RunxError
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 __all__ = ["Option", "Positional", "CommandLine", "positive_number"]
 

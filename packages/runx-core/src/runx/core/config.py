@@ -12,11 +12,7 @@ from pathlib import Path
 from runx.core.errors import RunxError, did_you_mean
 from runx.core.yamlfile import load_yaml
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any, Mapping, NamedTuple as Record, Optional
-else:
-    from runx.core.records import Record
+from typing import Any, Mapping, NamedTuple, Optional
 
 DEFAULT_IGNORE_PATTERNS = (".git", "*.pyc", "docs*", "test*")
 ALWAYS_IGNORED = ("*.pth",)
@@ -61,7 +57,7 @@ __all__ = [
 ]
 
 
-class FarmSettings(Record):
+class FarmSettings(NamedTuple):
     """The farm the runs go to: `kind` is local, generic, ngc or slurm."""
 
     name: str
@@ -76,7 +72,7 @@ class FarmSettings(Record):
     array: bool = False
 
 
-class Settings(Record):
+class Settings(NamedTuple):
     """Everything the planner needs, validated; pure data."""
 
     experiment_file: Path

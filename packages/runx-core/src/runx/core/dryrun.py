@@ -6,9 +6,7 @@ from runx.core.argv import shell_join
 from runx.core.farms.base import Farm
 from runx.core.plan import Plan, job_for, planned_dir
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import TextIO
+from typing import TextIO
 
 __all__ = ["show_plan"]
 

@@ -8,9 +8,7 @@ from pathlib import Path
 
 from runx.core.errors import RunxError
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 __all__ = ["timestamp", "run_name", "unique_names", "claim_run_dir", "check_tag"]
 

@@ -10,18 +10,14 @@ from runx.core.errors import RunxError
 from runx.core.naming import check_tag, timestamp, unique_names
 from runx.core.sweep import Combination, expand
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Callable, Mapping, NamedTuple as Record, Optional
+from typing import Callable, Mapping, NamedTuple, Optional
 
-    from runx.core.sweep import Scalar
-else:
-    from runx.core.records import Record
+from runx.core.sweep import Scalar
 
 __all__ = ["PlannedRun", "Plan", "Job", "make_plan", "job_for"]
 
 
-class PlannedRun(Record):
+class PlannedRun(NamedTuple):
     """A run before its directory exists: its position, tag and hyperparameters."""
 
     index: int
@@ -70,7 +66,7 @@ class Plan:
         return any("LOGDIR" in str(v) for v in values)
 
 
-class Job(Record):
+class Job(NamedTuple):
     """A run made concrete for one run directory: what the training script receives."""
 
     name: str

@@ -10,9 +10,7 @@ import os
 import signal
 import time
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Iterable, List, Optional
+from typing import Iterable, List, Optional
 
 __all__ = ["process_tree", "alive", "stop_processes", "grace_seconds", "GRACE_SECONDS"]
 

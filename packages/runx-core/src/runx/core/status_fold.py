@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import os
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional
 
 __all__ = ["fold_status", "settled_state"]
 

@@ -17,13 +17,8 @@ import itertools
 
 from runx.core.errors import RunxError, did_you_mean
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any, Iterator, Mapping, NamedTuple as Record, Optional, Union
-
-    Scalar = Union[str, int, float, bool, None]
-else:
-    from runx.core.records import Record
+from typing import Any, Iterator, Mapping, NamedTuple, Optional, Union
+Scalar = Union[str, int, float, bool, None]
 
 TAG_KEY = "RUNX.TAG"
 SKIP_KEY = "RUNX.SKIP"
@@ -38,7 +33,7 @@ RESOURCE_KEYS = {"SUBMIT_JOB.NODES": "nodes", "SUBMIT_JOB.PARTITION": "partition
 __all__ = ["Combination", "SweepOptions", "expand", "sweep_options", "render_value", "substitute_tag"]
 
 
-class Combination(Record):
+class Combination(NamedTuple):
     """One run's hyperparameters (RUNX.* removed), its tag, the resources it adds, and where it
     came from: its HPARAMS mapping, its trial (when values are drawn) and its replica."""
 
@@ -50,7 +45,7 @@ class Combination(Record):
     replica: Optional[int] = None
 
 
-class SweepOptions(Record):
+class SweepOptions(NamedTuple):
     """The experiment's `SWEEP:` mapping, validated: defaults for every mapping of HPARAMS."""
 
     trials: Optional[int] = None
@@ -58,7 +53,7 @@ class SweepOptions(Record):
     seed: int = 0
 
 
-class _Group(Record):
+class _Group(NamedTuple):
     """One mapping of HPARAMS, validated and split into what is crossed and what is drawn."""
 
     index: int

@@ -7,9 +7,7 @@ import yaml
 
 from runx.core.errors import RunxError
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
+from typing import Any
 
 
 class SourceFloat(float):

@@ -8,10 +8,8 @@ import sys
 
 from runx.core.cmdline import CommandLine, Option, Positional
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from types import SimpleNamespace
-    from typing import Optional, Sequence
+from types import SimpleNamespace
+from typing import Optional, Sequence
 
 __all__ = ["main", "LAUNCH"]
 

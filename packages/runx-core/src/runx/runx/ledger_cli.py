@@ -7,9 +7,7 @@ from pathlib import Path
 from runx.core.cmdline import CommandLine, Option, Positional
 from runx.core.errors import RunxError
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from types import SimpleNamespace
+from types import SimpleNamespace
 
 __all__ = ["ledger_main"]
 

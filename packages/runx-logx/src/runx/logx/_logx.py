@@ -7,10 +7,9 @@ from runx.logx.errors import LogxError
 from runx.logx.proxy import WriterProxy
 from runx.logx.rank import rank_from_env
 
-TYPE_CHECKING = False  # heavier modules load in initialize(): `import runx.logx` stays cheap
-if TYPE_CHECKING:
-    from typing import Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
+if TYPE_CHECKING:
     from runx.logx.checkpoints import Checkpoints
     from runx.logx.metrics_format import MetricsWriter
     from runx.logx.tensorboard import BackgroundWriter

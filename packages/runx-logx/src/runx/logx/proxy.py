@@ -1,10 +1,9 @@
 """`logx.tensorboard`: a stand-in for a SummaryWriter that forwards calls only when TensorBoard is on."""
 from __future__ import annotations
 
-TYPE_CHECKING = False  # typing is not imported at run time: `import runx.logx` stays cheap
-if TYPE_CHECKING:
-    from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
+if TYPE_CHECKING:
     from runx.logx.tensorboard import BackgroundWriter
 
 __all__ = ["WriterProxy"]

@@ -11,9 +11,7 @@ from runx.sumx.errors import SumxError
 from runx.sumx.fanout import load_all
 from runx.sumx.reader import Run, load_run, read_goals
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any, Dict, List, Optional, TextIO
+from typing import Any, Dict, List, Optional, TextIO
 
 __all__ = ["run", "resolve_logroot", "collect"]
 

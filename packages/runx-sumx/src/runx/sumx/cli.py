@@ -6,10 +6,8 @@ from runx.core.cmdline import CommandLine, Option, Positional, positive_number
 from runx.core.errors import RunxError
 from runx.sumx.errors import SumxError
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from types import SimpleNamespace
-    from typing import Sequence
+from types import SimpleNamespace
+from typing import Sequence
 
 DEFAULT_WATCH = 5.0
 EXAMPLES = """\

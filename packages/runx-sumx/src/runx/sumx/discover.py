@@ -10,9 +10,7 @@ import os
 
 from runx.sumx.errors import SumxError
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import List, Optional
+from typing import List, Optional
 
 __all__ = ["experiment_dir", "subdirs"]
 

@@ -11,9 +11,7 @@ import os
 
 from runx.sumx.reader import Metric, Run
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 MIN_PER_WORKER = 400
 MAX_WORKERS = 8

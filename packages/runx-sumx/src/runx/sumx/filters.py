@@ -7,9 +7,7 @@ from collections import namedtuple
 from runx.sumx.errors import SumxError
 from runx.sumx.reader import Run
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any, Callable, List
+from typing import Any, Callable, List
 
 _EXPR = re.compile(r"^\s*([^<>=!~\s][^<>=!~]*?)\s*(<=|>=|!=|==|=|<|>|~)\s*(.*?)\s*$")
 SPECIAL = ("run", "experiment", "state", "epoch")

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from runx.sumx.errors import SumxError
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Dict, Iterable, Mapping
+from typing import Dict, Iterable, Mapping
 
 # A name containing one of these is lower-is-better.
 LOWER_SUBSTRINGS = ("loss", "error", "perplexity")

@@ -9,9 +9,7 @@ import csv
 
 from runx.sumx.reader import NOTE_NO_VAL, NOTE_TORN, Metric, Val, read_bytes
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, Optional
 
 SKIPPED = ("timestamp", "epoch", "gpu util")
 

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import os
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Optional, Union
+from typing import Optional, Union
 
 __all__ = ["UNDECIDED", "plain_logroot"]
 

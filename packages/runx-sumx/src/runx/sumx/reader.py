@@ -12,9 +12,7 @@ from collections import namedtuple
 
 from runx.core.status_fold import fold_status, settled_state
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 # File names fixed by docs/metrics-format.md, version 1 (tests check they match runx.logx's).
 # Kept here so the fast path needs no import of runx.logx.

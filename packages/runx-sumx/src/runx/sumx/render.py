@@ -9,9 +9,7 @@ from collections import namedtuple
 
 from runx.sumx.table import Row, Stat, Table, state_text
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional
 
 __all__ = ["fmt_number", "fmt_seconds", "render_text", "render_markdown", "render_csv", "render_json"]
 

@@ -7,9 +7,7 @@ from runx.sumx.errors import SumxError
 from runx.sumx.goals import resolve_goals
 from runx.sumx.reader import Run
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 DEFAULT_IGNORE = ("logdir", "command", "result_dir", "nbr_workers", "paths", "val_paths")
 

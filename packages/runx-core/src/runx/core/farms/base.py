@@ -10,13 +10,10 @@ from runx.core.config import Settings
 from runx.core.errors import RunxError
 from runx.core.plan import Job, Plan
 
-TYPE_CHECKING = False
+from typing import TYPE_CHECKING, NamedTuple, Optional
+
 if TYPE_CHECKING:
     import subprocess
-
-    from typing import NamedTuple as Record, Optional
-else:
-    from runx.core.records import Record
 
 
 __all__ = ["Farm", "Submission", "JOB_SCRIPT", "job_script_path", "run_and_echo", "find_job_id", "run_submissions"]
@@ -24,7 +21,7 @@ __all__ = ["Farm", "Submission", "JOB_SCRIPT", "job_script_path", "run_and_echo"
 JOB_SCRIPT = "job.sh"
 
 
-class Submission(Record):
+class Submission(NamedTuple):
     """The outcome of running or submitting one job."""
 
     returncode: int
