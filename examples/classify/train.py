@@ -8,9 +8,8 @@ A few seconds per run on a CPU. Needs torch (`pip install runx-logx[torch,tensor
 import argparse
 
 import torch
-from torch import nn
-
 from runx.logx import logx
+from torch import nn
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--lr", type=float, default=0.05)

@@ -9,7 +9,6 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from runx.core.cmdline import CommandLine, Option, Positional, positive_number
 from runx.core.errors import RunxError
 from runx.runx import LAUNCH

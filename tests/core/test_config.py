@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from runx.core.config import load_settings, locate_config
 from runx.core.errors import RunxError
 

@@ -5,11 +5,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from runx.core.errors import RunxError
 from runx.core.farms import slurm
 from runx_testing import require
-
 
 # ---- sbatch_options -----------------------------------------------------------------------------
 

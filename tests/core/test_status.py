@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from runx.core.status import parse_status, read_status, record_event
 from runx.core.status_fold import fold_status
 

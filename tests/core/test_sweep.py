@@ -2,8 +2,8 @@
 import itertools
 
 import pytest
-from hypothesis import given, strategies as st
-
+from hypothesis import given
+from hypothesis import strategies as st
 from runx.core.argv import hparam_args, resource_args
 from runx.core.errors import RunxError
 from runx.core.sweep import expand, substitute_tag

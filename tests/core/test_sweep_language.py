@@ -4,8 +4,8 @@ import itertools
 import math
 
 import pytest
-from hypothesis import given, settings, strategies as st
-
+from hypothesis import given
+from hypothesis import strategies as st
 from runx.core.argv import hparam_args
 from runx.core.errors import RunxError
 from runx.core.sampling import Distribution, draw_trials

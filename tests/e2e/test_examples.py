@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from runx_testing import require
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

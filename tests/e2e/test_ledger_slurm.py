@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 import textwrap
+import time
 
 from runx_testing import require
 

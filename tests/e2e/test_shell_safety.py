@@ -7,7 +7,8 @@ import shutil
 import stat
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 # Any text a YAML string can hold and a POSIX argv can carry: no NUL, no surrogates, and no
 # characters YAML itself refuses (C0/C1 controls other than tab and newline).

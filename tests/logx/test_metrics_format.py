@@ -10,10 +10,15 @@ from dataclasses import asdict
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from runx.logx import LogxError
 from runx.logx.metrics_format import (
-    FORMAT_VERSION, METRICS_FILE, SUMMARY_FILE, MetricsWriter, RunSummary, read_records, summarize,
+    FORMAT_VERSION,
+    METRICS_FILE,
+    SUMMARY_FILE,
+    MetricsWriter,
+    RunSummary,
+    read_records,
+    summarize,
 )
 
 

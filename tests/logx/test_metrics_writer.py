@@ -13,7 +13,6 @@ from fractions import Fraction
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from runx.logx import LogxError
 from runx.logx.metrics_format import METRICS_FILE, SUMMARY_FILE, MetricsWriter, SummaryState, read_records, summarize
 

@@ -7,7 +7,6 @@ import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from runx.logx import LogX
 from runx.logx.tfevents import crc32c, record, scalar_event
 

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from runx.logx.metrics_format import MetricsWriter
 
 

@@ -6,7 +6,6 @@ import os
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from runx.core.config import config_logroot
 from runx.core.errors import RunxError
 from runx.sumx.logroot import UNDECIDED, plain_logroot

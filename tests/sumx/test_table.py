@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import csv
-import math
 import io
 import json
+import math
 import os
 import re
 import signal

@@ -8,7 +8,6 @@ import pytest
 from conftest import write_run
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from runx.logx import metrics_format
 from runx.sumx import fanout, reader
 from runx.sumx.cli import parse_args

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import shlex
+from typing import Any, Iterable, Mapping
 
 from runx.core.sweep import render_value
-
-from typing import Any, Iterable, Mapping
 
 __all__ = ["hparam_args", "resource_args", "shell_join", "display_quote", "substitute_logdir"]
 

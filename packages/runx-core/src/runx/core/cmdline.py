@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import sys
 import types
+from typing import Any, Callable, Optional, Sequence
 
 from runx.core.errors import RunxError
-
-from typing import Any, Callable, Optional, Sequence
 
 __all__ = ["Option", "Positional", "CommandLine", "positive_number"]
 

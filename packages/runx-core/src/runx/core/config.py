@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, Mapping, NamedTuple, Optional
 
 from runx.core.errors import RunxError, did_you_mean
 from runx.core.yamlfile import load_yaml
-
-from typing import Any, Mapping, NamedTuple, Optional
 
 DEFAULT_IGNORE_PATTERNS = (".git", "*.pyc", "docs*", "test*")
 ALWAYS_IGNORED = ("*.pth",)

@@ -1,12 +1,11 @@
 """Printing the plan (`-n`): the readable command of every run; nothing is created."""
 from __future__ import annotations
 
+from typing import TextIO
 
 from runx.core.argv import shell_join
 from runx.core.farms.base import Farm
 from runx.core.plan import Plan, job_for, planned_dir
-
-from typing import TextIO
 
 __all__ = ["show_plan"]
 

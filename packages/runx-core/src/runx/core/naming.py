@@ -5,10 +5,9 @@ import os
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Callable, Iterable, Optional
 
 from runx.core.errors import RunxError
-
-from typing import Callable, Iterable, Optional
 
 __all__ = ["timestamp", "run_name", "unique_names", "claim_run_dir", "check_tag"]
 

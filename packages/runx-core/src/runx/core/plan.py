@@ -3,16 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Callable, Mapping, NamedTuple, Optional
 
 from runx.core.argv import hparam_args, shell_join, substitute_logdir
 from runx.core.config import Settings
 from runx.core.errors import RunxError
 from runx.core.naming import check_tag, timestamp, unique_names
-from runx.core.sweep import Combination, expand
-
-from typing import Callable, Mapping, NamedTuple, Optional
-
-from runx.core.sweep import Scalar
+from runx.core.sweep import Combination, Scalar, expand
 
 __all__ = ["PlannedRun", "Plan", "Job", "make_plan", "job_for"]
 

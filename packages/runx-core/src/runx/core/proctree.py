@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-
 from typing import Iterable, List, Optional
 
 __all__ = ["process_tree", "alive", "stop_processes", "grace_seconds", "GRACE_SECONDS"]

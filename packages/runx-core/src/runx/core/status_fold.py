@@ -6,7 +6,6 @@ imports.
 from __future__ import annotations
 
 import os
-
 from typing import Any, Dict, Optional
 
 __all__ = ["fold_status", "settled_state"]

@@ -14,10 +14,10 @@ Runs come out grid point by grid point, then trial, then replica (replicas of a 
 from __future__ import annotations
 
 import itertools
+from typing import Any, Iterator, Mapping, NamedTuple, Optional, Union
 
 from runx.core.errors import RunxError, did_you_mean
 
-from typing import Any, Iterator, Mapping, NamedTuple, Optional, Union
 Scalar = Union[str, int, float, bool, None]
 
 TAG_KEY = "RUNX.TAG"

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
-
 from runx.core.errors import RunxError
-
-from typing import Any
 
 
 class SourceFloat(float):

@@ -5,11 +5,10 @@ Parses nothing at import; `main(argv=None)` does. The options are in LAUNCH.
 from __future__ import annotations
 
 import sys
-
-from runx.core.cmdline import CommandLine, Option, Positional
-
 from types import SimpleNamespace
 from typing import Optional, Sequence
+
+from runx.core.cmdline import CommandLine, Option, Positional
 
 __all__ = ["main", "LAUNCH"]
 

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 from runx.core.cmdline import CommandLine, Option, Positional
 from runx.core.errors import RunxError
-
-from types import SimpleNamespace
 
 __all__ = ["ledger_main"]
 

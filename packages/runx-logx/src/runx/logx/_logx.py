@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
 from runx.logx.errors import LogxError
 from runx.logx.proxy import WriterProxy
 from runx.logx.rank import rank_from_env
-
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
 if TYPE_CHECKING:
     from runx.logx.checkpoints import Checkpoints

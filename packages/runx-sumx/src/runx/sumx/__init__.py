@@ -5,7 +5,6 @@ Parses nothing at import; `main(argv=None)` does.
 from __future__ import annotations
 
 import sys
-
 from typing import Sequence
 
 __all__ = ["main"]

@@ -5,13 +5,12 @@ import gc
 import os
 import sys
 import time
+from typing import Any, Dict, List, Optional, TextIO
 
 from runx.sumx.discover import experiment_dir, subdirs
 from runx.sumx.errors import SumxError
 from runx.sumx.fanout import load_all
 from runx.sumx.reader import Run, load_run, read_goals
-
-from typing import Any, Dict, List, Optional, TextIO
 
 __all__ = ["run", "resolve_logroot", "collect"]
 

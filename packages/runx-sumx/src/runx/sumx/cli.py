@@ -2,12 +2,12 @@
 here with building the parser, a quarter of the budget for summarising 1,000 runs)."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Sequence
+
 from runx.core.cmdline import CommandLine, Option, Positional, positive_number
 from runx.core.errors import RunxError
 from runx.sumx.errors import SumxError
-
-from types import SimpleNamespace
-from typing import Sequence
 
 DEFAULT_WATCH = 5.0
 EXAMPLES = """\

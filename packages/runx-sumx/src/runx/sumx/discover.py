@@ -7,10 +7,9 @@ are found; a run's own sub-folders are never searched.
 from __future__ import annotations
 
 import os
+from typing import List, Optional
 
 from runx.sumx.errors import SumxError
-
-from typing import List, Optional
 
 __all__ = ["experiment_dir", "subdirs"]
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import marshal
 import os
+from typing import Callable, List, Optional, Sequence
 
 from runx.sumx.reader import Metric, Run
-
-from typing import Callable, List, Optional, Sequence
 
 MIN_PER_WORKER = 400
 MAX_WORKERS = 8

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import re
 from collections import namedtuple
+from typing import Any, Callable, List
 
 from runx.sumx.errors import SumxError
 from runx.sumx.reader import Run
-
-from typing import Any, Callable, List
 
 _EXPR = re.compile(r"^\s*([^<>=!~\s][^<>=!~]*?)\s*(<=|>=|!=|==|=|<|>|~)\s*(.*?)\s*$")
 SPECIAL = ("run", "experiment", "state", "epoch")

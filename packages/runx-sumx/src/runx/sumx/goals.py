@@ -1,9 +1,9 @@
 """Which way is better for a metric: "min" or "max"."""
 from __future__ import annotations
 
-from runx.sumx.errors import SumxError
-
 from typing import Dict, Iterable, Mapping
+
+from runx.sumx.errors import SumxError
 
 # A name containing one of these is lower-is-better.
 LOWER_SUBSTRINGS = ("loss", "error", "perplexity")

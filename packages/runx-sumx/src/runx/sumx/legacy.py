@@ -6,10 +6,9 @@ carry `epoch` and `timestamp` beside the metrics. 0.0.11 wrote only val rows and
 from __future__ import annotations
 
 import csv
+from typing import Any, Dict, Iterable, Optional
 
 from runx.sumx.reader import NOTE_NO_VAL, NOTE_TORN, Metric, Val, read_bytes
-
-from typing import Any, Dict, Iterable, Optional
 
 SKIPPED = ("timestamp", "epoch", "gpu util")
 

@@ -12,7 +12,6 @@ section is runx's to report, not sumx's).
 from __future__ import annotations
 
 import os
-
 from typing import Optional, Union
 
 __all__ = ["UNDECIDED", "plain_logroot"]

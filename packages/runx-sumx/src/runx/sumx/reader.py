@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import os
 from collections import namedtuple
+from typing import Any, Dict, Optional, Tuple
 
 from runx.core.status_fold import fold_status, settled_state
-
-from typing import Any, Dict, Optional, Tuple
 
 # File names fixed by docs/metrics-format.md, version 1 (tests check they match runx.logx's).
 # Kept here so the fast path needs no import of runx.logx.

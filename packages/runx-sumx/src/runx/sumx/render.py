@@ -6,10 +6,9 @@ longer than the whole one-second budget.
 from __future__ import annotations
 
 from collections import namedtuple
+from typing import Any, Callable, List, Optional
 
 from runx.sumx.table import Row, Stat, Table, state_text
-
-from typing import Any, Callable, List, Optional
 
 __all__ = ["fmt_number", "fmt_seconds", "render_text", "render_markdown", "render_csv", "render_json"]
 

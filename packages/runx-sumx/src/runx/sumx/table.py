@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from collections import namedtuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from runx.sumx.errors import SumxError
 from runx.sumx.goals import resolve_goals
 from runx.sumx.reader import Run
-
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 DEFAULT_IGNORE = ("logdir", "command", "result_dir", "nbr_workers", "paths", "val_paths")
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 import re
 import shlex
 import sys
+from typing import TYPE_CHECKING, NamedTuple, Optional
 
 from runx.core.argv import shell_join
 from runx.core.config import Settings
 from runx.core.errors import RunxError
 from runx.core.plan import Job, Plan
-
-from typing import TYPE_CHECKING, NamedTuple, Optional
 
 if TYPE_CHECKING:
     import subprocess
