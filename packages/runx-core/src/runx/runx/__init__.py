@@ -1,61 +1,16 @@
 """`python -m runx.runx EXP.yml` (and the `runx` command): launch a sweep.
 
-Parses nothing at import; `main(argv=None)` does. The options are in LAUNCH.
+Parses nothing at import; `main(argv=None)` does. The command lines are in runx.runx.cli.
 """
 from __future__ import annotations
 
 import sys
-from types import SimpleNamespace
+from argparse import Namespace
 from typing import Optional, Sequence
 
-from runx.core.cmdline import CommandLine, Option, Positional
+__all__ = ["main"]
 
-__all__ = ["main", "LAUNCH"]
-
-EPILOG = """\
-examples:
-  runx sweep.yml -n          print the commands of every run, create nothing
-  runx sweep.yml -i          run every job here, one after another
-  runx sweep.yml -i -j 4     run 4 jobs at a time (one per GPU where there are GPUs)
-  runx sweep.yml             submit every job to the FARM named in .runx
-  runx sweep.yml --tag lr    name the runs lr_<coolname>_<date>
-  runx sweep.yml --resume    launch only configurations with no succeeded or live run
-
-  runx status sweep          the state of every run of experiment sweep
-  runx cancel sweep [RUN..]  cancel runs (all unfinished ones without RUN)
-  runx resubmit sweep --failed   rerun failed runs in their own directories
-"""
-SUBCOMMANDS = ("status", "cancel", "resubmit")
-
-# The launcher's command line: runx 0.0.11's flags plus a few additions.
-LAUNCH = CommandLine(
-    prog="runx",
-    description="Expand an experiment YAML into runs, stage the code, and run or submit each job.",
-    positionals=[Positional("exp_yml", metavar="EXP_YML", help="experiment YAML: CMD and HPARAMS")],
-    options=[
-        Option("--exp_name", help="experiment name (default: the YAML's base name)"),
-        Option("--tag", help="prefix each run name with this tag"),
-        Option("--no_cooldir", kind="flag", help="name runs by their tag only (no coolname or date)"),
-        Option("-n", "--no_run", kind="flag", help="print the plan, create nothing"),
-        Option("-i", "--interactive", kind="flag", help="run jobs here instead of on a farm"),
-        Option("--farm", help="farm to submit to (overrides FARM)"),
-        Option("-c", "--config_file", metavar="FILE", help="config file to use instead of ./.runx or ~/.config/runx.yml"),
-        Option("-v", "--verbose", kind="flag", help="with -n, also print the full wrapped command"),
-        Option("-j", "--jobs", convert=int, expects="an integer", default=1, metavar="N",
-               help="with -i, run N jobs at once (output to each run's job.log)"),
-        Option("--gpus", metavar="LIST", help="with -i -j, GPU ids to share out (default: CUDA_VISIBLE_DEVICES,\nelse nvidia-smi)"),
-        Option("--jobs-per-gpu", convert=int, expects="an integer", default=1, metavar="K",
-               help="with -i -j, run K jobs on each GPU"),
-        Option("--array", kind="flag", help="on a slurm farm, submit the sweep as one job array"),
-        Option("--resume", kind="flag", help="skip configurations that already have a succeeded, queued or\nrunning run"),
-        Option("--seed", convert=int, expects="an integer", metavar="S",
-               help="seed for hyperparameters drawn from distributions (overrides SWEEP.seed)"),
-    ],
-    epilog=EPILOG,
-)
-
-
-def _warn_about_ignored_flags(args: SimpleNamespace, farm_kind: str) -> None:
+def _warn_about_ignored_flags(args: Namespace, farm_kind: str) -> None:
     """Name the launcher flags that do nothing on this farm, rather than ignore them silently."""
     ignored = []
     if farm_kind != "local":
@@ -68,7 +23,7 @@ def _warn_about_ignored_flags(args: SimpleNamespace, farm_kind: str) -> None:
         sys.stderr.write(f"runx: warning: {', '.join(ignored)} ignored {where}\n")
 
 
-def launch_main(args: SimpleNamespace) -> int:
+def launch_main(args: Namespace) -> int:
     """Plan, validate, then create and run or submit."""
     from runx.core.config import load_settings
     from runx.core.errors import RunxError
@@ -126,7 +81,9 @@ def launch_main(args: SimpleNamespace) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point: returns 0 on success, 1 when a job or submission failed, 2 on bad input."""
+    from runx.core.argparser import UsageError
     from runx.core.errors import RunxError
+    from runx.runx.cli import SUBCOMMANDS, launcher_parser
 
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -134,8 +91,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             from runx.runx.ledger_cli import ledger_main
 
             return ledger_main(argv)
-        args, status = LAUNCH.parse_or_report(argv)
-        return status if args is None else launch_main(args)
+        return launch_main(launcher_parser().read(argv))
+    except SystemExit as done:  # --help or --version was shown
+        return int(done.code or 0)
+    except UsageError as err:
+        sys.stderr.write(err.report)
+        return 2
     except RunxError as err:
         sys.stderr.write(f"runx: error: {err}\n")
         return 2

@@ -2,40 +2,15 @@
 from __future__ import annotations
 
 import os
+from argparse import Namespace
 from pathlib import Path
-from types import SimpleNamespace
 
-from runx.core.cmdline import CommandLine, Option, Positional
 from runx.core.errors import RunxError
+from runx.runx.cli import ledger_parser
 
 __all__ = ["ledger_main"]
 
-DESCRIPTIONS = {
-    "status": "Show the state of every run of an experiment.",
-    "cancel": "Cancel runs of an experiment (every queued or running one when no RUN is named).",
-    "resubmit": "Rerun runs of an experiment in their own directories.",
-}
-EXAMPLES = {
-    "status": "example: runx status sweep",
-    "cancel": "examples: runx cancel sweep            (every queued or running run)\n          runx cancel sweep RUN_NAME",
-    "resubmit": "examples: runx resubmit sweep --failed\n          runx resubmit sweep RUN_NAME",
-}
-
-
-def _command_line(command: str) -> CommandLine:
-    positionals = [Positional("experiment", metavar="EXPERIMENT", help="experiment name below LOGROOT (or a path to its directory)")]
-    if command != "status":
-        positionals.append(Positional("runs", count="*", metavar="RUN", help="run names (default: see below)"))
-    options = [
-        Option("--logroot", metavar="DIR", help="directory holding the experiments (default: LOGROOT of the config)"),
-        Option("-c", "--config_file", metavar="FILE", help="config file instead of ./.runx or ~/.config/runx.yml"),
-    ]
-    if command == "resubmit":
-        options.insert(0, Option("--failed", kind="flag", help="every failed or cancelled run"))
-    return CommandLine(f"runx {command}", DESCRIPTIONS[command], options, positionals, epilog=EXAMPLES[command])
-
-
-def _exp_dir(args: SimpleNamespace) -> Path:
+def _exp_dir(args: Namespace) -> Path:
     given = Path(args.experiment)
     as_path = given.is_dir() and (given.is_absolute() or args.logroot is None and "/" in args.experiment)
     if as_path:  # a path: anything but the current directory itself
@@ -70,9 +45,7 @@ def _select(entries: list, names: list, default) -> list:
 def ledger_main(argv: list) -> int:
     """Dispatch a ledger subcommand; 0 ok, 1 when an action failed, 2 on bad input."""
     command, rest = argv[0], argv[1:]
-    args, status = _command_line(command).parse_or_report(rest)
-    if args is None:
-        return status
+    args = ledger_parser(command).read(rest)
     from runx.core.ledger import format_table, read_ledger
 
     exp_dir = _exp_dir(args)

@@ -12,17 +12,16 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: 0 on success, 2 on bad input (one line on stderr)."""
-    from runx.sumx.cli import HELP, USAGE, parse_args
+    from runx.sumx.cli import parse_args
     from runx.sumx.errors import SumxError
 
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
-    except SumxError as err:
-        sys.stderr.write(f"{USAGE}\nsumx: error: {err}\n")
+    except SumxError as err:  # the usage line and the error
+        sys.stderr.write(f"{err}\n")
         return 2
-    if args.help:
-        sys.stdout.write(HELP)
-        return 0
+    except SystemExit as done:  # --help or --version was shown
+        return int(done.code or 0)
     try:
         from runx.sumx.app import run
 

@@ -145,7 +145,7 @@ def _render_without_gc(args: Any, logroot: Optional[str], out: TextIO) -> List[s
 
 def run(args: Any) -> int:
     """Summarise once, or redraw every `--watch` seconds until interrupted."""
-    logroot = resolve_logroot(args.logroot, args.config)
+    logroot = resolve_logroot(args.logroot, args.config_file)
     if args.watch is None:
         _warn(_render_without_gc(args, logroot, sys.stdout))
         return 0

@@ -1,13 +1,13 @@
-"""sumx's command line, on runx-core's small table-driven parser (argparse alone cost about 17 ms
-here with building the parser, a quarter of the budget for summarising 1,000 runs)."""
+"""sumx's command line (argparse, with runx's conventions: runx.core.argparser)."""
 from __future__ import annotations
 
-from types import SimpleNamespace
+from argparse import Namespace
 from typing import Sequence
 
-from runx.core.cmdline import CommandLine, Option, Positional, positive_number
-from runx.core.errors import RunxError
+from runx.core.argparser import Converted, Parser, UsageError, positive_number
 from runx.sumx.errors import SumxError
+
+__all__ = ["DEFAULT_WATCH", "sumx_parser", "parse_args"]
 
 DEFAULT_WATCH = 5.0
 EXAMPLES = """\
@@ -18,48 +18,55 @@ examples:
   sumx sweep --filter 'lr<0.1' --filter solver=adam
   sumx sweep --group-by seed        mean ± std over seeds, one row per other setting
   sumx sweep other --markdown       two experiments in one table, as Markdown
+  sumx sweep --format latex         the table in any of tabulate's formats
   sumx sweep --csv results.csv      also write the table as CSV
   sumx sweep --watch 10             redraw every 10 seconds
 """
 
-SUMX = CommandLine(
-    prog="sumx",
-    description="Summarize the runs of experiments in one table, best run first.",
-    positionals=[Positional("experiments", count="+", metavar="EXP",
-                            help="experiment name below LOGROOT, or a path to one (absolute or\nstarting with ./ or ../)")],
-    options=[
-        Option("--logroot", metavar="DIR", help="directory holding the experiments (default: LOGROOT of the config)"),
-        Option("-c", "--config", metavar="FILE", help="config file instead of ./.runx or ~/.config/runx.yml"),
-        Option("-s", "--sortwith", metavar="METRIC", help="sort by the best value of this val metric"),
-        Option("--goal", kind="append", metavar="METRIC=min|max",
-               help="which way is better for a metric (repeatable; overrides the\nexperiment's METRICS)"),
-        Option("--ignore", metavar="A,B", help="hyperparameters or metrics not to show (always ignored:\n"
-                                                 "logdir,command,result_dir,nbr_workers,paths,val_paths)"),
-        Option("--metrics", metavar="A,B", help="show only these val metrics, in this order"),
-        Option("--filter", kind="append", metavar="EXPR",
-               help="keep runs where EXPR holds: 'lr<0.1', solver=adam, 'acc>=90', state!=failed,\n"
-                    "'run~^tag/' (repeatable; all must hold)"),
-        Option("--group-by", metavar="K1,K2", help="runs that differ only in these hyperparameters become one row:\nmean ± std, n"),
-        Option("--json", kind="flag", help="print the table as JSON"),
-        Option("--markdown", kind="flag", help="print the table as Markdown"),
-        Option("--csv", metavar="FILE", help="also write the table as CSV to FILE (.csv added if missing;\n- for stdout only)"),
-        Option("--watch", kind="optional", convert=positive_number, expects="a positive number of seconds",
-               const=DEFAULT_WATCH, metavar="SECONDS", help=f"redraw the table every SECONDS (default {DEFAULT_WATCH:g}) until Ctrl-C"),
-    ],
-    epilog=EXAMPLES,
-)
-HELP = SUMX.help()
-USAGE = SUMX.usage()
 
-__all__ = ["parse_args", "HELP", "USAGE", "SUMX"]
+def sumx_parser() -> Parser:
+    """`sumx EXP [EXP ...] [options]`."""
+    p = Parser("sumx", "%(prog)s [options] EXP [EXP ...]",
+               "Summarize the runs of experiments in one table, best run first.\n"
+               "Every --long_option may also be written with the other separator (--group_by, --config-file).",
+               EXAMPLES, "runx-sumx")
+    p.add_positional("experiments", "EXP", "experiment name below LOGROOT, or a path to one (absolute or "
+                     "starting with ./ or ../)", many=True)
+    p.add_argument("--logroot", metavar="DIR", help="directory holding the experiments (default: LOGROOT of the config)")
+    p.add_argument("-c", "--config_file", metavar="FILE", help="config file instead of ./.runx or ~/.config/runx.yml")
+    p.add_argument("-s", "--sortwith", metavar="METRIC", help="sort by the best value of this val metric")
+    p.add_argument("--goal", action="append", metavar="METRIC=min|max",
+                   help="which way is better for a metric (repeatable; overrides the experiment's METRICS)")
+    p.add_argument("--ignore", metavar="A,B", help="hyperparameters or metrics not to show (always ignored: "
+                                                   "logdir,command,result_dir,nbr_workers,paths,val_paths)")
+    p.add_argument("--metrics", metavar="A,B", help="show only these val metrics, in this order")
+    p.add_argument("--filter", action="append", metavar="EXPR",
+                   help="keep runs where EXPR holds: 'lr<0.1', solver=adam, 'acc>=90', state!=failed, "
+                        "'run~^tag/' (repeatable; all must hold)")
+    p.add_argument("--group-by", metavar="K1,K2", help="runs that differ only in these hyperparameters become one row: "
+                                                       "mean ± std, n")
+    p.add_argument("--json", action="store_true", help="print the table as JSON")
+    p.add_argument("--markdown", action="store_true", help="print the table as Markdown (GitHub's pipe tables)")
+    p.add_argument("--format", metavar="FMT", help="print the table in this tabulate format: github, latex, "
+                                                   "latex_booktabs, html, rst, orgtbl, grid, ... (default: simple)")
+    p.add_argument("--csv", metavar="FILE", help="also write the table as CSV to FILE (.csv added if missing; "
+                                                 "- for stdout only)")
+    p.add_argument("--watch", action=Converted, convert=positive_number, expects="a positive number of seconds",
+                   nargs="?", const=DEFAULT_WATCH, metavar="SECONDS",
+                   help=f"redraw the table every SECONDS (default {DEFAULT_WATCH:g}) until Ctrl-C")
+    return p
 
 
-def parse_args(argv: Sequence[str]) -> SimpleNamespace:
-    """Options from argv (without the program name); SumxError for a usage error."""
+def parse_args(argv: Sequence[str]) -> Namespace:
+    """Options from argv (without the program name); SumxError for a usage error (its text is the
+    usage line and the error), SystemExit(0) once --help or --version was printed."""
+    parser = sumx_parser()
     try:
-        opts = SUMX.parse(argv)
-    except RunxError as err:
-        raise SumxError(str(err)) from None
-    if not opts.help and opts.json and opts.markdown:
-        raise SumxError("--json and --markdown: choose one")
+        opts = parser.read(argv)
+        chosen = [flag for flag, given in (("--json", opts.json), ("--markdown", opts.markdown),
+                                           ("--format", opts.format is not None)) if given]
+        if len(chosen) > 1:
+            parser.error(f"{' and '.join(chosen)}: choose one")
+    except UsageError as err:
+        raise SumxError(err.report.rstrip("\n")) from None
     return opts
