@@ -92,7 +92,7 @@ def test_runs_of_a_launcher_killed_with_sigkill_are_not_left_queued(project):
     assert states() == {r.name: ("running" if r == first else "cancelled") for r in project.runs("k")}
     table = subprocess.run([sys.executable, "-m", "runx.sumx", "k", "--json"], cwd=project.root, capture_output=True, text=True)
     assert {row["run"]: row["state"] for row in json.loads(table.stdout)["rows"]} == states()
-    from runx.core.proctree import process_tree, stop_processes
+    from runx.core.farms.local.proctree import process_tree, stop_processes
     from runx.core.status import read_status
 
     stop_processes(process_tree(read_status(first).pid), grace=0)  # the job dies too, before writing its exit

@@ -16,7 +16,6 @@ from runx.core.yamlfile import load_yaml
 DEFAULT_IGNORE_PATTERNS = (".git", "*.pyc", "docs*", "test*")
 ALWAYS_IGNORED = ("*.pth",)
 FARM_KEYS = ("SUBMIT_CMD", "RESOURCES", "PYTHONPATH", "NGC_LOGROOT", "WORKSPACE", "TYPE", "JOB_FLAG", "NAME_FLAG", "ARRAY")
-FARM_TYPES = ("generic", "ngc", "slurm", "local")
 HPARAMS_ONLY_PREFIXES = ("RUNX.", "SUBMIT_JOB.")
 TOP_LEVEL_KEYS = ("CMD", "HPARAMS", "LOGROOT", "FARM", "CODE_IGNORE_PATTERNS", "PYTHONPATH", "METRICS", "SWEEP") + FARM_KEYS
 
@@ -57,7 +56,7 @@ __all__ = [
 
 
 class FarmSettings(NamedTuple):
-    """The farm the runs go to: `kind` is local, generic, ngc or slurm."""
+    """The farm the runs go to: `kind` names its backend (local, generic, ngc, slurm, or a registered one)."""
 
     name: str
     kind: str
@@ -130,19 +129,18 @@ def config_logroot(config_path: Path) -> Path:
 
 
 def _farm_kind(name: str, section: Mapping[str, Any], source: Path) -> str:
+    """TYPE when it names a farm runx knows, else the kind the section's name and SUBMIT_CMD suggest."""
+    from runx.core.farms import infer_kind, known_kinds, lookup
+
     kind = section.get("TYPE")
-    if kind is not None:
-        if kind not in FARM_TYPES:
-            raise RunxError(f"{source}: {name}.TYPE: expected one of {', '.join(FARM_TYPES)}, found {kind!r}")
-        return kind
-    submit = str(section.get("SUBMIT_CMD") or "")
-    if "ngc" in name or submit.startswith("ngc "):
-        return "ngc"
-    if name == "slurm" or submit.split()[:1] == ["sbatch"]:
-        return "slurm"
-    if name == "local":
-        return "local"
-    return "generic"
+    if kind is None:
+        return infer_kind(name, str(section.get("SUBMIT_CMD") or ""))
+    if isinstance(kind, str):
+        try:
+            return lookup(kind).kind
+        except RunxError:
+            pass
+    raise RunxError(f"{source}: {name}.TYPE: expected one of {', '.join(known_kinds())}, found {kind!r}")
 
 
 def _merge_sections(config: Mapping[str, Any], experiment: Mapping[str, Any]) -> dict:
@@ -197,13 +195,12 @@ def _farm_settings(
             raise RunxError(f"{where}: {farm_name}.RESOURCES: {key!r} is not an option name; expected e.g. gpu, cpu, mem (each becomes --name value)")
         if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
             raise RunxError(f"{where}: {farm_name}.RESOURCES.{key}: expected a value or a list of values")
+    from runx.core.farms import lookup
+
+    farm_class = lookup(kind)
     submit_cmd = values.get("SUBMIT_CMD")
-    if kind == "ngc" and not submit_cmd:
-        submit_cmd = "ngc batch run"
-    if kind == "slurm" and not submit_cmd:
-        submit_cmd = "sbatch"
-    if kind == "generic" and not submit_cmd:
-        raise RunxError(f"{where}: {farm_name}.SUBMIT_CMD: missing; expected the command that submits a job (e.g. 'submit_job')")
+    if not submit_cmd and farm_class.default_submit_cmd:
+        submit_cmd = farm_class.default_submit_cmd
     if submit_cmd is not None and (not isinstance(submit_cmd, str) or not submit_cmd.strip()):
         raise RunxError(f"{where}: {farm_name}.SUBMIT_CMD: expected a command string, found {submit_cmd!r}")
     if submit_cmd:
@@ -213,12 +210,7 @@ def _farm_settings(
             shlex.split(submit_cmd)
         except ValueError as err:
             raise RunxError(f"{where}: {farm_name}.SUBMIT_CMD: {str(err).lower()}; expected a command as a shell would read it, found {submit_cmd!r}") from None
-    if kind == "ngc":
-        if str(submit_cmd).split()[:3] != ["ngc", "batch", "run"]:
-            raise RunxError(f"{where}: {farm_name}.SUBMIT_CMD: expected 'ngc batch run' for an NGC farm, found {submit_cmd!r}")
-        for key in ("NGC_LOGROOT", "WORKSPACE"):
-            if not isinstance(values.get(key), str) or not values[key]:
-                raise RunxError(f"{where}: {farm_name}.{key}: missing; an NGC farm needs NGC_LOGROOT and WORKSPACE")
+    farm_class.check_settings(values, str(submit_cmd or ""), str(where), farm_name)
     job_flag = values.get("JOB_FLAG", "-c")
     if not isinstance(job_flag, str) or not job_flag:
         raise RunxError(f"{where}: {farm_name}.JOB_FLAG: expected the option that carries the job, e.g. '-c'")
@@ -262,6 +254,12 @@ def _metric_goals(value: Any, where: Path) -> dict:
             raise RunxError(f"{where}: METRICS.{name}: expected min or max, found {goal!r}")
         goals[str(name)] = goal
     return goals
+
+
+def _farm_uses_resources(farm: FarmSettings) -> bool:
+    from runx.core.farms import lookup
+
+    return lookup(farm.kind).uses_resources
 
 
 def load_settings(
@@ -338,7 +336,7 @@ def load_settings(
          for key in experiment if isinstance(key, str) and key.startswith(HPARAMS_ONLY_PREFIXES)]
         + _unknown_keys(config, config_path, experiment, exp_path, farm_name)
         + ([f"{exp_path}: RESOURCES: ignored, jobs run here (no farm)"]
-           if "RESOURCES" in experiment and farm_settings.kind == "local" else [])
+           if "RESOURCES" in experiment and not _farm_uses_resources(farm_settings) else [])
     )
 
     return Settings(

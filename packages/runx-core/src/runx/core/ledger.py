@@ -9,13 +9,16 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional
 
 from runx.core.errors import RunxError
 from runx.core.runfiles import RUN_FILE
 from runx.core.status import RunStatus, read_status
 
-__all__ = ["LedgerEntry", "find_runs", "read_ledger", "format_table"]
+if TYPE_CHECKING:
+    from runx.core.farms import Farm
+
+__all__ = ["LedgerEntry", "find_runs", "read_ledger", "group_by_farm", "format_table"]
 
 
 class LedgerEntry(NamedTuple):
@@ -64,49 +67,33 @@ _STATUS_STATE = {"submitted": "queued"}
 
 
 def read_ledger(exp_dir: Path, ask_farms: bool = True) -> list:
-    """Every run of the experiment with its state; farms are asked in one batch per farm kind."""
+    """Every run of the experiment with its state; each farm is asked about its open runs in one batch."""
     runs = []
     for run_dir in find_runs(exp_dir):
         status = read_status(run_dir)
         state = "unknown" if status is None else _STATUS_STATE.get(status.state, status.state)
         runs.append(LedgerEntry(run_dir, _load(run_dir), status, state, status.exit_code if status else None))
-    runs = [_check_local(r) for r in runs]
-    if ask_farms:
-        runs = _ask_farms(runs)
-    return runs
-
-
-def _check_local(entry: LedgerEntry) -> LedgerEntry:
-    """A local run whose runx process (queued) or job script (running) is gone from this machine ended
-    without writing so: queued becomes cancelled, running becomes failed (exit code unknown)."""
-    if entry.status is None:
-        return entry
-    from runx.core.status_fold import settled_state
-
-    state = settled_state(entry.status._asdict())
-    return entry if state == entry.status.state else entry._replace(state=state, exit_code=None)
-
-
-def _ask_farms(runs: list) -> list:
-    open_runs = [r for r in runs if r.state in ("queued", "running") and r.job_id and r.farm_kind == "slurm"]
-    if not open_runs:
+    if not ask_farms:
         return runs
-    from runx.core.farms import slurm
+    answers = {}
+    for farm, entries in group_by_farm(runs).items():
+        answers.update(farm.query([e for e in entries if e.state in ("queued", "running")]))
+    return [r._replace(state=answers[r.run_dir].state, exit_code=answers[r.run_dir].exit_code) if r.run_dir in answers else r
+            for r in runs]
 
-    try:
-        answers = slurm.query([r.job_id for r in open_runs])
-    except (slurm.SlurmError, RunxError):
-        return runs
-    updated = []
-    for r in runs:
-        answer = answers.get(r.job_id) if r in open_runs else None
-        if answer is None or answer.state == "unknown":
-            updated.append(r)
-        elif answer.state in ("failed", "cancelled") or (answer.state == "running" and r.state == "queued"):
-            updated.append(r._replace(state=answer.state, exit_code=answer.exit_code if answer.exit_code is not None else r.exit_code))
-        else:
-            updated.append(r)
-    return updated
+
+def group_by_farm(entries: list) -> "Dict[Farm, List[LedgerEntry]]":
+    """The entries by the farm each was launched on (rebuilt from run.json, one object per distinct farm)."""
+    from runx.core.farms import farm_for_record
+
+    farms: dict = {}
+    groups: dict = {}
+    for entry in entries:
+        key = json.dumps(entry.record.get("farm"), sort_keys=True, default=str)
+        if key not in farms:
+            farms[key] = farm_for_record(entry.record.get("farm"))
+        groups.setdefault(farms[key], []).append(entry)
+    return groups
 
 
 def _duration(status: Optional[RunStatus]) -> str:

@@ -123,11 +123,10 @@ def _check_tag_only_names(tags: list, exp_dir: Path, settings: Settings) -> None
 
 
 def job_logdir(settings: Settings, run_dir: Path) -> str:
-    """The run directory as the job sees it: under NGC_LOGROOT on NGC, else the same path."""
-    if settings.farm.kind == "ngc" and settings.farm.ngc_logroot:
-        relative = run_dir.relative_to(settings.logroot)
-        return str(Path(settings.farm.ngc_logroot) / relative)
-    return str(run_dir)
+    """The run directory as the job sees it, as its farm says (under NGC_LOGROOT on NGC, else the same path)."""
+    from runx.core.farms import lookup
+
+    return lookup(settings.farm.kind).job_logdir(settings.farm, settings.logroot, run_dir)
 
 
 def job_for(plan: Plan, run: PlannedRun, run_dir: Path) -> Job:

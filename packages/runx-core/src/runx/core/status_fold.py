@@ -68,7 +68,7 @@ def settled_state(fields: Dict[str, Any]) -> str:
     state, launcher = fields["state"], fields["launcher"]
     if launcher is None or state not in ("queued", "running"):
         return state
-    from runx.core.proctree import alive
+    from runx.core.farms.local.proctree import alive
 
     here = os.uname().nodename
     host, _, pid = launcher.rpartition(":")

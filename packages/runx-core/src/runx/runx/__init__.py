@@ -6,28 +6,26 @@ from __future__ import annotations
 
 import sys
 from argparse import Namespace
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
+
+if TYPE_CHECKING:
+    from runx.core.farms import Farm
 
 __all__ = ["main"]
 
-def _warn_about_ignored_flags(args: Namespace, farm_kind: str) -> None:
+
+def _warn_about_ignored_flags(farm: Farm) -> None:
     """Name the launcher flags that do nothing on this farm, rather than ignore them silently."""
-    ignored = []
-    if farm_kind != "local":
-        ignored += [flag for flag, given in (("-j", args.jobs != 1), ("--gpus", args.gpus is not None),
-                                             ("--jobs-per-gpu", args.jobs_per_gpu != 1)) if given]
-    if farm_kind != "slurm" and args.array:
-        ignored.append("--array")
+    ignored = farm.ignored_flags()
     if ignored:
-        where = "here (-i)" if farm_kind == "local" else f"on a {farm_kind} farm"
-        sys.stderr.write(f"runx: warning: {', '.join(ignored)} ignored {where}\n")
+        sys.stderr.write(f"runx: warning: {', '.join(ignored)} ignored {farm.where()}\n")
 
 
 def launch_main(args: Namespace) -> int:
     """Plan, validate, then create and run or submit."""
     from runx.core.config import load_settings
     from runx.core.errors import RunxError
-    from runx.core.farms import make_farm
+    from runx.core.farms import LaunchOptions, make_farm
     from runx.core.plan import make_plan
 
     settings = load_settings(
@@ -51,8 +49,8 @@ def launch_main(args: Namespace) -> int:
         sys.stderr.write(f"runx: --resume: {kept} configuration(s) already succeeded, queued or running; {len(plan.runs)} to launch\n")
         if not plan.runs:
             return 0
-    farm = make_farm(settings, array=args.array)
-    _warn_about_ignored_flags(args, farm.kind)
+    farm = make_farm(settings, LaunchOptions(array=args.array, jobs=args.jobs, gpus=args.gpus, jobs_per_gpu=args.jobs_per_gpu))
+    _warn_about_ignored_flags(farm)
     if args.no_run:
         from runx.core.dryrun import show_plan
 
@@ -62,21 +60,10 @@ def launch_main(args: Namespace) -> int:
 
     farm.check()
     farm.check_plan(plan)
-    slots: list = []
-    if farm.kind == "local" and args.jobs > 1:
-        from runx.core.localpool import detect_gpus, gpu_slots
-
-        gpus = detect_gpus(args.gpus)
-        twice = sorted({g for g in gpus if gpus.count(g) > 1})
-        if twice:
-            raise RunxError(f"--gpus {args.gpus}: GPU {', '.join(twice)} listed more than once; use --jobs-per-gpu to share a GPU")
-        slots = gpu_slots(gpus, args.jobs_per_gpu)
-        if slots and len(slots) < args.jobs:
-            sys.stderr.write(f"runx: {len(gpus)} GPU(s) x {args.jobs_per_gpu} job(s) per GPU: at most {len(slots)} of -j {args.jobs} jobs run at once\n")
     from pathlib import Path
 
     jobs = create_runs(plan, farm, Path.cwd())
-    return run_jobs(jobs, farm, sys.stdout, concurrency=args.jobs, slots=slots)
+    return run_jobs(jobs, farm, sys.stdout)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -1,21 +1,31 @@
-"""What every farm backend provides."""
+"""What every farm backend provides, and the defaults a submit-command farm shares.
+
+A Farm is built for a launch from Settings (`make_farm`) or rebuilt from a run's run.json
+(`farm_for_record`, no Settings then): it submits jobs, reports the state of many runs in one
+batched call, cancels and resubmits them. Its class also answers the questions config and plan
+ask about the kind (does a section belong to it, which keys it needs, where the job sees LOGDIR).
+"""
 from __future__ import annotations
 
 import re
 import shlex
 import sys
-from typing import TYPE_CHECKING, NamedTuple, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Mapping, NamedTuple, Optional, TextIO
 
 from runx.core.argv import shell_join
-from runx.core.config import Settings
+from runx.core.config import FarmSettings, Settings
 from runx.core.errors import RunxError
 from runx.core.plan import Job, Plan
 
 if TYPE_CHECKING:
     import subprocess
 
+    from runx.core.ledger import LedgerEntry
 
-__all__ = ["Farm", "Submission", "JOB_SCRIPT", "job_script_path", "run_and_echo", "find_job_id", "run_submissions"]
+
+__all__ = ["Farm", "Submission", "LaunchOptions", "RunState", "JOB_SCRIPT", "job_script_path", "run_and_echo",
+           "find_job_id", "run_submissions"]
 
 JOB_SCRIPT = "job.sh"
 
@@ -25,6 +35,22 @@ class Submission(NamedTuple):
 
     returncode: int
     job_id: Optional[str] = None
+
+
+class LaunchOptions(NamedTuple):
+    """The launcher's farm-related flags (`--array`, `-j`, `--gpus`, `--jobs-per-gpu`)."""
+
+    array: bool = False
+    jobs: int = 1
+    gpus: Optional[str] = None
+    jobs_per_gpu: int = 1
+
+
+class RunState(NamedTuple):
+    """What a farm says about one run now: a ledger state and the exit code once known."""
+
+    state: str
+    exit_code: Optional[int] = None
 
 
 def job_script_path(job: Job) -> str:
@@ -69,45 +95,71 @@ def find_job_id(output: str) -> Optional[str]:
     return None
 
 
-def run_submissions(argvs: list, capture: bool = True) -> Submission:
-    """Run submission commands in order, stopping at the first failure; the last one's output names the job.
-
-    With `capture=False` (a job run here) output goes straight to this terminal and no id is sought.
-    """
+def run_submissions(argvs: list) -> Submission:
+    """Run submission commands in order, stopping at the first failure; the last one's output names the job."""
     done = None
     for argv in argvs:
-        if capture:
-            done = run_and_echo(argv)
-        else:
-            done = _run_here(argv)
+        done = run_and_echo(argv)
         if done.returncode != 0:
             return Submission(done.returncode)
-    return Submission(0, find_job_id(done.stdout) if capture and done else None)
-
-
-def _run_here(argv: list) -> "subprocess.CompletedProcess":
-    """Run a job in the foreground; when runx is interrupted, stop it and all it started, then re-raise."""
-    import subprocess
-
-    proc = subprocess.Popen(argv)
-    try:
-        return subprocess.CompletedProcess(argv, proc.wait())
-    except BaseException:
-        from runx.core.proctree import process_tree, stop_processes
-
-        stop_processes(process_tree(proc.pid))
-        proc.wait()
-        raise
+    return Submission(0, find_job_id(done.stdout) if done else None)
 
 
 class Farm:
-    """Base backend: subclasses give `submissions` and `display`; `submit` runs them in order."""
+    """A submit-command farm: subclasses give `kind`, `submissions` and `display`; the rest has defaults."""
 
-    kind = "base"
+    kind: ClassVar[str] = ""
+    default_submit_cmd: ClassVar[Optional[str]] = None
+    """SUBMIT_CMD when the farm section has none; None: the section must give one."""
+    uses_resources: ClassVar[bool] = True
+    """Whether RESOURCES mean anything here (runx warns when an experiment sets them for a farm that ignores them)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.farm = settings.farm
+    def __init__(self, farm: FarmSettings, settings: Optional[Settings] = None,
+                 options: Optional[LaunchOptions] = None) -> None:
+        self.farm = farm
+        self._settings = settings
+        self.options = options or LaunchOptions()
+
+    # ---- what config and plan ask of the kind (no instance yet) ---------------------------------
+
+    @classmethod
+    def claims(cls, name: str, submit_cmd: str) -> bool:
+        """Whether a farm section without TYPE, of this name and SUBMIT_CMD, is of this kind."""
+        return False
+
+    @classmethod
+    def check_settings(cls, values: Mapping[str, Any], submit_cmd: str, where: str, name: str) -> None:
+        """Raise RunxError when the farm section's keys do not suit this kind (`where`: the file that set them)."""
+        if not submit_cmd:
+            raise RunxError(f"{where}: {name}.SUBMIT_CMD: missing; expected the command that submits a job (e.g. 'submit_job')")
+
+    @classmethod
+    def job_logdir(cls, farm: FarmSettings, logroot: Path, run_dir: Path) -> str:
+        """The run directory as the job sees it (the same path unless the farm mounts it elsewhere)."""
+        return str(run_dir)
+
+    # ---- launching --------------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        """The launch's settings (a farm rebuilt from run.json has none, and never launches)."""
+        if self._settings is None:
+            raise RuntimeError(f"the {self.kind} farm was rebuilt from a run record and has no launch settings")
+        return self._settings
+
+    def record(self) -> Dict[str, Any]:
+        """What run.json keeps of the farm (`farm_for_record` rebuilds it from this)."""
+        return {"name": self.farm.name, "type": self.kind, "submit_cmd": self.farm.submit_cmd or None}
+
+    def ignored_flags(self) -> List[str]:
+        """The launcher flags given that this farm does nothing with."""
+        o = self.options
+        return [flag for flag, given in (("-j", o.jobs != 1), ("--gpus", o.gpus is not None),
+                                         ("--jobs-per-gpu", o.jobs_per_gpu != 1), ("--array", o.array)) if given]
+
+    def where(self) -> str:
+        """Where jobs go, for messages: `on a generic farm`."""
+        return f"on a {self.kind} farm"
 
     def submit_argv(self) -> list:
         """SUBMIT_CMD split as a shell would."""
@@ -132,6 +184,10 @@ class Farm:
     def prepare(self, job: Job) -> None:
         """Write any farm-specific file into the run directory before submission (default: none)."""
         return None
+
+    def queued_fields(self) -> Dict[str, Any]:
+        """Extra fields of the `queued` status line runx writes before the job is run or submitted."""
+        return {}
 
     def submit_all(self, jobs: list) -> Optional[list]:
         """Submit every job at once where the farm can (a job array); None to submit one by one."""
@@ -158,3 +214,64 @@ class Farm:
     def submit(self, job: Job) -> Submission:
         """Run every submission command; stop at the first failure; the last one names the job."""
         return run_submissions(self.submissions(job))
+
+    def run(self, jobs: list, out: TextIO) -> int:
+        """Submit every job (one job array where the farm does that) and record each answer; the number that
+        failed, or -1 when interrupted."""
+        results = self.submit_all(jobs)
+        if results is not None:
+            return sum(not _record_submission(job.run_dir, job.name, result) for job, result in zip(jobs, results))
+        failed = 0
+        for index, job in enumerate(jobs):
+            out.write(f"Submitting job {job.name} ({index + 1}/{len(jobs)})\n")
+            out.flush()
+            failed += not _record_submission(job.run_dir, job.name, self.submit(job))
+        return failed
+
+    # ---- the ledger: state, cancel, resubmit ------------------------------------------------------
+
+    def query(self, entries: "List[LedgerEntry]") -> Dict[Path, RunState]:
+        """What the farm says now about these queued or running runs, in one batched call; runs it has
+        nothing to add about (their status.log is the witness) are left out."""
+        return {}
+
+    def cancel(self, entries: "List[LedgerEntry]") -> Dict[Path, str]:
+        """Cancel these queued or running runs; for each one that could not be, why (the rest are recorded
+        cancelled by the caller)."""
+        return {e.run_dir: f"farm type {self.kind} has no cancel command; cancel job {e.job_id or '?'} with the farm's own tool"
+                for e in entries}
+
+    def resubmit(self, entry: "LedgerEntry") -> bool:
+        """Submit the run again from its own run directory (its recorded submit_argv); True if accepted."""
+        from runx.core.status import record_event
+
+        argvs = _recorded_argvs(entry)
+        record_event(entry.run_dir, "queued", attempt="resubmit", **self.queued_fields())
+        from runx.core.runfiles import record_submission
+
+        result = run_submissions(argvs)
+        if not record_submission(entry.run_dir, result.returncode, result.job_id):
+            return False
+        if result.job_id:
+            print(f"{entry.name}: resubmitted as job {result.job_id}")
+        return True
+
+
+def _recorded_argvs(entry: "LedgerEntry") -> list:
+    from runx.core.runfiles import RUN_FILE
+
+    argvs = entry.record.get("submit_argv")
+    if not argvs:
+        raise RunxError(f"{entry.run_dir / RUN_FILE}: submit_argv: missing; cannot resubmit")
+    if not isinstance(argvs, list) or not all(isinstance(a, list) and a and all(isinstance(s, str) for s in a) for a in argvs):
+        raise RunxError(f"{entry.run_dir / RUN_FILE}: submit_argv: expected a list of argument lists; cannot resubmit")
+    return argvs
+
+
+def _record_submission(run_dir: Path, name: str, result: Submission) -> bool:
+    from runx.core.runfiles import record_submission
+
+    if record_submission(run_dir, result.returncode, result.job_id):
+        return True
+    sys.stderr.write(f"runx: job {name}: submission failed with exit code {result.returncode}\n")
+    return False

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 from runx.core.argv import display_quote, resource_args, shell_join
+from runx.core.farms import register
 from runx.core.farms.base import Farm, job_script_path
 from runx.core.plan import Job
 
 __all__ = ["GenericFarm"]
 
 
+@register
 class GenericFarm(Farm):
-    """Any submit command that takes resources as options and the job as one string."""
+    """Any submit command that takes resources as options and the job as one string; no status or cancel
+    command (status.log, which the job writes, is the witness)."""
 
     kind = "generic"
 

@@ -1,5 +1,8 @@
-"""Slurm's side of the slurm farm: RESOURCES as sbatch options, the batch script, and batched
-sbatch / squeue / sacct / scancel calls.
+"""The slurm farm: an sbatch script per run (or one job array per sweep), batched status, scancel.
+
+Below the farm class: RESOURCES as sbatch options, the batch script, and the batched
+sbatch / squeue / sacct / scancel calls (usable on their own). `ARRAY: true` in the farm section
+(or `runx --array`) submits the whole sweep as one job array.
 
 Status comes from one `squeue -t all` call (it also lists jobs that ended less than MinJobAge
 ago, with their exit codes); ids it no longer knows go to one `sacct` call where accounting
@@ -11,12 +14,20 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
+import sys
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Optional
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
+from runx.core.argv import display_quote, shell_join
 from runx.core.errors import RunxError
+from runx.core.farms import register
+from runx.core.farms.base import Farm, RunState, Submission, job_script_path
+from runx.core.plan import Job, Plan, job_for, planned_dir
 
 __all__ = [
+    "SlurmFarm",
+    "BATCH_SCRIPT",
     "STATES",
     "OUTPUT",
     "ERROR",
@@ -32,6 +43,7 @@ __all__ = [
     "job_state",
 ]
 
+BATCH_SCRIPT = "sbatch.sh"
 STATES = ("queued", "running", "succeeded", "failed", "cancelled", "unknown")
 OUTPUT = "slurm-%j.out"
 ERROR = "slurm-%j.err"
@@ -392,3 +404,138 @@ def cancel(job_ids: list[str]) -> None:
         if re.search(r"already completing or completed|Invalid job id", message, re.I):
             return
         raise SlurmError(f"scancel failed ({done.returncode}): {message}")
+
+
+# ---- the farm ------------------------------------------------------------------------------------
+
+
+@register
+class SlurmFarm(Farm):
+    """sbatch / squeue / sacct / scancel."""
+
+    kind = "slurm"
+    default_submit_cmd = "sbatch"
+
+    @classmethod
+    def claims(cls, name: str, submit_cmd: str) -> bool:
+        return name == "slurm" or submit_cmd.split()[:1] == ["sbatch"]
+
+    @classmethod
+    def check_settings(cls, values: Mapping[str, Any], submit_cmd: str, where: str, name: str) -> None:
+        return None
+
+    @property
+    def array(self) -> bool:
+        """Whether the sweep goes as one job array (`--array` or ARRAY: true)."""
+        return self.options.array or bool(self.farm.array)
+
+    def ignored_flags(self) -> List[str]:
+        return [flag for flag in super().ignored_flags() if flag != "--array"]
+
+    def submit_argv(self) -> list:
+        return ["sbatch"]
+
+    def _options(self, job: Job) -> list:
+        return sbatch_options(job.resources)
+
+    def _script_path(self, job: Job) -> str:
+        return f"{job.run_dir}/{BATCH_SCRIPT}"
+
+    def check_plan(self, plan: Plan) -> None:
+        """Each distinct set of sbatch options in the plan, tried with `sbatch --test-only`."""
+        tried = set()
+        for run in plan.runs:
+            options = tuple(self._options(job_for(plan, run, planned_dir(plan, run))))
+            if options in tried:
+                continue
+            tried.add(options)
+            try:
+                test_options(list(options))
+            except RunxError as err:
+                raise RunxError(f"{self.farm.source}: {self.farm.name}.RESOURCES: {err}") from None
+            except SlurmError:
+                return  # the controller did not answer: the submission will say so
+
+    def prepare(self, job: Job) -> None:
+        script = batch_script(f"{self.settings.experiment}_{job.name}", str(job.run_dir), job_script_path(job), self._options(job))
+        with open(self._script_path(job), "w", encoding="utf-8") as f:
+            f.write(script)
+
+    def submissions(self, job: Job) -> list:
+        return [["sbatch", "--parsable", self._script_path(job)]]
+
+    def display(self, job: Job) -> str:
+        return f"{shell_join(['sbatch', *self._options(job)])} --wrap {display_quote(job.command)}"
+
+    def submit(self, job: Job) -> Submission:
+        try:
+            job_id = submit(self._script_path(job))
+        except (SlurmError, RunxError) as err:  # recorded as a failed submission, the others still tried
+            print(f"runx: {err}", file=sys.stderr)
+            return Submission(1)
+        print(f"Submitted batch job {job_id}")
+        return Submission(0, job_id)
+
+    def _array_paths(self, first: Job) -> tuple:
+        """(the array's list file, its sbatch script), beside the runs in the experiment directory."""
+        exp_dir, stamp = first.run_dir.parent, first.run_dir.name
+        return exp_dir / f".array_{stamp}.txt", exp_dir / f".array_{stamp}.sbatch"
+
+    def display_batch(self, first: Job, count: int) -> Optional[str]:
+        if not self.array or count < 2:
+            return None
+        options = shell_join([*self._options(first), array_option(count)])
+        return f"# one job array of {count} tasks: sbatch --parsable {self._array_paths(first)[1]}  ({options})"
+
+    def submit_all(self, jobs: list) -> Optional[list]:
+        if not self.array or len(jobs) < 2:
+            return None
+        options = {tuple(self._options(j)) for j in jobs}
+        if len(options) != 1:
+            raise RunxError(f"{self.farm.source}: {self.farm.name}.ARRAY: a job array needs the same resources for every run")
+        exp_dir = jobs[0].run_dir.parent
+        list_path, script_path = self._array_paths(jobs[0])
+        list_path.write_text(array_list(str(j.run_dir) for j in jobs), encoding="utf-8")
+        opts = [*options.pop(), array_option(len(jobs))]
+        script_path.write_text(batch_script(f"{self.settings.experiment}_array", str(exp_dir), str(list_path), opts, array=True))
+        try:
+            array_id = submit(str(script_path))
+        except (SlurmError, RunxError) as err:
+            print(f"runx: {err}", file=sys.stderr)
+            return [Submission(1) for _ in jobs]
+        print(f"Submitted batch job {array_id} (array of {len(jobs)})")
+        from runx.core.runfiles import SUBMIT_FILE, write_executable
+
+        for index, job in enumerate(jobs):  # say how the run was submitted; its own sbatch.sh reruns it alone
+            comment = (f"# Submitted by runx as task {index} of Slurm job array {array_id}:\n"
+                       f"#   sbatch --parsable {shell_join([str(script_path)])}\n"
+                       "# This script submits this run alone again (as runx resubmit does).")
+            write_executable(job.run_dir / SUBMIT_FILE, self.script(job, comment))
+        return [Submission(0, f"{array_id}_{i}") for i in range(len(jobs))]
+
+    def query(self, entries: List[Any]) -> Dict[Path, RunState]:
+        """One squeue call (then sacct, then the completion log) for every run with a job id. Slurm's word
+        counts where the job could not write its own: it failed or was cancelled, or it started."""
+        asked = [e for e in entries if e.job_id]
+        if not asked:
+            return {}
+        try:
+            answers = query([e.job_id for e in asked])
+        except (SlurmError, RunxError):
+            return {}
+        found = {}
+        for entry in asked:
+            answer = answers.get(entry.job_id)
+            if answer is None or answer.state == "unknown":
+                continue
+            if answer.state in ("failed", "cancelled") or (answer.state == "running" and entry.state == "queued"):
+                found[entry.run_dir] = RunState(answer.state, answer.exit_code if answer.exit_code is not None else entry.exit_code)
+        return found
+
+    def cancel(self, entries: List[Any]) -> Dict[Path, str]:
+        """One `scancel` for every run with a job id."""
+        try:
+            cancel([e.job_id for e in entries if e.job_id])
+        except SlurmError as err:
+            return {e.run_dir: str(err) for e in entries}
+        return {}

@@ -1,19 +1,61 @@
-"""The local farm (`-i`, or no FARM): jobs run here, one after another, output streamed live."""
+"""The local farm (`-i`, or no FARM): jobs run here, one after another with output streamed live, or
+`-j N` at a time with one GPU slot each (pool.py); cancel stops a job's process tree (proctree.py)."""
 from __future__ import annotations
 
-from runx.core.farms.base import Farm, Submission, job_script_path, run_submissions
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, TextIO
+
+from runx.core.errors import RunxError
+from runx.core.farms import register
+from runx.core.farms.base import Farm, RunState, Submission, job_script_path
 from runx.core.plan import Job
+from runx.core.status import launcher_id
 
 __all__ = ["LocalFarm"]
 
 
+@register
 class LocalFarm(Farm):
-    """Runs each job's script in the foreground with this terminal's stdin, stdout and stderr."""
+    """Runs each job's script here; its status.log and this machine's processes are the witnesses."""
 
     kind = "local"
+    uses_resources = False
+
+    @classmethod
+    def claims(cls, name: str, submit_cmd: str) -> bool:
+        return name == "local"
+
+    @classmethod
+    def check_settings(cls, values: Mapping[str, Any], submit_cmd: str, where: str, name: str) -> None:
+        return None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slots: list = []
+
+    def ignored_flags(self) -> List[str]:
+        return ["--array"] if self.options.array else []
+
+    def where(self) -> str:
+        return "here (-i)"
 
     def check(self) -> None:
-        return None
+        """Share out GPU slots for `-j N` (refusing a GPU listed twice) before anything is created."""
+        from runx.core.farms.local.pool import detect_gpus, gpu_slots
+
+        if self.options.jobs <= 1:
+            return
+        gpus = detect_gpus(self.options.gpus)
+        twice = sorted({g for g in gpus if gpus.count(g) > 1})
+        if twice:
+            raise RunxError(f"--gpus {self.options.gpus}: GPU {', '.join(twice)} listed more than once; use --jobs-per-gpu to share a GPU")
+        self.slots = gpu_slots(gpus, self.options.jobs_per_gpu)
+        if self.slots and len(self.slots) < self.options.jobs:
+            sys.stderr.write(f"runx: {len(gpus)} GPU(s) x {self.options.jobs_per_gpu} job(s) per GPU: "
+                             f"at most {len(self.slots)} of -j {self.options.jobs} jobs run at once\n")
 
     def submissions(self, job: Job) -> list:
         return [["sh", job_script_path(job)]]
@@ -21,5 +63,61 @@ class LocalFarm(Farm):
     def display(self, job: Job) -> str:
         return job.command
 
+    def queued_fields(self) -> Dict[str, Any]:
+        return {"launcher": launcher_id()}
+
     def submit(self, job: Job) -> Submission:
-        return run_submissions(self.submissions(job), capture=False)
+        return Submission(_run_here(job.run_dir))
+
+    def run(self, jobs: list, out: TextIO) -> int:
+        from runx.core.farms.local import pool
+
+        with pool.interrupted_by_hangup_and_term():
+            if self.options.jobs > 1 or self.slots:
+                return pool.run_parallel(jobs, self.options.jobs, self.slots, out)
+            return pool.run_sequential(jobs, out)
+
+    def query(self, entries: List[Any]) -> Dict[Path, RunState]:
+        """A run whose runx process (queued) or job script (running) is gone from this machine ended without
+        writing so: queued becomes cancelled, running becomes failed (exit code unknown)."""
+        from runx.core.status_fold import settled_state
+
+        found = {}
+        for entry in entries:
+            if entry.status is None:
+                continue
+            state = settled_state(entry.status._asdict())
+            if state != entry.status.state:
+                found[entry.run_dir] = RunState(state, None)
+        return found
+
+    def cancel(self, entries: List[Any]) -> Dict[Path, str]:
+        """Stop each running job's process tree on this machine (the job script first: it cannot record the
+        kill as a failure); a queued run is only recorded, and its launcher skips it."""
+        from runx.core.farms.local.proctree import process_tree, stop_processes
+
+        here = (None, socket.gethostname(), os.uname().nodename)
+        for entry in entries:
+            status = entry.status
+            if status and status.pid and status.host in here:
+                stop_processes(process_tree(status.pid))
+        return {}
+
+    def resubmit(self, entry: Any) -> bool:
+        """Run the job again here, in the foreground, from its own run directory."""
+        from runx.core.status import record_event
+
+        record_event(entry.run_dir, "queued", attempt="resubmit", **self.queued_fields())
+        return _run_here(entry.run_dir) == 0
+
+
+def _run_here(run_dir: Path) -> int:
+    """Run a job in the foreground; when runx is interrupted, stop it and all it started, then re-raise."""
+    from runx.core.farms.local.pool import start, stop
+
+    proc = start(run_dir)
+    try:
+        return proc.wait()
+    except BaseException:
+        stop([proc])
+        raise

@@ -1,21 +1,27 @@
-"""Running local jobs N at a time, each with its own GPU slot, output into the run's job.log.
+"""Running local jobs: the one way a job starts (`start`), one after another with output streamed
+live, or N at a time, each with its own GPU slot and its output in the run's job.log.
 
-The terminal gets one line per event (started, succeeded, failed) instead of interleaved output.
-Ctrl-C stops every running job (SIGTERM to its process group, SIGKILL after a grace period) and
-records the running and pending runs as cancelled.
+In parallel the terminal gets one line per event (started, succeeded, failed) instead of interleaved
+output. Ctrl-C (or SIGTERM, or SIGHUP) stops every running job (SIGTERM to its process tree, SIGKILL
+after a grace period) and records the running and pending runs as cancelled.
 """
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
+import sys
 import time
-from typing import Optional, TextIO
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, List, Optional, TextIO
 
 from runx.core.farms.base import JOB_SCRIPT
+from runx.core.farms.local.proctree import process_tree, stop_processes
 from runx.core.status import record_event, was_cancelled
 
-__all__ = ["detect_gpus", "gpu_slots", "run_parallel", "JOB_LOG"]
+__all__ = ["detect_gpus", "gpu_slots", "start", "stop", "run_sequential", "run_parallel", "interrupted_by_hangup_and_term",
+           "JOB_LOG"]
 
 JOB_LOG = "job.log"
 
@@ -31,12 +37,79 @@ def detect_gpus(explicit: Optional[str]) -> list:
         done = subprocess.run(["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"], capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired):
         return []
-    return [l.strip() for l in done.stdout.splitlines() if l.strip()] if done.returncode == 0 else []
+    return [line.strip() for line in done.stdout.splitlines() if line.strip()] if done.returncode == 0 else []
 
 
 def gpu_slots(gpus: list, jobs_per_gpu: int) -> list:
     """One slot per concurrent job: each GPU `jobs_per_gpu` times."""
     return [g for g in gpus for _ in range(jobs_per_gpu)]
+
+
+def start(run_dir: Path, gpu: Optional[str] = None, log: Optional[Path] = None) -> subprocess.Popen:
+    """Start the run's job script: in this terminal (its stdin, stdout, stderr) or, with `log`, in a
+    session of its own with its output appended to `log`; `gpu` becomes CUDA_VISIBLE_DEVICES."""
+    argv = ["sh", str(Path(run_dir) / JOB_SCRIPT)]
+    env = dict(os.environ)
+    if gpu is not None:
+        env["CUDA_VISIBLE_DEVICES"] = gpu
+    if log is None:
+        return subprocess.Popen(argv, env=env)
+    with open(log, "ab") as out:
+        return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                start_new_session=True)
+
+
+def stop(procs: List[subprocess.Popen]) -> None:
+    """Stop started jobs and everything they started (trees read before any signal), and reap them."""
+    stop_processes([pid for proc in procs for pid in process_tree(proc.pid)])
+    for proc in procs:
+        try:  # anything of a job's own session that left its tree (until it is reaped, the pid is the job's)
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()
+
+
+@contextmanager
+def interrupted_by_hangup_and_term() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a closed terminal) stop local jobs as Ctrl-C does, so no run stays queued."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_sequential(jobs: list, out: TextIO) -> int:
+    """Run jobs one after another, output streamed live; the number that failed (or -1 if interrupted)."""
+    failed = 0
+    for index, job in enumerate(jobs):
+        if was_cancelled(job.run_dir):
+            out.write(f"Skipping job {job.name} ({index + 1}/{len(jobs)}): cancelled before it started\n")
+            continue
+        out.write(f"Running job {job.name} ({index + 1}/{len(jobs)})\n")
+        out.flush()
+        try:
+            proc = start(job.run_dir)
+            try:
+                returncode = proc.wait()
+            except BaseException:
+                stop([proc])
+                raise
+        except KeyboardInterrupt:
+            for pending in jobs[index:]:
+                record_event(pending.run_dir, "cancelled", reason="interrupted")
+            out.write(f"runx: interrupted; {len(jobs) - index} run(s) recorded as cancelled\n")
+            return -1
+        if returncode != 0:
+            failed += 1
+            sys.stderr.write(f"runx: job {job.name} exited with exit code {returncode}\n")
+    return failed
 
 
 def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO) -> int:
@@ -59,12 +132,7 @@ def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO) -> int:
                     say(f"[{job.name}] cancelled before it started")
                     continue
                 slot = free.pop(0)
-                env = dict(os.environ)
-                if slot is not None:
-                    env["CUDA_VISIBLE_DEVICES"] = slot
-                with open(job.run_dir / JOB_LOG, "ab") as log:
-                    proc = subprocess.Popen(["sh", str(job.run_dir / JOB_SCRIPT)], stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+                proc = start(job.run_dir, slot, job.run_dir / JOB_LOG)
                 running[proc] = (job, slot)
                 where = f" on GPU {slot}" if slot is not None else ""
                 say(f"[{job.name}] running{where} (log: {job.run_dir / JOB_LOG})")
@@ -78,16 +146,7 @@ def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO) -> int:
                     failed += 1
                     say(f"[{job.name}] failed with exit code {proc.returncode}")
     except KeyboardInterrupt:
-        from runx.core.proctree import process_tree, stop_processes
-
-        trees = [pid for proc in running for pid in process_tree(proc.pid)]
-        stop_processes(trees)
-        for proc in running:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)  # anything of the job's group that left its tree
-            except (ProcessLookupError, PermissionError):
-                pass
-            proc.wait()
+        stop(list(running))
         for job, _ in list(running.values()) + [(j, None) for j in pending]:
             record_event(job.run_dir, "cancelled", reason="interrupted")
         say(f"runx: interrupted; {len(running) + len(pending)} run(s) recorded as cancelled")

@@ -26,7 +26,7 @@ def grace_seconds() -> float:
 
 
 def _children(pid: int) -> List[int]:
-    found = []
+    found: List[int] = []
     try:
         entries = os.listdir("/proc")
     except OSError:
