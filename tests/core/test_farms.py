@@ -11,8 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from runx_testing import require
-
 from runx.core.errors import RunxError
 from runx.core.farms import BUILTIN, Farm, farm_for_record, infer_kind, known_kinds, lookup, register
 from runx.core.farms.generic import GenericFarm
@@ -20,6 +18,7 @@ from runx.core.farms.local import LocalFarm
 from runx.core.farms.ngc import NgcFarm
 from runx.core.farms.slurm import SlurmFarm
 from runx.core.ledger import read_ledger
+from runx_testing import require
 
 BUILTIN_CLASSES = {"local": LocalFarm, "generic": GenericFarm, "ngc": NgcFarm, "slurm": SlurmFarm}
 
