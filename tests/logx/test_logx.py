@@ -338,18 +338,51 @@ def test_python_m_runx_logx_prints_a_summary(tmp_path):
     assert version.returncode == 0 and version.stdout.startswith("runx-logx ") and "metrics format 1" in version.stdout
 
 
-def test_tensorboard_without_direct_event_access_falls_back_to_add_scalar(tmp_path, monkeypatch, requires):
+def test_logx_scalars_have_their_own_event_file_and_tensorboard_shows_one_run(tmp_path, requires):
+    """metric() scalars go to logx's .logx event file, images and histograms to tensorboardX's; one run."""
     requires("tensorboardX")
     requires("tensorboard")
-    import runx.logx.tensorboard as tb
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 
-    monkeypatch.setattr(tb, "_event_file", lambda writer: None)  # a tensorboardX whose internals differ
     with LogX().initialize(logdir=str(tmp_path), tensorboard=True) as log:
-        assert log._tb._file is None
         log.metric("val", {"loss": 0.5, "acc": 0.75}, 4)
-    acc = read_events(tmp_path)
+        log.add_image("img", [[[0.5]]], 4)
+        log.add_histogram("h", [1.0, 2.0, 3.0], 4)
+        log.tensorboard.add_scalar("opt", 0.25, 4, display_name="shown")  # tensorboardX's own add_scalar
+    files = sorted(n for n in os.listdir(tmp_path) if n.startswith("events.out.tfevents."))
+    assert len(files) == 2 and sum(n.endswith(".logx") for n in files) == 1, files
+
+    def tags(name):
+        found = set()
+        for event in EventFileLoader(str(tmp_path / name)).Load():
+            if event.file_version:
+                assert event.file_version == "brain.Event:2"
+            found.update(v.tag for v in event.summary.value)
+        return found
+
+    logx_file = next(n for n in files if n.endswith(".logx"))
+    tbx_file = next(n for n in files if not n.endswith(".logx"))
+    assert tags(logx_file) == {"val/loss", "val/acc"}
+    assert tags(tbx_file) == {"img", "h", "opt"}
+    acc = read_events(tmp_path)  # TensorBoard's reader over the directory: one run with everything
     assert [(e.step, e.value) for e in acc.Scalars("val/loss")] == [(4, 0.5)]
     assert [(e.step, e.value) for e in acc.Scalars("val/acc")] == [(4, 0.75)]
+    assert [(e.step, e.value) for e in acc.Scalars("opt")] == [(4, 0.25)]
+    assert [e.step for e in acc.Images("img")] == [4] and [e.step for e in acc.Histograms("h")] == [4]
+
+
+def test_logx_reads_and_patches_no_private_attribute_of_tensorboardx():
+    """issue 13: tensorboardX through its public API only (its names starting with _ are its own business)."""
+    import re
+
+    src = os.path.join(os.path.dirname(__file__), "..", "..", "packages", "runx-logx", "src", "runx", "logx")
+    private = re.compile(r"_ev_writer|_get_file_writer|event_writer\._|_py_recordio_writer|\._closed\b|_logx_direct"
+                         r"|all_writers|\.event_writer\b|file_writer\._")
+    for name in os.listdir(src):
+        if name.endswith(".py"):
+            with open(os.path.join(src, name), encoding="utf-8") as f:
+                hits = [line for line in f if private.search(line)]
+            assert not hits, (name, hits)
 
 
 @pytest.mark.parametrize("tensorboard", [False, True])

@@ -31,6 +31,12 @@ def _close_at_exit(ref: Any) -> None:
         log.close()
 
 
+def _before_fork(ref: Any) -> None:
+    log = ref()
+    if log is not None and log._tb is not None:
+        log._tb.before_fork()
+
+
 def _forget_in_child(ref: Any) -> None:
     log = ref()
     if log is not None:
@@ -128,7 +134,7 @@ class LogX:
             from runx.logx.tensorboard import BackgroundWriter
 
             self._tb = BackgroundWriter(self.logdir)
-            self.tensorboard = WriterProxy(self._tb, self._after_tensorboard)
+            self.tensorboard = WriterProxy(self._tb, self._after_tensorboard, self._eager)
         _close_when_multiprocessing_child_exits(self)
         if not self._at_exit:
             import atexit
@@ -138,7 +144,8 @@ class LogX:
             if hasattr(os, "register_at_fork"):  # POSIX
                 from functools import partial
 
-                os.register_at_fork(after_in_child=partial(_forget_in_child, weakref.ref(self)))
+                os.register_at_fork(before=partial(_before_fork, weakref.ref(self)),
+                                    after_in_child=partial(_forget_in_child, weakref.ref(self)))
             self._at_exit = True
         return self
 
@@ -215,11 +222,14 @@ class LogX:
         """Write a TensorBoard histogram."""
         self.tensorboard.add_histogram(name, values, step, **kwargs)
 
+    def _eager(self) -> bool:
+        return self.eager_flush
+
     def _after_tensorboard(self) -> None:
         if self._tb is None:
             return
         if self.eager_flush:
-            self._tb.show_now()
+            self._tb.flush()
         else:
             self._tb.flush_soon()
 
@@ -252,6 +262,8 @@ class LogX:
         """Path of the best checkpoint in the logdir (the highest epoch if several), or None."""
         if not self.logdir:  # every rank may look (to resume), as in 0.0.11
             return None
+        if self._checkpoints is not None and self._checkpoints.best:
+            return self._checkpoints.best  # rank 0 skips a best it could not read at resume
         from runx.logx.checkpoints import BEST, find_checkpoint
 
         return find_checkpoint(self.logdir, BEST)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from typing import Any, Dict, Optional, Tuple
 
 from runx.logx.errors import LogxError
@@ -116,6 +117,9 @@ def load(path: str) -> Any:
         return torch.load(path, map_location="cpu", weights_only=False)
 
 
+_UNREADABLE = object()
+
+
 class Checkpoints:
     """The latest and best checkpoints of one logdir, and the best metric so far."""
 
@@ -126,32 +130,54 @@ class Checkpoints:
         self.best_metric: Optional[float] = None
 
     def resume(self) -> None:
-        """Pick up an existing logdir: remove leftovers of an interrupted save, find latest and best."""
+        """Pick up an existing logdir: remove leftovers of an interrupted save, find latest and best.
+
+        Nothing is unpickled: the best metric comes from checkpoints.json, else from the best
+        checkpoint loaded with weights_only=True. A checkpoint that cannot be read so (corrupt, or
+        not logx's) is skipped with one warning line and left where it is.
+        """
         for name in os.listdir(self.logdir):
             if _STALE.match(name):
                 _remove(os.path.join(self.logdir, name))
         state = self._read_state()
         lasts, bests = _epochs(self.logdir, LAST), _epochs(self.logdir, BEST)
-        if bests:
-            self.best = os.path.join(self.logdir, bests.pop(max(bests)))
-            for name in bests.values():  # a save was killed between writing a new best and removing the old
-                _remove(os.path.join(self.logdir, name))
+        for epoch in sorted(bests, reverse=True):
+            path = os.path.join(self.logdir, bests[epoch])
+            metric = self._best_metric(path, state)
+            if metric is _UNREADABLE:
+                continue
+            self.best, self.best_metric = path, metric
+            for older in [e for e in bests if e < epoch]:  # a save was killed between writing a new best and removing the old
+                _remove(os.path.join(self.logdir, bests.pop(older)))
+            if not lasts or max(lasts) < epoch:
+                # save() writes the best before the latest: a kill between them leaves this best as the newest save
+                last = os.path.join(self.logdir, f"last_checkpoint_ep{epoch}.pth")
+                atomic_copy(path, last)
+                lasts[epoch] = os.path.basename(last)
+            break
         if lasts:
             self.last = os.path.join(self.logdir, lasts.pop(max(lasts)))
             if state.get("delete_old"):
                 for name in lasts.values():
                     _remove(os.path.join(self.logdir, name))
-        if not self.best:
-            return
-        if state.get("best_checkpoint") == os.path.basename(self.best):
+
+    def _best_metric(self, path: str, state: Dict[str, Any]) -> Any:
+        """The metric saved with the best checkpoint at `path` (None if unknown), or _UNREADABLE."""
+        if state.get("best_checkpoint") == os.path.basename(path):
             try:
-                self.best_metric = float(decode_value(state.get("best_metric")))
-                return
+                return float(decode_value(state.get("best_metric")))
             except (ValueError, TypeError):
                 pass
-        saved = load(self.best)
-        metric = saved.get("__metric") if isinstance(saved, dict) else None
-        self.best_metric = None if metric is None else float(to_number(metric, "__metric"))
+        try:
+            saved = torch_module().load(path, map_location="cpu", weights_only=True)
+            metric = saved.get("__metric") if isinstance(saved, dict) else None
+            return None if metric is None else float(to_number(metric, "__metric"))
+        except ImportError:
+            raise
+        except Exception as err:  # a foreign file may fail in any way; it must not block the resume
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+            print(f"logx: skipping {path}: not a checkpoint logx can read without unpickling ({first})", file=sys.stderr)
+            return _UNREADABLE
 
     def save(self, save_dict: Dict[str, Any], metric: Any, epoch: int, higher_better: bool = True,
              delete_old: bool = True) -> Tuple[bool, float]:
@@ -163,13 +189,17 @@ class Checkpoints:
         to_save["__metric"] = value
         previous_last, previous_best = self.last, self.best
         last = os.path.join(self.logdir, f"last_checkpoint_ep{epoch}.pth")
-        atomic_save(to_save, last)
-        self.last = last
         better = is_better(value, self.best_metric, higher_better)
         if better:
+            # the best first: a kill before the latest exists leaves a best newer than every latest, which
+            # resume() links as the latest too; the other order left a first latest with no best at all
             best = os.path.join(self.logdir, f"best_checkpoint_ep{epoch}.pth")
-            atomic_copy(last, best)
+            atomic_save(to_save, best)
+            atomic_copy(best, last)
             self.best, self.best_metric = best, value
+        else:
+            atomic_save(to_save, last)
+        self.last = last
         self._write_state(higher_better, delete_old)
         if delete_old and previous_last and previous_last != last:
             _remove(previous_last)

@@ -1,72 +1,134 @@
-"""TensorBoard writing: tensorboardX loaded on first use; scalars written by a background thread.
+"""TensorBoard writing: logx's scalars in an event file of its own, everything else through tensorboardX.
 
 tensorboardX spends ~100 us per scalar handing each event to its own writer thread and then ~20 us
-on the event's checksum, one byte at a time in Python. logx encodes each call's scalars as one
-event record in the caller's thread (runx.logx.tfevents, a few microseconds) and queues the bytes; a
-daemon thread appends what has gathered every LATENCY seconds to the SummaryWriter's event file,
-in one write under that file's own lock, and flushes it to the OS, so TensorBoard sees scalars
-within ~0.1 s; the file is synced to disk every FLUSH_SECONDS while it changes. The caller never
-waits for the thread and never wakes it per call, and the thread holds the GIL only briefly.
-Every other SummaryWriter call (images, histograms, text...) runs in the caller's thread, so arrays
-the caller later changes in place are read at call time.
+on the event's checksum, one byte at a time in Python. logx encodes each metric() call's scalars as
+one event record in the caller's thread (runx.logx.tfevents, a few microseconds) and queues the
+bytes; a daemon thread appends what has gathered every LATENCY seconds to logx's own event file
+(`events.out.tfevents.<time>.<host>.<pid>.<n>.logx` in the logdir), in one write, and hands it to
+the OS, so TensorBoard sees scalars within ~0.1 s. The caller never waits for the thread and never
+wakes it per call, and the thread holds the GIL only briefly.
+
+Every other call (images, histograms, text, add_scalar with extra options...) goes to a tensorboardX
+SummaryWriter through its public API, in the caller's thread, so arrays the caller later changes in
+place are read at call time. The SummaryWriter opens on the first such call and writes an event file
+of its own beside logx's; TensorBoard reads every event file of a directory as one run. With
+eager_flush (the default) a call returns once its event is in the file; tensorboardX's thread
+writes it, and logx flushes and watches the file grow (a second at most). Before the process forks
+the SummaryWriter is closed (its queue and at-exit handler are shared with a forked child, and a
+child that exits would stop the parent's writer thread); the next call opens a new one.
 """
 from __future__ import annotations
 
 import itertools
 import os
+import socket
 import sys
 import threading
 import time
 from collections import deque
 from typing import Any, Deque, Dict, List, Optional, Tuple
 
+from runx.logx import tfevents
 from runx.logx.metrics_format import to_number
 
-__all__ = ["open_writer", "BackgroundWriter", "silence"]
+__all__ = ["open_writer", "BackgroundWriter", "silence", "EVENT_PREFIX", "LOGX_EVENT_SUFFIX"]
 
+EVENT_PREFIX = "events.out.tfevents."
+"""How every TensorBoard event file's name starts (TensorBoard looks for "tfevents")."""
+LOGX_EVENT_SUFFIX = ".logx"
+"""How the name of logx's own scalar event file ends."""
 
 _WRITERS = itertools.count()
 
 
-def open_writer(logdir: str) -> Any:
-    """A tensorboardX SummaryWriter for `logdir` whose own thread flushes every second."""
+def _suffix() -> str:
+    """A file name suffix no other writer of this host uses: pid and a counter of this process."""
+    return f".{os.getpid()}.{next(_WRITERS)}"
+
+
+def _summary_writer_class() -> Any:
+    """tensorboardX.SummaryWriter, imported on first use."""
     try:
         from tensorboardX import SummaryWriter
     except ImportError:
         raise ImportError("logx tensorboard=True needs tensorboardX: pip install 'runx-logx[tensorboard]'") from None
+    return SummaryWriter
+
+
+def open_writer(logdir: str, suffix: str) -> Any:
+    """A tensorboardX SummaryWriter for `logdir` whose event file name ends with `suffix`."""
+    SummaryWriter = _summary_writer_class()
     # tensorboardX names event files by the second and opens them with "wb": a second writer for the
     # same logdir within that second would truncate the first one's file. The suffix keeps them apart.
-    suffix = f".{os.getpid()}.{next(_WRITERS)}"
     return SummaryWriter(logdir=logdir, flush_secs=1, filename_suffix=suffix)
 
 
+def _open_event_file(logdir: str) -> Tuple[Any, str]:
+    """Create logx's own event file in `logdir`, starting with its file_version event."""
+    host = socket.gethostname()
+    while True:
+        now = time.time()
+        path = os.path.join(logdir, f"{EVENT_PREFIX}{int(now):010d}.{host}{_suffix()}{LOGX_EVENT_SUFFIX}")
+        try:
+            file = open(path, "xb")
+        except FileExistsError:
+            continue
+        file.write(tfevents.record(tfevents.file_version_event(now)))
+        file.flush()
+        return file, path
+
+
+def _size(path: Optional[str]) -> int:
+    if path is None:
+        return -1
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return -1
+
+
 class BackgroundWriter:
-    """A SummaryWriter whose scalars reach its event file within ~0.1 s and disk within ~1 s, written by a thread."""
+    """logx's scalars, written by a thread to logx's event file; other calls through a tensorboardX SummaryWriter."""
 
     LATENCY = 0.1
     """Seconds the thread gathers encoded scalars before appending them to the event file at once."""
     FLUSH_SECONDS = 1.0
-    """Seconds between syncs of the event file to disk while scalars arrive."""
+    """Seconds between flushes of the SummaryWriter while its calls arrive without eager_flush."""
     MAX_PENDING = 100_000
     """Queued events beyond which a caller waits: a runaway loop slows down instead of growing."""
+    WAIT_SECONDS = 1.0
+    """How long a direct call with eager_flush waits at most for tensorboardX's thread to write its event."""
 
     def __init__(self, logdir: str) -> None:
-        self.writer = open_writer(logdir)
+        _summary_writer_class()  # a missing extra is an error at initialize(), not at the first image
+        self.logdir = logdir
+        self._writer: Any = None  # the SummaryWriter, opened on the first direct call
+        self._writer_file: Optional[str] = None  # its main event file, found by its unique suffix
         self._lock = threading.Lock()  # one caller of the SummaryWriter at a time
-        self._write_lock = threading.Lock()  # one writer of queued scalars at a time
-        self._pending: Deque[Any] = deque()  # encoded records, or (tag_values, step, walltime) without _file
-        self._file = _event_file(self.writer)
-        _write_in_caller(self.writer)
-        if self._file is not None:
-            from runx.logx import tfevents
-
-            self._event, self._record = tfevents.scalar_event, tfevents.record
+        self._write_lock = threading.Lock()  # one writer of logx's event file at a time
+        self._pending: Deque[bytes] = deque()  # encoded records
+        self._file, self.path = _open_event_file(logdir)
+        self._event, self._record = tfevents.scalar_event, tfevents.record
         self._wake = threading.Event()
         self._idle = False  # the thread waits for scalars: the next caller wakes it
         self._flush_wanted = False
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="logx-tensorboard", daemon=True)
         self._thread.start()
+
+    @property
+    def writer(self) -> Any:
+        """The tensorboardX SummaryWriter for direct calls (opened now if it is not open)."""
+        with self._lock:
+            return self._summary_writer()
+
+    def _summary_writer(self) -> Any:
+        if self._writer is None:
+            suffix = _suffix()
+            self._writer = open_writer(self.logdir, suffix)
+            names = [n for n in os.listdir(self.logdir) if n.startswith(EVENT_PREFIX) and n.endswith(suffix)]
+            self._writer_file = os.path.join(self.logdir, names[0]) if len(names) == 1 else None
+        return self._writer
 
     def scalars(self, tag_values: List[Tuple[str, float]], step: Optional[int], walltime: Optional[float] = None) -> None:
         """Queue scalars that share a step; each value must already be a Python number.
@@ -77,10 +139,7 @@ class BackgroundWriter:
         if walltime is None:
             walltime = time.time()
         pending = self._pending
-        if self._file is not None:
-            pending.append(self._record(self._event(walltime, step, tag_values)))
-        else:
-            pending.append((tag_values, step, walltime))
+        pending.append(self._record(self._event(walltime, step, tag_values)))
         if self._idle:
             self._idle = False
             self._wake.set()
@@ -91,7 +150,7 @@ class BackgroundWriter:
 
     def add_scalar(self, tag: str, scalar_value: Any, global_step: Optional[int] = None,
                    walltime: Optional[float] = None, **kwargs: Any) -> None:
-        """SummaryWriter.add_scalar, queued (extra keyword arguments make it a direct call)."""
+        """SummaryWriter.add_scalar, queued to logx's file (extra keyword arguments make it a SummaryWriter call)."""
         if kwargs or not isinstance(tag, str):
             self.call("add_scalar", tag, scalar_value, global_step, walltime, **kwargs)
         else:
@@ -104,145 +163,126 @@ class BackgroundWriter:
         self.call("add_scalars", main_tag, values, global_step, walltime)
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call any SummaryWriter method now, in this thread, and return its result."""
-        with self._lock:
-            try:
-                return getattr(self.writer, method)(*args, **kwargs)
-            finally:
-                _write_in_caller(self.writer)  # event writers add_scalars made meanwhile
+        """Call a SummaryWriter method now, in this thread, and return its result."""
+        return self.call_waiting(False, method, args, kwargs)
 
-    def show_now(self) -> None:
-        """Hand what direct calls wrote to the OS now, so TensorBoard sees it; the thread syncs it to disk soon."""
-        for events in _event_writers(self.writer):
-            found = _lock_and_file(events)
-            if found is not None:
-                lock, file = found
-                try:
-                    with lock:
-                        file.flush()
-                except (OSError, ValueError):  # a closed or failing file: the thread's sync reports nothing either
-                    pass
-        self.flush_soon()
+    def call_waiting(self, wait: bool, method: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        """Call a SummaryWriter method now, in this thread, and return its result.
+
+        With `wait`, return once the SummaryWriter's event file has grown (its thread wrote the
+        event) and is flushed to the OS, or after WAIT_SECONDS.
+        """
+        with self._lock:
+            writer = self._summary_writer()
+            path = self._writer_file
+            if wait and path is not None:
+                writer.flush()
+            before = _size(path) if wait else -1
+            result = getattr(writer, method)(*args, **kwargs)
+            if wait:
+                self._wait_written(writer, path, before)
+            return result
+
+    @staticmethod
+    def _wait_written(writer: Any, path: Optional[str], before: int) -> None:
+        writer.flush()
+        if path is None or before < 0:
+            return
+        deadline = time.monotonic() + BackgroundWriter.WAIT_SECONDS
+        while _size(path) <= before:
+            if time.monotonic() > deadline:
+                return  # a call that writes no event into this file (add_hparams, add_embedding...)
+            time.sleep(0.0005)
+            writer.flush()
+        writer.flush()  # the file grew while tensorboardX's thread may still write the event: wait for it
 
     def flush(self) -> None:
-        """Write everything queued so far and flush the SummaryWriter to disk, in this thread."""
+        """Write everything queued so far and flush the SummaryWriter, in this thread."""
         self._write_pending()
         with self._lock:
-            self.writer.flush()
+            if self._writer is not None:
+                self._writer.flush()
 
     def flush_soon(self) -> None:
-        """Ask the thread to flush the SummaryWriter (its direct calls included) within LATENCY."""
+        """Ask the thread to flush the SummaryWriter within LATENCY."""
         self._flush_wanted = True
         if self._idle:
             self._idle = False
             self._wake.set()
 
+    def before_fork(self) -> None:
+        """Close the SummaryWriter (a forked child must not share its queue); the next call opens another."""
+        with self._lock:
+            writer, self._writer, self._writer_file = self._writer, None, None
+            if writer is not None:
+                writer.close()
+        self._write_pending()
+
     def _run(self) -> None:
         wake, pending = self._wake, self._pending
-        synced = time.monotonic()
-        dirty = False
         while not self._closing:
             if not pending and not self._flush_wanted:
                 self._idle = True
                 if not pending and not self._flush_wanted:  # a caller may have queued after the first look
-                    wake.wait(max(0.0, synced + self.FLUSH_SECONDS - time.monotonic()) if dirty else None)
+                    wake.wait()
                 self._idle = False
                 wake.clear()
                 if self._closing:
                     return
             wake.wait(self.LATENCY)  # gather a batch: callers append without waking anyone; close() cuts it short
             wake.clear()
-            dirty = self._write_pending() or dirty
-            flush, self._flush_wanted = self._flush_wanted, False
-            if flush or dirty and time.monotonic() - synced >= self.FLUSH_SECONDS:
+            self._write_pending()
+            if self._flush_wanted:
+                self._flush_wanted = False
                 with self._lock:
-                    self.writer.flush()
-                dirty, synced = False, time.monotonic()
+                    if self._writer is not None:
+                        self._writer.flush()
 
     def _write_pending(self) -> bool:
-        """Append the queued scalars to the event file in one write; True if the file needs a sync."""
+        """Append the queued scalars to logx's event file in one write; True if anything was written."""
         with self._write_lock:
             pending = self._pending
             batch = [pending.popleft() for _ in range(len(pending))]
-            if not batch:
+            if not batch or self._file is None:
                 return False
-            if self._file is None:
-                with self._lock:
-                    for tag_values, step, walltime in batch:
-                        self._add_scalars_slowly(tag_values, step, walltime)
-                return False
-            lock, file = self._file
-            with lock:
-                file.write(b"".join(batch))
-                file.flush()
+            try:
+                self._file.write(b"".join(batch))
+                self._file.flush()
+            except (OSError, ValueError) as err:  # TensorBoard's copy is a view: a failing disk must not stop training
+                print(f"logx: writing {self.path} failed: {err}", file=sys.stderr)
             return True
 
-    def _add_scalars_slowly(self, tag_values: List[Tuple[str, float]], step: Optional[int], walltime: float) -> None:
-        try:
-            for tag, value in tag_values:
-                self.writer.add_scalar(tag, value, step, walltime)
-        except Exception as err:  # a bad value must not stop the writer thread
-            print(f"logx: tensorboard scalars {[t for t, _ in tag_values]} failed: {err}", file=sys.stderr)
-
     def close(self) -> None:
-        """Write everything queued, flush and close the event files."""
+        """Write everything queued, flush and close both event files."""
         self._closing = True
         self._wake.set()
-        if self._thread.is_alive():
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join()
         self._write_pending()
+        with self._write_lock:
+            file, self._file = self._file, None
+            if file is not None:
+                try:
+                    file.close()
+                except OSError as err:
+                    print(f"logx: closing {self.path} failed: {err}", file=sys.stderr)
         with self._lock:
-            self.writer.flush()
-            self.writer.close()
+            writer, self._writer = self._writer, None
+            if writer is not None:
+                writer.flush()
+                writer.close()
 
     def abandon(self) -> None:
         """In a forked child: drop what the parent queued and make every write of this copy go nowhere.
 
-        tensorboardX's event queue is a multiprocessing.Queue shared with the parent, and its at-exit
-        handler would put a stop signal into it (stopping the parent's writer thread) and flush the
-        parent's buffered events into the parent's file again. Each event writer is marked closed and
-        its file descriptor pointed at /dev/null. No lock is taken: the threads that held them are gone.
+        No lock is taken: the threads that held them are gone. The SummaryWriter was closed before the fork.
         """
         self._closing = True
         self._pending.clear()
-        for events in _event_writers(self.writer):
-            events._closed = True  # its close(), flush() and add_event() now do nothing
-            found = _lock_and_file(events)
-            if found is not None:
-                silence(found[1])
-
-
-def _event_writers(writer: Any) -> List[Any]:
-    """The EventFileWriter of each event file of a SummaryWriter (its own and add_scalars')."""
-    found = []
-    for file_writer in list((getattr(writer, "all_writers", None) or {}).values()):
-        events = getattr(file_writer, "event_writer", None)
-        if events is not None:
-            found.append(events)
-    return found
-
-
-def _write_in_caller(writer: Any) -> None:
-    """Make the SummaryWriter's event writers write each event in the calling thread.
-
-    tensorboardX hands events to a writer thread through a multiprocessing queue, so an event is on
-    disk only some time after the call, and never if the process then ends without exit handlers (a
-    multiprocessing child, os._exit). Written in the caller, an image is in the file when the call
-    returns. An event writer whose internals differ keeps tensorboardX's own way.
-    """
-    for events in _event_writers(writer):
-        if getattr(events, "_logx_direct", False):
-            continue
-        write = getattr(getattr(events, "_ev_writer", None), "write_event", None)
-        if write is None or not hasattr(events, "_closed"):  # the replacement checks _closed as tensorboardX's does
-            continue
-
-        def add_event(event: Any, events: Any = events, write: Any = write) -> None:
-            if not events._closed:
-                write(event)
-
-        events.add_event = add_event
-        events._logx_direct = True
+        self._writer = None
+        if self._file is not None:
+            silence(self._file)
+            self._file = None
 
 
 def silence(file: Any) -> None:
@@ -256,25 +296,3 @@ def silence(file: Any) -> None:
         os.dup2(null, fd)
     finally:
         os.close(null)
-
-
-def _event_file(writer: Any) -> Optional[Tuple[Any, Any]]:
-    """The lock and file object of the SummaryWriter's own event file, or None if this tensorboardX differs."""
-    try:
-        events = writer._get_file_writer().event_writer
-    except AttributeError:
-        return None
-    return _lock_and_file(events)
-
-
-def _lock_and_file(events: Any) -> Optional[Tuple[Any, Any]]:
-    """The lock and file object under one of tensorboardX's EventFileWriters, or None if this tensorboardX differs."""
-    try:
-        raw = events._ev_writer
-        lock, file = raw._lock, raw._py_recordio_writer._writer
-    except AttributeError:
-        return None
-    if not (callable(getattr(file, "write", None)) and callable(getattr(file, "flush", None))
-            and callable(getattr(lock, "__enter__", None))):
-        return None
-    return lock, file

@@ -14,7 +14,7 @@ from array import array
 from sys import byteorder
 from typing import Dict, Iterable, Optional, Tuple
 
-__all__ = ["scalar_event", "record", "crc32c"]
+__all__ = ["scalar_event", "file_version_event", "record", "crc32c"]
 
 _POLY = 0x82F63B78  # CRC-32C (Castagnoli), reflected
 
@@ -130,3 +130,12 @@ def scalar_event(wall_time: float, step: Optional[int], tag_values: Iterable[Tup
         parts.append(b"\x10" + _varint(int(step)))
     parts.append(b"\x2a" + _varint(len(summary)) + summary)
     return b"".join(parts)
+
+
+FILE_VERSION = "brain.Event:2"
+
+
+def file_version_event(wall_time: float) -> bytes:
+    """The serialized Event that opens an event file: `Event{wall_time, file_version="brain.Event:2"}`."""
+    version = FILE_VERSION.encode("ascii")
+    return b"\x09" + _DOUBLE(wall_time) + b"\x1a" + _varint(len(version)) + version
