@@ -48,12 +48,14 @@ optimizer = (torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9) if ar
 
 logx.initialize(logdir=args.logdir, tensorboard=True, hparams=vars(args))
 start_epoch = 0
-best = logx.get_best_checkpoint()
-if best is not None:  # resume: the run directory already holds checkpoints
-    state, meta = logx.load_model(best)
+latest = logx.latest_checkpoint()
+if latest is not None:  # resume (a resubmitted run): continue from the last saved epoch, not the best one
+    state, meta = logx.load_model(latest)
     model.load_state_dict(state)
+    if "optimizer" in meta:
+        optimizer.load_state_dict(meta["optimizer"])
     start_epoch = meta["epoch"] + 1
-    logx.msg(f"resumed from {best} (epoch {meta['epoch']})")
+    logx.msg(f"resumed from {latest} (epoch {meta['epoch']})")
 logx.add_image("samples/first", train_x[0], 0)
 
 for epoch in range(start_epoch, args.epochs):
@@ -71,6 +73,7 @@ for epoch in range(start_epoch, args.epochs):
         accuracy = (logits.argmax(1) == val_y).float().mean().item() * 100
     logx.metric("val", {"loss": val_loss, "accuracy": accuracy}, epoch)
     logx.add_scalar("lr", optimizer.param_groups[0]["lr"], epoch)
-    is_best = logx.save_model({"epoch": epoch, "state_dict": model.state_dict()}, metric=accuracy, epoch=epoch, higher_better=True)
+    is_best = logx.save_model({"epoch": epoch, "state_dict": model.state_dict(), "optimizer": optimizer.state_dict()},
+                             metric=accuracy, epoch=epoch, higher_better=True)
     logx.msg(f"epoch {epoch}: val loss {val_loss:.3f} accuracy {accuracy:.1f}%{' (best)' if is_best else ''}")
 logx.close()

@@ -321,7 +321,7 @@ def test_save_model_leaves_the_callers_dict_alone_and_cleans_stale_files(tmp_pat
     assert again.best_metric == pytest.approx(0.1) and again.save_ckpt_fn.endswith("last_checkpoint_ep2.pth")
     assert sorted(os.listdir(tmp_path)) == sorted([
         "best_checkpoint_ep1.pth", "last_checkpoint_ep2.pth", "checkpoints.json", "logging.log", "metrics.jsonl",
-        "metrics.summary.json", "notes.tmp"])
+        "metrics.summary.json", "notes.tmp", "logx.lock"])
     again.close()
 
 

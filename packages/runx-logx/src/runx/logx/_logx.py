@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from runx.logx.checkpoints import Checkpoints
     from runx.logx.metrics_format import MetricsWriter
     from runx.logx.tensorboard import BackgroundWriter
+    from runx.logx.writer_lock import WriterLock
 
 __all__ = ["LogX", "TRAIN_NAMES", "VAL_NAMES", "LOG_FILE"]
 
@@ -86,6 +87,7 @@ class LogX:
         self._checkpoints: Optional[Checkpoints] = None
         self._log_file: Any = None
         self._tb: Optional[BackgroundWriter] = None
+        self._writer_lock: Optional[WriterLock] = None
         self._at_exit = False
         self._step_lock: Any = None  # a threading.Lock once initialize() made a metrics writer
         self._mp_closer_pid: Optional[int] = None  # the process whose multiprocessing exit hook closes this logger
@@ -93,8 +95,11 @@ class LogX:
 
     def initialize(self, logdir: Optional[str] = None, coolname: bool = False, hparams: Optional[dict] = None,
                    tensorboard: bool = False, no_timestamp: bool = False, global_rank: Optional[int] = None,
-                   eager_flush: bool = True) -> "LogX":
+                   eager_flush: bool = True, allow_second_writer: bool = False) -> "LogX":
         """Start logging into `logdir` ($RUNX_LOGDIR, else LOGROOT from the runx config); an existing one resumes.
+
+        A logdir has one writer at a time: while another live process (or logger) writes to it,
+        this raises LogxError naming the owner, unless `allow_second_writer` makes it a warning.
 
         `global_rank` defaults to $RANK, then $SLURM_PROCID, else 0; only rank 0 writes anything.
         `no_timestamp` is accepted for 0.0.11 scripts; records always carry their time.
@@ -116,9 +121,17 @@ class LogX:
         from runx.logx.checkpoints import Checkpoints
         from runx.logx.logroot import default_logdir
         from runx.logx.metrics_format import MetricsWriter
+        from runx.logx.writer_lock import WriterLock
 
         self.logdir = logdir or default_logdir(coolname)
         os.makedirs(self.logdir, exist_ok=True)
+        lock = WriterLock(self.logdir)
+        try:
+            lock.acquire(allow_second_writer)
+        except LogxError:
+            self.initialized = False
+            raise
+        self._writer_lock = lock
         if hparams is not None:
             _save_hparams(hparams, self.logdir)
         self._checkpoints = Checkpoints(self.logdir)
@@ -148,6 +161,20 @@ class LogX:
                                     after_in_child=partial(_forget_in_child, weakref.ref(self)))
             self._at_exit = True
         return self
+
+    def latest_checkpoint(self) -> Optional[str]:
+        """Path of the latest checkpoint in the logdir (what a resumed run continues from), or None.
+
+        On rank 0 after initialize() it is the one save_model() wrote last (also after a resume);
+        other ranks look for the last_checkpoint_ep<N>.pth with the highest epoch.
+        """
+        if self._checkpoints is not None and self._checkpoints.last:
+            return self._checkpoints.last
+        if not self.logdir:
+            return None
+        from runx.logx.checkpoints import LAST, find_checkpoint
+
+        return find_checkpoint(self.logdir, LAST)
 
     @property
     def best_metric(self) -> Optional[float]:
@@ -293,6 +320,9 @@ class LogX:
             tb.close()
         if log_file is not None:
             log_file.close()
+        lock, self._writer_lock = self._writer_lock, None
+        if lock is not None:
+            lock.release()
 
     def _forget_after_fork(self) -> None:
         """In a forked child: log nothing, and drop (never write) the copies of the parent's buffers."""
@@ -306,6 +336,9 @@ class LogX:
             from runx.logx.tensorboard import silence
 
             silence(log_file)
+        lock, self._writer_lock = self._writer_lock, None
+        if lock is not None:
+            lock.forget()
 
     def _detach(self) -> Tuple[Optional[MetricsWriter], Optional[BackgroundWriter], Any]:
         """Take the open writers away from this logger (calls from now on write nothing) and return them."""

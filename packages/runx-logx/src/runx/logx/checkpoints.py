@@ -168,12 +168,15 @@ class Checkpoints:
                 return float(decode_value(state.get("best_metric")))
             except (ValueError, TypeError):
                 pass
+        torch = torch_module()
         try:
-            saved = torch_module().load(path, map_location="cpu", weights_only=True)
+            import warnings
+
+            with warnings.catch_warnings():  # torch warns about old pickle protocols: the one line below is enough
+                warnings.simplefilter("ignore")
+                saved = torch.load(path, map_location="cpu", weights_only=True)
             metric = saved.get("__metric") if isinstance(saved, dict) else None
             return None if metric is None else float(to_number(metric, "__metric"))
-        except ImportError:
-            raise
         except Exception as err:  # a foreign file may fail in any way; it must not block the resume
             first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
             print(f"logx: skipping {path}: not a checkpoint logx can read without unpickling ({first})", file=sys.stderr)

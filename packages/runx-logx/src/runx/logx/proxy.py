@@ -40,10 +40,9 @@ class WriterProxy:
         if name in ("add_scalar", "flush"):
             return getattr(bg, name)
         if name == "add_scalars":
-            def call(*args: Any, **kwargs: Any) -> Any:
-                result = bg.add_scalars(*args, **kwargs)
+            def call(*args: Any, **kwargs: Any) -> None:
+                bg.add_scalars(*args, **kwargs)
                 self._after()
-                return result
 
             return call
         attr = getattr(bg.writer, name)
