@@ -277,7 +277,8 @@ def bench_kill9(sizes: Sizes) -> list:
     elapsed = time.perf_counter() - start
     summary = baselines.last_line(done.stdout)
     ok = done.returncode == 0 and "passed" in summary
-    ours = f"all resumed ({elapsed:.0f} s)" if ok else f"pytest: {summary}"
+    tries = sizes.kill_trials
+    ours = f"{tries} tries, 0 failures, all resumed ({elapsed:.0f} s)" if ok else f"{tries} tries, failed: pytest: {summary}"
     return [Row("logx", figure, ours, target="latest and best load", result="PASS" if ok else "FAIL")]
 
 

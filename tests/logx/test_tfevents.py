@@ -8,7 +8,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from runx.logx import LogX
-from runx.logx.tfevents import crc32c, record, scalar_event
+from runx.logx.tfevents import crc32c, file_version_event, record, scalar_event
 
 tags = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)  # protobuf strings are UTF-8
 values = st.one_of(st.floats(), st.floats(min_value=3.4e38, max_value=3.5e38), st.integers(-(10 ** 40), 10 ** 40))
@@ -94,3 +94,12 @@ def test_scalars_reach_the_event_file_without_close(tmp_path, requires):
                                                      for s in range(50)]
     finally:
         log.close()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(walltime=walltimes.filter(lambda w: w != 0))
+def test_the_file_version_event_is_protobufs_own_bytes(walltime, requires):
+    requires("tensorboardX")
+    from tensorboardX.proto.event_pb2 import Event
+
+    assert file_version_event(walltime) == Event(wall_time=walltime, file_version="brain.Event:2").SerializeToString()
