@@ -89,6 +89,7 @@ class LogX:
         self._tb: Optional[BackgroundWriter] = None
         self._writer_lock: Optional[WriterLock] = None
         self._at_exit = False
+        self._msg_failed = False
         self._step_lock: Any = None  # a threading.Lock once initialize() made a metrics writer
         self._mp_closer_pid: Optional[int] = None  # the process whose multiprocessing exit hook closes this logger
         self.tensorboard = WriterProxy(None, _nothing)
@@ -197,8 +198,18 @@ class LogX:
             return
         print(msg)
         if self._log_file is not None:
-            self._log_file.write(f"{msg}\n")
-            self._log_file.flush()
+            try:
+                self._log_file.write(f"{msg}\n")
+                self._log_file.flush()
+            except OSError as err:  # a full disk: the message was printed; training goes on
+                if not self._msg_failed:
+                    import sys
+
+                    print(f"logx: cannot write {LOG_FILE} ({err.strerror or err}); logging.log may miss messages until there is room (they are printed)",
+                          file=sys.stderr)
+                self._msg_failed = True
+            else:
+                self._msg_failed = False
 
     def metric(self, phase: str, metrics: Dict[str, Any], epoch: Optional[int] = None) -> None:
         """Record metrics for a phase (train/trn/training or val/validate/validation/test) at a step.
@@ -315,11 +326,15 @@ class LogX:
         """Flush everything and close the files (also runs at exit); initialize() may follow."""
         metrics, tb, log_file = self._detach()
         if metrics is not None:
-            metrics.close()
-        if tb is not None:
-            tb.close()
-        if log_file is not None:
-            log_file.close()
+            metrics.close()  # never raises OSError: a full disk is reported, not raised, at close
+        for closing in (tb, log_file):
+            if closing is not None:
+                try:
+                    closing.close()
+                except OSError as err:
+                    import sys
+
+                    print(f"logx: closing {self.logdir} failed: {err}", file=sys.stderr)
         lock, self._writer_lock = self._writer_lock, None
         if lock is not None:
             lock.release()

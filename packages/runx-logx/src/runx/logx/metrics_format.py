@@ -12,6 +12,7 @@ import json
 import math
 import operator
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -439,6 +440,11 @@ _shape_of = operator.itemgetter(_PHASE, _NAMES)
 _args_of = operator.itemgetter(_ARGS)
 
 
+def _event_record(line: bytes) -> tuple:
+    """A line of the log that is not a metrics record (the header, a start event), queued like one."""
+    return (line, None, None, None)
+
+
 def _record_time(record: tuple) -> float:
     return float(record[_ARGS][1])
 
@@ -460,6 +466,8 @@ class MetricsWriter:
     FLUSH_SECONDS = 1.0
     SUMMARY_SECONDS = 1.0
     FOLD_ROWS = 1000
+    MAX_UNWRITTEN = 100_000
+    """Records kept in memory while the log cannot be written (disk full); beyond that write() raises."""
 
     def __init__(self, run_dir: str) -> None:
         self.path = os.path.join(run_dir, METRICS_FILE)
@@ -469,6 +477,10 @@ class MetricsWriter:
         self._rows: List[tuple] = []  # written, not folded yet: all but val records
         self._vals: List[tuple] = []  # written, not folded yet: val records
         self._last: Optional[tuple] = None  # the last record this writer wrote
+        self._unwritten: List[tuple] = []  # records a failed write left out, in order: written before any other
+        self._torn = 0  # bytes of a partial line at the log's end (a write that failed midway), not in _bytes
+        self._failure: Optional[str] = None  # why writing the log fails, while it does
+        self._summary_failure: Optional[str] = None
         self._shapes: Dict[tuple, _Shape] = {}
         self._current: Dict[str, _Shape] = {}  # each phase's latest shape
         self._timer: Optional[threading.Timer] = None
@@ -482,18 +494,16 @@ class MetricsWriter:
         if size == 0:
             self._state = SummaryState()
             self._bytes = 0
-            self._write_bytes(b'{"runx_metrics":%d,"time":%s}\n' % (FORMAT_VERSION, _stamp(now)))
+            self._emit([_event_record(b'{"runx_metrics":%d,"time":%s}\n' % (FORMAT_VERSION, _stamp(now)))])
         else:
             self._state, tail, _ = _fold_log(run_dir)
-            self._bytes = size
-            if tail.end_offset < size:
-                self._write_bytes(b"\n")  # end a torn last line so the next record starts on its own line
-                self._state.skipped += 1
+            self._bytes = tail.end_offset
+            self._torn = size - tail.end_offset  # the next write ends that line first, so records start on their own
         self._flushed = now
         self._summarized = _LONG_AGO  # so the first write writes a summary, which folds just that write's records
         with self._lock:
             self._state.start(now / 1000)
-            self._write_bytes(b'{"event":"start","time":%s}\n' % _stamp(now))
+            self._emit([_event_record(b'{"event":"start","time":%s}\n' % _stamp(now))])
 
     @property
     def state(self) -> SummaryState:
@@ -503,7 +513,13 @@ class MetricsWriter:
             return self._state
 
     def write(self, phase: str, step: int, metrics: Dict[str, Any], when: Optional[float] = None) -> Dict[str, Number]:
-        """Append one record and return its values as Python numbers; LogxError for a non-number."""
+        """Append one record and return its values as Python numbers; LogxError for a non-number.
+
+        While the log cannot be written (disk full), records wait in memory and every write tries
+        again; once MAX_UNWRITTEN wait, LogxError refuses the record rather than drop one later.
+        """
+        if self._failure is not None:
+            self._retry_or_refuse()
         shape = self._current.get(phase, _NO_SHAPE)
         try:
             values = shape.values_of(metrics)
@@ -539,14 +555,22 @@ class MetricsWriter:
                 else:
                     written = None
                     data = record[_LINE]
-                count = os.write(self._fd, data)  # _write_bytes, inline: this is the hot path
-                self._bytes += count
-                if count < len(data):
-                    self._write_bytes(data[count:])
-                if written:
-                    self._rows += written
-                self._vals.append(record)
-                self._last = record
+                if self._unwritten or self._torn:
+                    self._emit((written or []) + [record])
+                else:
+                    try:
+                        count = os.write(self._fd, data)  # _emit, inline: this is the hot path
+                    except OSError as err:
+                        self._failed((written or []) + [record], 0, err)
+                    else:
+                        if count < len(data):
+                            self._emit((written or []) + [record], count)
+                        else:
+                            self._bytes += count
+                            if written:
+                                self._rows += written
+                            self._vals.append(record)
+                            self._last = record
                 self._flushed = now
                 if now - self._summarized >= self._summary_ms or len(self._vals) + len(self._rows) >= self.FOLD_ROWS:
                     self._summarize_or_fold()
@@ -599,23 +623,86 @@ class MetricsWriter:
         with self._lock:
             queue = self._queue
             count = len(queue)  # records that other threads append from here on wait for the next write
-            if self._fd < 0 or not count:
+            if self._fd < 0 or not (count or self._unwritten):
                 return
             written = queue[:count]
             del queue[:count]
-            self._write_bytes(b"".join(map(_line_of, written)))
-            self._rows += written
-            self._last = written[-1]
+            self._emit(written)
             self._flushed = now
             if now - self._summarized >= self._summary_ms or len(self._vals) + len(self._rows) >= self.FOLD_ROWS:
                 self._summarize_or_fold()
 
-    def _write_bytes(self, data: bytes) -> None:
-        """os.write until all of `data` is out (the lock is held)."""
-        while data:
-            written = os.write(self._fd, data)
-            self._bytes += written
-            data = data[written:]
+    def _emit(self, records: List[tuple], done: int = 0) -> bool:
+        """Write the unwritten records, then `records`, each whole on a line of its own (the lock is held).
+
+        `done` bytes of them (from the end of any torn line on) are out already. On an OSError the
+        records not completely written stay unwritten, to be written first next time, and one
+        warning is printed until a write succeeds again; returns whether everything is out.
+        """
+        pending = self._unwritten + records if self._unwritten else records
+        if not pending and not self._torn:
+            return True
+        data = (b"\n" if self._torn else b"") + b"".join(map(_line_of, pending))
+        try:
+            while done < len(data):
+                done += os.write(self._fd, data[done:] if done else data)
+        except OSError as err:
+            self._failed(pending, done, err)
+            return False
+        self._wrote(pending, done)
+        if self._failure is not None:
+            print(f"logx: {self.path} is writable again; every record that waited is written", file=sys.stderr)
+            self._failure = None
+        return True
+
+    def _failed(self, pending: List[tuple], done: int, err: OSError) -> None:
+        """Keep what a failed write left out; warn once (the lock is held)."""
+        self._wrote(pending, done)
+        if self._failure is None:
+            self._failure = err.strerror or str(err)
+            print(f"logx: cannot write {self.path} ({self._failure}); {len(self._unwritten)} record(s) wait in memory "
+                  f"and are retried on each write; logging raises once {self.MAX_UNWRITTEN} wait", file=sys.stderr)
+
+    def _wrote(self, pending: List[tuple], done: int) -> None:
+        """Account for the first `done` bytes of a write of `pending` (after a newline ending a torn line)."""
+        if self._torn:
+            if not done:
+                self._unwritten = list(pending)
+                return
+            self._bytes += self._torn + 1  # the torn line, now ended, is a line readers skip
+            self._torn = 0
+            self._state.skipped += 1
+            done -= 1
+        count = 0
+        for record in pending:
+            size = len(record[_LINE])
+            if done < size:
+                break
+            done -= size
+            count += 1
+            phase = record[_PHASE]
+            if phase is None:  # an event line, not a record
+                continue
+            if phase == "val":
+                self._vals.append(record)
+            else:
+                self._rows.append(record)
+            self._last = record
+        self._bytes += sum(len(record[_LINE]) for record in pending[:count])
+        self._torn = done  # a record that got out in part is written again, whole, on the next line
+        self._unwritten = pending[count:] if count < len(pending) else []
+
+    def _retry_or_refuse(self) -> None:
+        """While the log fails: try to write what waits; refuse a new record once MAX_UNWRITTEN wait."""
+        with self._lock:
+            if self._fd < 0 or self._emit([]):
+                return
+            waiting = len(self._unwritten) + len(self._queue)
+            if waiting >= self.MAX_UNWRITTEN:
+                from runx.logx.errors import LogxError
+
+                raise LogxError(f"cannot write {self.path} ({self._failure}): {waiting} records wait in memory; "
+                                "this one is refused so that none is dropped (free some space)")
 
     def _summarize_or_fold(self) -> None:
         """Replace the summary if it is due, else fold what was written (the lock is held)."""
@@ -655,27 +742,42 @@ class MetricsWriter:
                 self._write_summary()
 
     def _write_summary(self) -> None:
-        """Replace the summary file (the lock is held)."""
+        """Replace the summary file (the lock is held); on a full disk the old one stays (it claims less)."""
         self._fold()
         tmp = f"{self.summary_path}.tmp{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(self._state.to_json(self._bytes), f, allow_nan=False)
-        os.replace(tmp, self.summary_path)
         self._summarized = _now_ms()
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(self._state.to_json(self._bytes), f, allow_nan=False)
+            os.replace(tmp, self.summary_path)
+        except OSError as err:
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
+            if self._summary_failure is None:
+                self._summary_failure = err.strerror or str(err)
+                print(f"logx: cannot write {self.summary_path} ({self._summary_failure}); readers fold the log "
+                      "instead until it is written again", file=sys.stderr)
+            return
+        self._summary_failure = None
 
     def abandon(self) -> None:
         """In a forked child: drop the parent's queued records and close this copy of the log, writing nothing.
 
         No lock is taken: a thread of the parent may have held it at the fork, and it is gone.
         """
-        self._queue, self._rows, self._vals = [], [], []
+        self._queue, self._rows, self._vals, self._unwritten = [], [], [], []
         self._timer = None
         fd, self._fd = self._fd, -1
         if fd >= 0:
             os.close(fd)
 
     def close(self) -> None:
-        """Flush, write the summary and close the log; calling it again does nothing."""
+        """Flush, write the summary and close the log; calling it again does nothing. Never raises OSError.
+
+        Records that a full disk still keeps out of the log are lost only here, with a warning.
+        """
         if self._fd < 0 or os.getpid() != self._pid:
             return
         self.flush()
@@ -683,5 +785,11 @@ class MetricsWriter:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
-            os.close(self._fd)
+            lost = len(self._unwritten) + len(self._queue)
+            if lost:
+                print(f"logx: closing {self.path} with {lost} record(s) still unwritten ({self._failure})", file=sys.stderr)
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
             self._fd = -1

@@ -70,12 +70,17 @@ def _open_event_file(logdir: str) -> Tuple[Any, str]:
         now = time.time()
         path = os.path.join(logdir, f"{EVENT_PREFIX}{int(now):010d}.{host}{_suffix()}{LOGX_EVENT_SUFFIX}")
         try:
-            file = open(path, "xb")
+            file = open(path, "xb", buffering=0)  # unbuffered: a failed write can be cut back to a record boundary
         except FileExistsError:
             continue
-        file.write(tfevents.record(tfevents.file_version_event(now)))
-        file.flush()
+        _write_all(file, tfevents.record(tfevents.file_version_event(now)))
         return file, path
+
+
+def _write_all(file: Any, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[file.write(view):]
 
 
 def _size(path: Optional[str]) -> int:
@@ -113,6 +118,7 @@ class BackgroundWriter:
         self._idle = False  # the thread waits for scalars: the next caller wakes it
         self._flush_wanted = False
         self._closing = False
+        self._failed = False  # the last write of logx's event file failed (warned once)
         self._thread = threading.Thread(target=self._run, name="logx-tensorboard", daemon=True)
         self._thread.start()
 
@@ -245,11 +251,22 @@ class BackgroundWriter:
             batch = [pending.popleft() for _ in range(len(pending))]
             if not batch or self._file is None:
                 return False
+            file = self._file
+            good = file.tell()
             try:
-                self._file.write(b"".join(batch))
-                self._file.flush()
-            except (OSError, ValueError) as err:  # TensorBoard's copy is a view: a failing disk must not stop training
-                print(f"logx: writing {self.path} failed: {err}", file=sys.stderr)
+                _write_all(file, b"".join(batch))
+            except OSError as err:  # TensorBoard's copy is a view (metrics.jsonl keeps every record): go on without it
+                try:
+                    file.truncate(good)  # no torn record: TensorBoard's reader would stop there
+                    file.seek(good)
+                except OSError:
+                    pass
+                if not self._failed:
+                    print(f"logx: cannot write {self.path} ({err.strerror or err}); TensorBoard misses these scalars "
+                          "(metrics.jsonl keeps them)", file=sys.stderr)
+                self._failed = True
+                return False
+            self._failed = False
             return True
 
     def close(self) -> None:
