@@ -9,6 +9,7 @@ import textwrap
 import pytest
 from runx.logx import LogX, LogxError
 from runx.logx.metrics_format import MetricsWriter, read_records, summarize
+from runx_testing import require
 
 
 def _log_lines(path):
@@ -104,6 +105,7 @@ def test_metric_raises_once_records_would_be_dropped(small_disk, monkeypatch, ca
 
 
 def test_close_and_the_at_exit_hook_do_not_raise_on_a_full_disk(small_disk):
+    require("tensorboardX")
     script = textwrap.dedent("""
         import sys
         sys.path.insert(0, sys.argv[2])
