@@ -6,6 +6,7 @@ import sys
 
 from runx.core.ledger import group_by_farm
 from runx.core.status import record_event
+from runx.core.text import printable
 
 __all__ = ["cancel_runs", "resubmit_runs"]
 
@@ -19,13 +20,13 @@ def cancel_runs(entries: list) -> int:
     failed = 0
     for e in entries:
         if e.state not in ("queued", "running"):
-            print(f"{e.name}: already {e.state}, nothing to cancel")
+            print(f"{printable(e.name)}: already {e.state}, nothing to cancel")
         elif e.run_dir in problems:
-            sys.stderr.write(f"runx: {e.name}: {problems[e.run_dir]}\n")
+            sys.stderr.write(printable(f"runx: {e.name}: {problems[e.run_dir]}") + "\n")
             failed += 1
         else:
             record_event(e.run_dir, "cancelled", reason="runx-cancel")
-            print(f"{e.name}: cancelled")
+            print(f"{printable(e.name)}: cancelled")
     return 1 if failed else 0
 
 
@@ -38,7 +39,7 @@ def resubmit_runs(entries: list) -> int:
     failed = 0
     for e in entries:
         farm = farm_of[e.run_dir]
-        print(f"Resubmitting {e.name} ({farm.kind})")
+        print(printable(f"Resubmitting {e.name} ({farm.kind})"))
         sys.stdout.flush()
         failed += not farm.resubmit(e)
     return 1 if failed else 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tuple
 
 from runx.core.errors import RunxError
 
@@ -131,7 +131,7 @@ class Parser(argparse.ArgumentParser):
         self.add_argument(dest, nargs="*" if many else "?", metavar=metavar, help=help)
         self.positionals.append((dest, metavar, help, many, required))
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError(self.prog, self.format_usage(), message)
 
     def spell_out(self, argv: Sequence[str]) -> List[str]:

@@ -6,6 +6,7 @@ from typing import TextIO
 from runx.core.argv import shell_join
 from runx.core.farms.base import Farm
 from runx.core.plan import Plan, job_for, planned_dir
+from runx.core.text import printable
 
 __all__ = ["show_plan"]
 
@@ -13,7 +14,8 @@ PLACEHOLDER = "<run>"
 
 
 def show_plan(plan: Plan, farm: Farm, verbose: bool, out: TextIO) -> None:
-    """Print each run's readable command and, with `verbose`, its run directory and full submission."""
+    """Print each run's readable command and, with `verbose`, its run directory and full submission
+    (a control character in a value is shown as an escape: runx.core.text)."""
     named = verbose or plan.uses_logdir() or farm.display_uses_name()
     batch = None
     for index, run in enumerate(plan.runs):
@@ -21,12 +23,13 @@ def show_plan(plan: Plan, farm: Farm, verbose: bool, out: TextIO) -> None:
         job = job_for(plan, run, run_dir)
         if index == 0 and verbose:
             batch = farm.display_batch(job, len(plan.runs))
-        out.write(farm.display(job) + "\n")
+        out.write(printable(farm.display(job)) + "\n")
         if verbose:
-            out.write(f"    # run directory: {job.run_dir}\n")
-            out.write(f"    # job: cd {shell_join([job.job_logdir + '/code'])} && PYTHONPATH={shell_join([job.pythonpath])} {job.command}\n")
+            out.write(printable(f"    # run directory: {job.run_dir}") + "\n")
+            out.write(printable(f"    # job: cd {shell_join([job.job_logdir + '/code'])} && PYTHONPATH={shell_join([job.pythonpath])} "
+                                f"{job.command}") + "\n")
             if batch is None:
                 for argv in farm.submissions(job):
-                    out.write(f"    {shell_join(argv)}\n")
+                    out.write(printable(f"    {shell_join(argv)}") + "\n")
     if batch is not None:
-        out.write(batch + "\n")
+        out.write("\n".join(printable(line) for line in batch.split("\n")) + "\n")

@@ -106,15 +106,18 @@ def _duration(status: Optional[RunStatus]) -> str:
 
 
 def format_table(entries: list) -> str:
-    """A plain text table: run, farm, job id, state, exit code, started, duration, attempts."""
+    """A plain text table: run, farm, job id, state, exit code, started, duration, attempts (values printable)."""
+    from runx.core.text import printable
+
     header = ["run", "farm", "job id", "state", "exit", "started", "duration", "attempts"]
     rows = []
     for e in entries:
         started = ""
         if e.status and e.status.started:
             started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.status.started))
-        rows.append([e.name, e.farm_kind, e.job_id or "", e.state, "" if e.exit_code is None else str(e.exit_code),
-                     started, _duration(e.status), str(e.status.attempts if e.status else 0)])
+        rows.append([printable(str(cell)) for cell in (
+            e.name, e.farm_kind, e.job_id or "", e.state, "" if e.exit_code is None else e.exit_code,
+            started, _duration(e.status), e.status.attempts if e.status else 0)])
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(),
              "  ".join("-" * w for w in widths)]

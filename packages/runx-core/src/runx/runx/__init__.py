@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Optional, Sequence
 if TYPE_CHECKING:
     from runx.core.farms import Farm
 
+from runx.core.text import printable
+
 __all__ = ["main"]
 
 
@@ -36,7 +38,7 @@ def launch_main(args: Namespace) -> int:
         interactive=args.interactive,
     )
     for warning in settings.warnings:
-        sys.stderr.write(f"runx: warning: {warning}\n")
+        sys.stderr.write(f"runx: warning: {printable(warning)}\n")
     if args.seed is not None:
         settings = settings._replace(sweep={**settings.sweep, "seed": args.seed})
     if args.jobs < 1 or args.jobs_per_gpu < 1:
@@ -85,7 +87,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         sys.stderr.write(err.report)
         return 2
     except RunxError as err:
-        sys.stderr.write(f"runx: error: {err}\n")
+        sys.stderr.write(f"runx: error: {printable(str(err))}\n")
         return 2
     except BrokenPipeError:
         sys.stderr.close()

@@ -27,7 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run(args)
     except SumxError as err:
-        sys.stderr.write(f"sumx: error: {err}\n")
+        from runx.core.text import printable
+
+        sys.stderr.write(f"sumx: error: {printable(str(err))}\n")
         return 2
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error; keep Python from complaining at exit.

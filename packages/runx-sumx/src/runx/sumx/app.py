@@ -120,14 +120,18 @@ def render_once(args: Any, logroot: Optional[str], out: TextIO) -> List[str]:
         out.write(render.render_json(table))
     elif args.markdown:
         out.write(render.render_markdown(table))
+    elif args.format is not None and args.format != render.TEXT_FORMAT:
+        out.write(render.render_format(table, args.format))
     elif args.csv != "-":
         out.write(render.render_text(table))
     return warnings + _note_warnings(runs)
 
 
 def _warn(lines: List[str]) -> None:
+    from runx.core.text import printable
+
     for line in lines:
-        sys.stderr.write(f"sumx: warning: {line}\n")
+        sys.stderr.write(f"sumx: warning: {printable(line)}\n")
 
 
 def _render_without_gc(args: Any, logroot: Optional[str], out: TextIO) -> List[str]:
@@ -145,6 +149,10 @@ def _render_without_gc(args: Any, logroot: Optional[str], out: TextIO) -> List[s
 
 def run(args: Any) -> int:
     """Summarise once, or redraw every `--watch` seconds until interrupted."""
+    if args.format is not None:
+        from runx.sumx.render import check_format
+
+        check_format(args.format)
     logroot = resolve_logroot(args.logroot, args.config_file)
     if args.watch is None:
         _warn(_render_without_gc(args, logroot, sys.stdout))

@@ -1,16 +1,21 @@
-"""The table as text, Markdown, CSV or JSON.
+"""The table as text (tabulate, in any of its formats), CSV or JSON.
 
-Text and Markdown are laid out here rather than with tabulate: for 10,000 rows tabulate alone took
-longer than the whole one-second budget.
+Text outputs show every value through runx.core.text.printable (no terminal control characters
+from run files reach the screen); CSV and JSON keep the real values. The default text table is
+laid out by runx.sumx.fast_table, byte for byte tabulate's "simple" format without importing
+tabulate; every other format is tabulate's own.
 """
 from __future__ import annotations
 
-from collections import namedtuple
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
+from runx.core.text import printable
 from runx.sumx.table import Row, Stat, Table, state_text
 
-__all__ = ["fmt_number", "fmt_seconds", "render_text", "render_markdown", "render_csv", "render_json"]
+__all__ = ["fmt_number", "fmt_seconds", "text_table", "render_text", "render_format", "render_markdown",
+           "render_csv", "render_json", "TEXT_FORMAT"]
+
+TEXT_FORMAT = "simple"  # tabulate's name for the default table's layout
 
 HEADER_WIDTH = 10
 _BREAKS = "_./-"  # a long header may wrap after these
@@ -74,10 +79,9 @@ def fmt_metric(value: Any) -> str:
     return fmt_number(value)
 
 
-class Column(namedtuple("Column", "title cells numeric")):
+class Column(NamedTuple):
     """A shown column: its title, the function giving its cells for all rows, right-aligned or not."""
 
-    __slots__ = ()
     title: str
     cells: Callable[[List[Row]], List[str]]
     numeric: bool
@@ -138,20 +142,50 @@ def _wrap(title: str, width: int) -> List[str]:
     return lines or [""]
 
 
-def render_text(table: Table) -> str:
-    """A plain-text table: numbers right-aligned, long headers wrapped, a rule under the header."""
+def text_table(table: Table, wrap: bool = True) -> Tuple[List[str], List[List[str]], List[str]]:
+    """(headers, rows, aligns) of the text outputs: every cell printable, long headers wrapped after
+    _ . / - (with `wrap`) to the width of their column or HEADER_WIDTH, numbers right-aligned."""
     cols = _columns(table)
-    columns = [c.cells(table.rows) for c in cols]
-    widths = [max(map(_width, cells), default=0) for cells in columns]
-    headers = [_wrap(c.title, max(HEADER_WIDTH, w)) for c, w in zip(cols, widths)]
-    widths = [max(w, max(map(_width, hs))) for w, hs in zip(widths, headers)]
-    depth = max(len(h) for h in headers)
-    header_rows = [[hs[i - depth + len(hs)] if i >= depth - len(hs) else "" for hs in headers] for i in range(depth)]
-    lines = ["  ".join(_pad(text, w, c.numeric) for text, c, w in zip(row, cols, widths)).rstrip() for row in header_rows]
-    lines.append("  ".join("-" * w for w in widths))
-    padded = [[_pad(cell, w, c.numeric) for cell in cells] for c, w, cells in zip(cols, widths, columns)]
-    lines += ["  ".join(row).rstrip() for row in zip(*padded)]
-    return "\n".join(lines) + "\n"
+    columns = [[printable(text) for text in c.cells(table.rows)] for c in cols]
+    titles = [printable(c.title) for c in cols]
+    if wrap:
+        widths = [max(map(_width, cells), default=0) for cells in columns]
+        titles = ["\n".join(_wrap(t, max(HEADER_WIDTH, w))) for t, w in zip(titles, widths)]
+    rows = [list(row) for row in zip(*columns)]
+    return titles, rows, ["right" if c.numeric else "left" for c in cols]
+
+
+def render_text(table: Table) -> str:
+    """The default text table: tabulate's "simple" layout (runx.sumx.fast_table)."""
+    from runx.sumx.fast_table import simple
+
+    return simple(*text_table(table)) + "\n"
+
+
+def render_format(table: Table, fmt: str) -> str:
+    """The table in tabulate format `fmt` (headers wrapped only in the default, "simple")."""
+    from tabulate import tabulate
+
+    headers, rows, aligns = text_table(table, wrap=fmt == TEXT_FORMAT)
+    if fmt in ("github", "pipe"):  # a `|` in a cell would end it
+        headers = [h.replace("|", "\\|") for h in headers]
+        rows = [[c.replace("|", "\\|") for c in row] for row in rows]
+    return tabulate(rows, headers, tablefmt=fmt, colalign=aligns, disable_numparse=True) + "\n"
+
+
+def render_markdown(table: Table) -> str:
+    """A GitHub-flavoured Markdown table (tabulate's "pipe": `---:` for numbers, pipes in cells escaped)."""
+    return render_format(table, "pipe")
+
+
+def check_format(fmt: str) -> None:
+    """SumxError unless tabulate knows `fmt`."""
+    from tabulate import tabulate_formats
+
+    if fmt not in tabulate_formats:
+        from runx.sumx.errors import SumxError
+
+        raise SumxError(f"--format {fmt}: expected one of tabulate's formats: {', '.join(sorted(tabulate_formats))}")
 
 
 def _width(text: str) -> int:
@@ -161,21 +195,6 @@ def _width(text: str) -> int:
     from unicodedata import combining, east_asian_width
 
     return sum(0 if combining(ch) else 2 if east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
-def _pad(text: str, width: int, right: bool) -> str:
-    fill = " " * (width - _width(text))
-    return fill + text if right else text + fill
-
-
-def render_markdown(table: Table) -> str:
-    """A GitHub-flavoured Markdown table (pipes in cells escaped)."""
-    cols = _columns(table)
-    columns = [[text.replace("|", "\\|") for text in c.cells(table.rows)] for c in cols]
-    lines = ["| " + " | ".join(c.title.replace("|", "\\|") for c in cols) + " |",
-             "|" + "|".join("---:" if c.numeric else ":---" for c in cols) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in zip(*columns)]
-    return "\n".join(lines) + "\n"
 
 
 def _plain(value: Any) -> Any:
@@ -238,7 +257,7 @@ def render_json(table: Table) -> str:
     """One JSON document: the sort, the shown columns, and every row with all its hyperparameters."""
     rows = []
     for r in table.rows:
-        entry = {"experiment": r.experiment}
+        entry: Dict[str, Any] = {"experiment": r.experiment}
         if table.group_by:
             entry.update(n=len(r.names), runs=list(r.names))
         else:

@@ -106,6 +106,9 @@ def _run_rows(runs: List[Run], sort_metric: Optional[str], goal: str) -> List[Ro
     make = Row._make
     best = 1 if goal == "min" else 2  # Metric is (last, min, max)
     no_metric = (None, None, None)
+    if sort_metric is None:
+        return [make((r.experiment, r.name, (r.name,), r.hparams, {k: m[0] for k, m in r.metrics.items()},
+                      None, r.epoch, r.epoch_seconds, r.state, r.exit_code, r.notes)) for r in runs]
     return [make((r.experiment, r.name, (r.name,), r.hparams, {k: m[0] for k, m in r.metrics.items()},
                   r.metrics.get(sort_metric, no_metric)[best], r.epoch, r.epoch_seconds, r.state, r.exit_code, r.notes))
             for r in runs]

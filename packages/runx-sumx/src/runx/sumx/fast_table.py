@@ -1,0 +1,62 @@
+"""tabulate's "simple" format for sumx's default table, without importing tabulate.
+
+Importing tabulate (it loads importlib.metadata, dataclasses and wcwidth) and letting it lay out
+1,000 rows cost more than the rest of `sumx` on 1,000 runs (docs/performance.md), and the default
+table is the one a user waits on. `simple()` gives byte for byte what
+
+    tabulate(rows, headers, tablefmt="simple", colalign=aligns, disable_numparse=True)
+
+gives for the tables sumx builds: string cells that hold no control characters (runx.core.text
+escapes them) and headers that may hold line breaks. tests/sumx/test_fast_table.py holds the two
+equal with hypothesis; every other format is rendered by tabulate itself (runx.sumx.render).
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+__all__ = ["simple"]
+
+MIN_PADDING = 2  # tabulate's MIN_PADDING: a header is this much narrower than its column
+
+
+def _width_function(texts: Sequence[str]) -> Callable[[str], int]:
+    """len, or wcwidth's wcswidth (as tabulate uses it when wcwidth is installed) once a text is not ASCII."""
+    if all(t.isascii() for t in texts):
+        return len
+    try:
+        from wcwidth import wcswidth
+    except ImportError:
+        return len
+    return wcswidth
+
+
+def _pad(text: str, width: int, shown: int, right: bool) -> str:
+    fill = " " * (width - shown)
+    return fill + text if right else text + fill
+
+
+def simple(headers: Sequence[str], rows: Sequence[Sequence[str]], aligns: Sequence[str]) -> str:
+    """The table in tabulate's "simple" format; `aligns` holds "left" or "right" per column."""
+    cells = [[c.strip() for c in row] for row in rows]
+    width = _width_function([*headers, *(c for row in cells for c in row)])
+    multiline = any("\n" in h for h in headers)
+    header_lines = [h.split("\n") for h in headers]
+    if not cells:  # tabulate aligns the headers of an empty table left
+        aligns = ["left"] * len(headers)
+    widths = []
+    for j, lines in enumerate(header_lines):
+        column = max((width(row[j]) for row in cells), default=0)
+        widths.append(max(max(width(line) for line in lines) + MIN_PADDING, column))
+    right = [a == "right" for a in aligns]
+    depth = max(len(lines) for lines in header_lines)
+    out = []
+    for i in range(depth):
+        parts = [_pad(lines[i], w, width(lines[i]), r) if i < len(lines) else " " * w
+                 for lines, w, r in zip(header_lines, widths, right)]
+        out.append("  ".join(parts).rstrip())
+    out.append("  ".join("-" * w for w in widths).rstrip())
+    for row in cells:
+        if multiline and not any(row):
+            continue  # tabulate drops a row of empty cells from a table with multi-line headers
+        out.append("  ".join(_pad(c, w, width(c), r) for c, w, r in zip(row, widths, right)).rstrip())
+    return "\n".join(out)
