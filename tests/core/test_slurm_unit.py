@@ -104,7 +104,7 @@ def test_batch_script_rejects_line_breaks():
 
 
 def test_batch_script_for_an_array():
-    options = ["--cpus-per-task=2", slurm.array_option(4, max_parallel=2)]
+    options = ["--cpus-per-task=2", slurm.array_option(4)]
     script = slurm.batch_script("exp", "/logs/exp", "/logs/exp/slurm-array.txt", options, array=True)
     assert _directives(script) == [
         "--job-name=exp",
@@ -112,7 +112,7 @@ def test_batch_script_for_an_array():
         "--error=/dev/null",
         "--chdir=/logs/exp",
         "--cpus-per-task=2",
-        "--array=0-3%2",
+        "--array=0-3",
     ]
     assert "list=/logs/exp/slurm-array.txt" in script
     assert 'exec sh "$run_dir/job.sh"' in script

@@ -65,7 +65,3 @@ def claim_run_dir(exp_dir: Path, name: str, allow_suffix: bool = True) -> Path:
             n += 1
             candidate = f"{name}_{n}"
 
-
-def now() -> datetime:
-    """The launch time (a seam for tests)."""
-    return datetime.now()

@@ -17,9 +17,8 @@ from typing import NamedTuple, Optional
 from runx.core.status_fold import fold_status
 
 STATUS_FILE = "status.log"
-STATES = ("queued", "submitted", "running", "succeeded", "failed", "cancelled", "unknown")
 
-__all__ = ["STATUS_FILE", "STATES", "RunStatus", "launcher_id", "record_event", "read_status", "parse_status", "was_cancelled"]
+__all__ = ["STATUS_FILE", "RunStatus", "launcher_id", "record_event", "read_status", "parse_status", "was_cancelled"]
 
 
 class RunStatus(NamedTuple):

@@ -130,11 +130,11 @@ def sbatch_options(resources: Mapping[str, Any]) -> list[str]:
     return options
 
 
-def array_option(count: int, max_parallel: Optional[int] = None) -> str:
-    """`--array=0-<count-1>[%max_parallel]`: one task per line of the array's list file."""
+def array_option(count: int) -> str:
+    """`--array=0-<count-1>`: one task per line of the array's list file."""
     if count < 1:
         raise ValueError("a job array needs at least one task")
-    return f"--array=0-{count - 1}" + (f"%{max_parallel}" if max_parallel else "")
+    return f"--array=0-{count - 1}"
 
 
 def array_list(run_dirs: Iterable[str]) -> str:
