@@ -64,4 +64,3 @@ def claim_run_dir(exp_dir: Path, name: str, allow_suffix: bool = True) -> Path:
                 raise RunxError(f"{path}: run directory already exists; --no_cooldir never reuses a run directory") from None
             n += 1
             candidate = f"{name}_{n}"
-
