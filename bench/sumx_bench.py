@@ -136,7 +136,10 @@ def main() -> int:
         cases[f"0.0.11 sumx, {runs}x{epochs}, metrics.csv"] = [str(old), "-m", "runx.sumx", exp, "--logroot", str(root), "-s", "acc"]
     cases[f"our sumx,   {runs}x{epochs}, metrics.csv"] = ours + [exp, "--logroot", str(root), "-s", "acc"]
     root, exp, runs, epochs = sets["small-jsonl"]
-    cases[f"our sumx,   {runs}x{epochs}, metrics.jsonl"] = ours + [exp, "--logroot", str(root), "-s", "acc"]
+    jsonl = f"our sumx,   {runs}x{epochs}, metrics.jsonl"
+    cases[jsonl] = ours + [exp, "--logroot", str(root), "-s", "acc"]
+    tabulated = f"our sumx,   {runs}x{epochs}, jsonl, tabulate"  # the default table's layout by tabulate itself
+    cases[tabulated] = ours + [exp, "--logroot", str(root), "-s", "acc", "--format", "simple"]
     for key in ("big-jsonl", "big10-jsonl"):
         root, exp, runs, epochs = sets[key]
         cases[f"our sumx,   {runs}x{epochs}, metrics.jsonl"] = ours + [exp, "--logroot", str(root), "-s", "acc"]
@@ -152,6 +155,9 @@ def main() -> int:
         base = statistics.median(times[names[0]])
         for name in names[1:3]:
             print(f"  speed-up vs 0.0.11 ({name.split(',', 1)[1].strip()}): {base / statistics.median(times[name]):.1f}x")
+    fast, slow = statistics.median(times[jsonl]), statistics.median(times[tabulated])
+    print(f"  default table (runx.sumx.fast_table) vs tabulate's own (--format simple): {fast / slow:.2f}x "
+          f"({(slow - fast) * 1000:.0f} ms saved)")
     big, big10 = (statistics.median(times[n]) for n in names[-2:])
     runs = sets["big-jsonl"][2]
     print(f"  per run: {big / runs * 1e6:.0f} us at {sets['big-jsonl'][3]} epochs, "
