@@ -253,7 +253,9 @@ class Farm:
         if not record_submission(entry.run_dir, result.returncode, result.job_id):
             return False
         if result.job_id:
-            print(f"{entry.name}: resubmitted as job {result.job_id}")
+            from runx.core.text import printable
+
+            print(printable(f"{entry.name}: resubmitted as job {result.job_id}"))
         return True
 
 
