@@ -20,6 +20,9 @@ _PROBES = {
     # Under tox only the envs that promise Slurm run its tests (one env is enough for a 2-core cluster).
     "slurm": lambda: ("RUNX_TEST_REQUIRE" not in os.environ or "slurm" in promised())
     and shutil.which("sbatch") is not None and _slurm_answers(),
+    # Grid Engine the same way (.ci/gridengine.sh starts a cell; its env gives SGE_ROOT and PATH).
+    "sge": lambda: ("RUNX_TEST_REQUIRE" not in os.environ or "sge" in promised())
+    and shutil.which("qsub") is not None and _sge_answers(),
     # Slow tests that install from PyPI into a fresh venv run only where an env asks for them.
     "upgrade": lambda: "upgrade" in promised(),
     "quickstart": lambda: "quickstart" in promised(),
@@ -35,6 +38,18 @@ def _slurm_answers() -> bool:
     except (OSError, subprocess.TimeoutExpired):
         return False
     return out.returncode == 0 and any(s.strip() in ("idle", "mix", "alloc") for s in out.stdout.split())
+
+
+def _sge_answers() -> bool:
+    import subprocess
+
+    try:
+        out = subprocess.run(["qstat", "-f"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    # A queue instance with slots (resv/used/tot.) and no state letters (au, E, d, s) after its arch.
+    return out.returncode == 0 and any(
+        len(line.split()) == 5 and "@" in line.split()[0] for line in out.stdout.splitlines())
 
 
 def promised() -> set[str]:

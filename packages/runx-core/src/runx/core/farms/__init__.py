@@ -1,7 +1,7 @@
 """Farm backends, one module (or folder) per kind, found by kind through a registry.
 
 A farm class registers itself with `@register`; runx finds the built-in ones (local, generic, ngc,
-slurm) by importing their module on first use, and any other kind through the `runx.farms` entry
+slurm, sge) by importing their module on first use, and any other kind through the `runx.farms` entry
 point group (docs/farms.md: "Writing a farm"). Nothing outside a farm's own module branches on its kind.
 """
 from __future__ import annotations
@@ -21,8 +21,8 @@ ENTRY_POINT_GROUP = "runx.farms"
 
 # Built-in farms, imported when first looked up (a dry run imports only the one it uses). The order
 # is the order in which `infer_kind` asks them whether a farm section without TYPE is theirs.
-BUILTIN = {"ngc": "runx.core.farms.ngc", "slurm": "runx.core.farms.slurm", "local": "runx.core.farms.local",
-           "generic": "runx.core.farms.generic"}
+BUILTIN = {"ngc": "runx.core.farms.ngc", "slurm": "runx.core.farms.slurm", "sge": "runx.core.farms.sge",
+           "local": "runx.core.farms.local", "generic": "runx.core.farms.generic"}
 FALLBACK_KIND = "generic"
 
 _REGISTRY: Dict[str, Type[Farm]] = {}

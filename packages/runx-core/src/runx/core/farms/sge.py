@@ -1,0 +1,564 @@
+"""The sge farm (Grid Engine): a qsub script per run (or one array job per sweep), batched status, qdel.
+
+Below the farm class: RESOURCES as qsub options, the job script with its `#$` directives, the
+parsers of what qstat and qacct print, and the batched qsub / qstat / qacct / qdel calls (usable on
+their own). `ARRAY: true` in the farm section (or `runx --array`) submits the whole sweep as one
+array job (`qsub -t 1-N`, task K runs line K of a list file).
+
+Status: one `qstat -xml` call lists every pending and running job; a job it no longer lists has
+ended, and `qacct -j <job>` (one call per job number) gives its exit status. A job's name is
+checked against the name runx gave it before its state is believed or it is deleted, so a job
+number that the cell reused for someone else's job is never taken for the run's.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
+
+from runx.core.argv import display_quote, shell_join
+from runx.core.errors import RunxError
+from runx.core.farms import register
+from runx.core.farms.base import Farm, RunState, Submission
+from runx.core.plan import Job, Plan, job_for, planned_dir
+
+__all__ = [
+    "SgeFarm",
+    "SgeError",
+    "JobState",
+    "QSUB_SCRIPT",
+    "DEFAULT_PE",
+    "qsub_options",
+    "job_name",
+    "qsub_script",
+    "array_list",
+    "parse_qsub_terse",
+    "parse_qstat_xml",
+    "parse_qacct",
+    "qstat_state",
+    "acct_state",
+    "submit",
+    "verify",
+    "live_jobs",
+    "query",
+    "cancel",
+]
+
+QSUB_SCRIPT = "qsub.sh"
+DEFAULT_PE = "smp"
+TIMEOUT = 120.0
+
+# Keys with a qsub option of their own; every other key is a resource request `-l key=value`.
+_OPTIONS = {"queue": "-q", "partition": "-q", "q": "-q", "project": "-P", "account": "-A"}
+_SLOT_KEYS = ("cpu", "gpu")
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_VALUE_UNSAFE = re.compile(r"[\s,\"'\\#=]")
+_JOB_ID = re.compile(r"(\d+)(?:\.(\d+))?\Z")
+_UNREACHABLE = re.compile(r"unable to contact qmaster|commlib error|can't connect|cannot connect|got no connection|timeout", re.I)
+
+
+class SgeError(RuntimeError):
+    """Grid Engine failed or did not answer (not a mistake in what the user wrote)."""
+
+
+class JobState(NamedTuple):
+    """What Grid Engine says about one job: a runx state, the exit code once known, its own words."""
+
+    state: str
+    exit_code: Optional[int] = None
+    raw: str = ""
+    name: str = ""
+
+
+# ---- options and scripts (pure) -----------------------------------------------------------------
+
+
+def _plain(key: str, value: Any) -> str:
+    text = str(value)
+    if isinstance(value, (dict, list)) or not text or _VALUE_UNSAFE.search(text):
+        raise RunxError(f"RESOURCES.{key}: expected one value without spaces, commas, quotes, '#' or '=', found {value!r}")
+    return text
+
+
+def _slots(key: str, value: Any) -> int:
+    if value is True:
+        return 1
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())):
+        raise RunxError(f"RESOURCES.{key}: expected a whole number of slots, found {value!r}")
+    return int(value)
+
+
+def _mem(value: Any) -> str:
+    """`mem: 128` (GB) as Grid Engine's `128G`; `0.5` as `512M`; text with a unit passes through."""
+    if isinstance(value, bool):
+        raise RunxError(f"RESOURCES.mem: expected an amount such as 128 (GB) or '500M', found {value!r}")
+    if isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)?", value.strip())):
+        gb = float(value)
+        return f"{int(gb)}G" if gb == int(gb) else f"{int(round(gb * 1024))}M"
+    return _plain("mem", value)
+
+
+def _h_rt(value: Any) -> str:
+    """`time: 90` (minutes, as on Slurm) as `h_rt=1:30:00`; text (`"4:00:00"`, seconds) passes through."""
+    if isinstance(value, bool):
+        raise RunxError(f"RESOURCES.time: expected minutes or H:MM:SS, found {value!r}")
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        minutes = int(value)
+        return f"{minutes // 60}:{minutes % 60:02d}:00"
+    return _plain("time", value)
+
+
+def qsub_options(resources: Mapping[str, Any]) -> List[str]:
+    """RESOURCES as qsub options, one option and its value per item (`-l h_rt=1:00:00`, `-pe smp 4`).
+
+    `cpu`/`gpu` are slots of the parallel environment `pe` (default smp; the larger of the two),
+    `mem` is `-l mem_free=`, `time` is `-l h_rt=`, `queue`/`partition` is `-q`, `project` is `-P`,
+    `account` is `-A`; any other key is `-l key=value` (`true`: `-l key=true`; false or null: omitted).
+    """
+    options: List[List[str]] = []
+    slots: Optional[int] = None
+    pe = DEFAULT_PE
+    for key, value in resources.items():
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise RunxError(f"RESOURCES: {key!r} is not a Grid Engine resource name")
+        name = key.lower()
+        if value is False or value is None:
+            continue
+        if isinstance(value, (dict, list)):
+            raise RunxError(f"RESOURCES.{key}: expected one value, found {value!r}")
+        if "\n" in str(value) or "\r" in str(value):
+            raise RunxError(f"RESOURCES.{key}: a value cannot contain a line break: {value!r}")
+        if name in _SLOT_KEYS:
+            count = _slots(key, value)
+            slots = count if slots is None else max(slots, count)
+        elif name == "pe":
+            pe = _plain(key, value)
+        elif name == "mem":
+            options.append(["-l", f"mem_free={_mem(value)}"])
+        elif name == "time":
+            options.append(["-l", f"h_rt={_h_rt(value)}"])
+        elif name in _OPTIONS:
+            options.append([_OPTIONS[name], _plain(key, value)])
+        else:
+            options.append(["-l", f"{key}={'true' if value is True else _plain(key, value)}"])
+    if slots:
+        options.insert(0, ["-pe", pe, str(slots)])
+    elif pe != DEFAULT_PE:
+        options.insert(0, ["-pe", pe, "1"])
+    return [word for option in options for word in option]
+
+
+def job_name(experiment: str, run: str) -> str:
+    """The `-N` name runx gives a run's job: Grid Engine refuses `/ : @ \\ * ?`, blanks and a leading digit."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{experiment}_{run}")
+    return name if name[:1].isalpha() or name[:1] == "_" else f"runx_{name}"
+
+
+def _directives(options: List[str]) -> List[str]:
+    """`#$` lines, one per option with its values (`-pe smp 4` is one line)."""
+    lines: List[str] = []
+    for word in options:
+        if word.startswith("-") and not re.fullmatch(r"-\d+", word):
+            lines.append(f"#$ {word}")
+        else:
+            lines[-1] += f" {word}"
+    return lines
+
+
+def qsub_script(name: str, run_dir: str, options: List[str], array_of: int = 0) -> str:
+    """The qsub script for one run (`sh <run_dir>/job.sh`), or with array_of=N for a whole sweep.
+
+    One run: the job's output goes to `<run_dir>/sge-<jobid>.out` and `.err`. Array: `run_dir` is the
+    list file (see `array_list`); task K reads line K, sends its output to `<that run
+    dir>/sge-<jobid>.<K>.out` and `.err`, and runs its `job.sh`; nothing is written beside the runs but
+    `<list file>.errors` when a task finds no run. Paths are set in the script (shell-quoted), not in
+    `#$` lines, whose quoting Grid Engine reads its own way. Options come after runx's own.
+    """
+    head = ["-N", name, "-S", "/bin/sh", "-V", "-o", "/dev/null", "-e", "/dev/null"]
+    if array_of:
+        head += ["-t", f"1-{array_of}"]
+    what = f"an array job over a sweep of {array_of} runs" if array_of else "one run"
+    lines = ["#!/bin/sh", f"# Submitted by runx with qsub: {what}.", *_directives(head + options)]
+    if array_of:
+        lines += [
+            f"list={shlex.quote(run_dir)}",
+            'run_dir=$(sed -n "${SGE_TASK_ID}p" "$list")',
+            'if [ -z "$run_dir" ]; then',
+            '    echo "runx: no run for array task $SGE_TASK_ID in $list" >> "$list.errors"',
+            "    exit 2",
+            "fi",
+            'task="$JOB_ID.$SGE_TASK_ID"',
+        ]
+    else:
+        lines += [f"run_dir={shlex.quote(run_dir)}", 'task="$JOB_ID"']
+    lines += [
+        'exec >"$run_dir/sge-$task.out" 2>"$run_dir/sge-$task.err" </dev/null',
+        'cd "$run_dir" || exit 2',
+        'exec sh "$run_dir/job.sh"',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def array_list(run_dirs: Iterable[str]) -> str:
+    """The array's list file: line K is the run directory of task K (tasks count from 1)."""
+    lines = []
+    for run_dir in run_dirs:
+        if "\n" in run_dir or "\r" in run_dir:
+            raise RunxError(f"a run directory cannot contain a line break: {run_dir!r}")
+        lines.append(run_dir + "\n")
+    return "".join(lines)
+
+
+# ---- what Grid Engine prints (pure) -------------------------------------------------------------
+
+
+def parse_qsub_terse(output: str) -> Optional[str]:
+    """The job number `qsub -terse` printed: `42`, or `42.1-8:1` for an array job."""
+    first = output.strip().splitlines()[0].strip() if output.strip() else ""
+    match = re.fullmatch(r"(\d+)(?:\.\d+-\d+:\d+)?", first)
+    return match.group(1) if match else None
+
+
+def _task_ids(text: str) -> List[int]:
+    """qstat's `<tasks>`: `3`, `2,5`, `4-10:2` (ranges with a step)."""
+    ids: List[int] = []
+    for part in text.split(","):
+        match = re.fullmatch(r"\s*(\d+)(?:-(\d+)(?::(\d+))?)?\s*", part)
+        if not match:
+            continue
+        first = int(match.group(1))
+        last = int(match.group(2) or first)
+        ids.extend(range(first, last + 1, int(match.group(3) or 1)))
+    return ids
+
+
+def qstat_state(letters: str) -> str:
+    """The runx state for qstat's state letters: `r`, `t` (transferring), `R`, `s`/`S`/`T` (suspended)
+    and `d` (being deleted) while it runs are running; `qw`, `hqw`, `Eqw` (held in error) are queued."""
+    return "running" if re.search(r"[rtRsST]", letters) and "q" not in letters else "queued"
+
+
+def parse_qstat_xml(text: str) -> Dict[str, JobState]:
+    """Every job and array task in `qstat -xml`: keyed `N` for a job, `N.K` for task K of array job N."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as err:
+        raise SgeError(f"qstat printed no readable XML: {err}") from None
+    found: Dict[str, JobState] = {}
+    for item in root.iter("job_list"):
+        number = (item.findtext("JB_job_number") or "").strip()
+        if not number.isdigit():
+            continue
+        letters = (item.findtext("state") or "").strip()
+        answer = JobState(qstat_state(letters), None, letters, (item.findtext("JB_name") or "").strip())
+        tasks = item.findtext("tasks")
+        if tasks is None:
+            found[number] = answer
+        else:
+            for task in _task_ids(tasks):
+                found[f"{number}.{task}"] = answer
+    return found
+
+
+def acct_state(failed: str, exit_status: str) -> Tuple[str, Optional[int]]:
+    """The runx state and exit code of an ended job from qacct's `failed` and `exit_status`."""
+    code: Optional[int] = int(exit_status) if exit_status.isdigit() else None
+    failed_code = int(failed) if failed.isdigit() else 1
+    if failed_code == 0 and code == 0:
+        return "succeeded", 0
+    if failed_code != 0 and code == 0:
+        return "failed", None  # the job never ran (qacct's failed names why)
+    return "failed", code
+
+
+def parse_qacct(text: str) -> Dict[str, JobState]:
+    """Every record `qacct -j` printed, keyed `N` or `N.K` (an array task); a later record of the same
+    job (a job number the cell used again) replaces an earlier one."""
+    found: Dict[str, JobState] = {}
+    for block in re.split(r"^=+\s*$", text, flags=re.M):
+        fields: Dict[str, str] = {}
+        for line in block.splitlines():
+            key, _, value = line.strip().partition(" ")
+            if key:
+                fields[key] = value.strip()
+        number = fields.get("jobnumber", "")
+        if not number.isdigit():
+            continue
+        task = fields.get("taskid", "undefined")
+        failed = fields.get("failed", "").split()[0] if fields.get("failed") else ""
+        exit_status = fields.get("exit_status", "").split()[0] if fields.get("exit_status") else ""
+        state, code = acct_state(failed, exit_status)
+        raw = f"failed={fields.get('failed', '?')} exit_status={fields.get('exit_status', '?')}"
+        found[f"{number}.{task}" if task.isdigit() else number] = JobState(state, code, raw, fields.get("jobname", ""))
+    return found
+
+
+# ---- commands -----------------------------------------------------------------------------------
+
+
+def _run(argv: List[str], timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=timeout)
+    except FileNotFoundError:
+        raise RunxError(f"the sge farm needs {argv[0]!r}, which is not on PATH (is Grid Engine's settings.sh sourced?)") from None
+    except subprocess.TimeoutExpired:
+        raise SgeError(f"{argv[0]} did not answer within {timeout:.0f} s") from None
+    except OSError as err:
+        raise SgeError(f"cannot run {argv[0]}: {err}") from None
+
+
+def _message(done: subprocess.CompletedProcess) -> str:
+    return " ".join((done.stderr + " " + done.stdout).split())
+
+
+def submit(script_path: str, qsub: str = "qsub") -> str:
+    """`qsub -terse script_path`; the job number (RunxError when Grid Engine rejects the job's options)."""
+    done = _run([qsub, "-terse", script_path])
+    if done.returncode != 0:
+        message = _message(done)
+        if _UNREACHABLE.search(message):
+            raise SgeError(f"qsub failed ({done.returncode}): {message}")
+        raise RunxError(f"qsub rejected {script_path}: {message}")
+    job_id = parse_qsub_terse(done.stdout)
+    if job_id is None:
+        raise SgeError(f"qsub printed no job id: {done.stdout.strip()!r}")
+    return job_id
+
+
+def verify(options: List[str], qsub: str = "qsub") -> None:
+    """`qsub -w v` with these options: RunxError naming Grid Engine's complaint when no queue could ever
+    run such a job (an unknown resource, queue, project or parallel environment). Nothing is submitted."""
+    done = _run([qsub, "-w", "v", *options, "-b", "y", "true"])
+    message = _message(done)
+    if done.returncode != 0 and not _UNREACHABLE.search(message):
+        raise RunxError(f"qsub rejects {' '.join(options) or 'the default options'}: {message}")
+
+
+def _tool(qsub: str, name: str) -> str:
+    """qstat, qacct or qdel from the directory SUBMIT_CMD's qsub is in (PATH when it has none)."""
+    directory = os.path.dirname(qsub)
+    return os.path.join(directory, name) if directory else name
+
+
+def live_jobs(qsub: str = "qsub") -> Dict[str, JobState]:
+    """Every pending and running job and array task, from one `qstat -xml -u '*'` call."""
+    done = _run([_tool(qsub, "qstat"), "-xml", "-u", "*"])
+    if done.returncode != 0:
+        raise SgeError(f"qstat failed ({done.returncode}): {_message(done)}")
+    return parse_qstat_xml(done.stdout)
+
+
+def query(job_ids: List[str], qsub: str = "qsub") -> Dict[str, JobState]:
+    """Each job's state: one `qstat -xml` for all, then `qacct -j` once per job number it no longer lists.
+
+    Ids are `N` (a job) or `N.K` (task K of array job N); what Grid Engine does not know reads as unknown.
+    """
+    ids = list(dict.fromkeys(str(j).strip() for j in job_ids))
+    answers: Dict[str, JobState] = {j: JobState("unknown", None, "not a Grid Engine job id") for j in ids if not _JOB_ID.match(j)}
+    wanted = [j for j in ids if j not in answers]
+    if wanted:
+        live = live_jobs(qsub)
+        ended = []
+        for job_id in wanted:
+            if job_id in live:
+                answers[job_id] = live[job_id]
+            else:
+                ended.append(job_id)
+        for number in dict.fromkeys(j.split(".")[0] for j in ended):
+            done = _run([_tool(qsub, "qacct"), "-j", number])
+            records = parse_qacct(done.stdout) if done.returncode == 0 else {}
+            for job_id in ended:
+                if job_id.split(".")[0] == number and job_id in records:
+                    answers[job_id] = records[job_id]
+    for job_id in ids:
+        answers.setdefault(job_id, JobState("unknown", None, "Grid Engine does not know this job (yet)"))
+    return {str(j).strip(): answers[str(j).strip()] for j in job_ids}
+
+
+def cancel(job_ids: List[str], qsub: str = "qsub") -> None:
+    """One `qdel` for all the jobs (`N` or `N.K`); jobs that are gone or already being deleted are not an error."""
+    ids = [j for j in dict.fromkeys(str(j).strip() for j in job_ids) if _JOB_ID.match(j)]
+    if not ids:
+        return
+    done = _run([_tool(qsub, "qdel"), *ids])
+    if done.returncode == 0:
+        return
+    problems = [line.strip() for line in (done.stdout + "\n" + done.stderr).splitlines()
+                if line.strip() and not re.search(r"for deletion|has deleted|does not exist|already in deletion", line)]
+    if problems:
+        raise SgeError(f"qdel failed ({done.returncode}): {' '.join(problems)}")
+
+
+# ---- the farm ------------------------------------------------------------------------------------
+
+
+@register
+class SgeFarm(Farm):
+    """qsub / qstat / qacct / qdel (Son of Grid Engine, Univa/Altair Grid Engine, Open Grid Scheduler)."""
+
+    kind = "sge"
+    default_submit_cmd = "qsub"
+
+    @classmethod
+    def claims(cls, name: str, submit_cmd: str) -> bool:
+        # Not by SUBMIT_CMD: PBS's submit command is qsub too, and a generic qsub farm stays generic.
+        return name in ("sge", "gridengine")
+
+    @classmethod
+    def check_settings(cls, values: Mapping[str, Any], submit_cmd: str, where: str, name: str) -> None:
+        try:
+            qsub_options(values.get("RESOURCES") or {})
+        except RunxError as err:
+            raise RunxError(f"{where}: {name}.{err}") from None
+
+    @property
+    def array(self) -> bool:
+        """Whether the sweep goes as one array job (`--array` or ARRAY: true)."""
+        return self.options.array or bool(self.farm.array)
+
+    @property
+    def qsub(self) -> str:
+        """The qsub program: SUBMIT_CMD's first word (`qsub`, or a path to it)."""
+        argv = self.submit_argv()
+        return argv[0] if argv else "qsub"
+
+    def ignored_flags(self) -> List[str]:
+        return [flag for flag in super().ignored_flags() if flag != "--array"]
+
+    def _options(self, job: Job) -> List[str]:
+        try:
+            return qsub_options(job.resources)
+        except RunxError as err:
+            raise RunxError(f"{self.farm.source}: {self.farm.name}.{err}") from None
+
+    def _name(self, run: str) -> str:
+        return job_name(self.settings.experiment, run)
+
+    def _script_path(self, job: Job) -> str:
+        return f"{job.run_dir}/{QSUB_SCRIPT}"
+
+    def check_plan(self, plan: Plan) -> None:
+        """Each distinct set of qsub options in the plan, verified with `qsub -w v`."""
+        tried = set()
+        for run in plan.runs:
+            options = tuple(self._options(job_for(plan, run, planned_dir(plan, run))))
+            if options in tried:
+                continue
+            tried.add(options)
+            try:
+                verify(list(options), self.qsub)
+            except RunxError as err:
+                raise RunxError(f"{self.farm.source}: {self.farm.name}.RESOURCES: {err}") from None
+            except SgeError:
+                return  # the qmaster did not answer: the submission will say so
+
+    def prepare(self, job: Job) -> None:
+        script = qsub_script(self._name(job.name), str(job.run_dir), self._options(job))
+        with open(self._script_path(job), "w", encoding="utf-8") as f:
+            f.write(script)
+
+    def submissions(self, job: Job) -> list:
+        return [[self.qsub, "-terse", self._script_path(job)]]
+
+    def display(self, job: Job) -> str:
+        return f"{shell_join([self.qsub, *self._options(job)])} -b y {display_quote(job.command)}"
+
+    def submit(self, job: Job) -> Submission:
+        try:
+            job_id = submit(self._script_path(job), self.qsub)
+        except (SgeError, RunxError) as err:  # recorded as a failed submission, the others still tried
+            print(f"runx: {err}", file=sys.stderr)
+            return Submission(1)
+        print(f"Submitted SGE job {job_id}")
+        return Submission(0, job_id)
+
+    def _array_paths(self, first: Job) -> Tuple[Path, Path]:
+        """(the array's list file, its qsub script), beside the runs in the experiment directory."""
+        exp_dir, stamp = first.run_dir.parent, first.run_dir.name
+        return exp_dir / f".array_{stamp}.txt", exp_dir / f".array_{stamp}.qsub"
+
+    def display_batch(self, first: Job, count: int) -> Optional[str]:
+        if not self.array or count < 2:
+            return None
+        options = shell_join([*self._options(first), "-t", f"1-{count}"])
+        return f"# one array job of {count} tasks: {self.qsub} -terse {self._array_paths(first)[1]}  ({options})"
+
+    def submit_all(self, jobs: list) -> Optional[list]:
+        if not self.array or len(jobs) < 2:
+            return None
+        options = {tuple(self._options(j)) for j in jobs}
+        if len(options) != 1:
+            raise RunxError(f"{self.farm.source}: {self.farm.name}.ARRAY: an array job needs the same resources for every run")
+        list_path, script_path = self._array_paths(jobs[0])
+        list_path.write_text(array_list(str(j.run_dir) for j in jobs), encoding="utf-8")
+        script = qsub_script(self._name("array"), str(list_path), list(options.pop()), array_of=len(jobs))
+        script_path.write_text(script, encoding="utf-8")
+        try:
+            array_id = submit(str(script_path), self.qsub)
+        except (SgeError, RunxError) as err:
+            print(f"runx: {err}", file=sys.stderr)
+            return [Submission(1) for _ in jobs]
+        print(f"Submitted SGE job {array_id} (array of {len(jobs)})")
+        from runx.core.runfiles import SUBMIT_FILE, write_executable
+
+        for index, job in enumerate(jobs):  # say how the run was submitted; its own qsub.sh reruns it alone
+            comment = (f"# Submitted by runx as task {index + 1} of Grid Engine array job {array_id}:\n"
+                       f"#   {shell_join([self.qsub, '-terse', str(script_path)])}\n"
+                       "# This script submits this run alone again (as runx resubmit does).")
+            write_executable(job.run_dir / SUBMIT_FILE, self.script(job, comment))
+        return [Submission(0, f"{array_id}.{i + 1}") for i in range(len(jobs))]
+
+    @staticmethod
+    def _names(entry: Any) -> Tuple[str, str]:
+        """The job names runx gave this run: as a job of its own, or as a task of an array job."""
+        experiment = str(entry.record.get("experiment") or entry.run_dir.parent.name)
+        return job_name(experiment, entry.name), job_name(experiment, "array")
+
+    def query(self, entries: List[Any]) -> Dict[Path, RunState]:
+        """One qstat call (then qacct for the jobs that ended) for every run with a job id. Grid Engine's word
+        counts where the job could not write its own: it ended without writing (killed, or never started),
+        or it started."""
+        asked = [e for e in entries if e.job_id]
+        if not asked:
+            return {}
+        try:
+            answers = query([e.job_id for e in asked], self.qsub)
+        except (SgeError, RunxError):
+            return {}
+        found = {}
+        for entry in asked:
+            answer = answers.get(entry.job_id)
+            if answer is None or answer.state == "unknown" or answer.name not in self._names(entry):
+                continue
+            if answer.state in ("failed", "cancelled") or (answer.state == "running" and entry.state == "queued"):
+                found[entry.run_dir] = RunState(answer.state, answer.exit_code if answer.exit_code is not None else entry.exit_code)
+        return found
+
+    def cancel(self, entries: List[Any]) -> Dict[Path, str]:
+        """One `qdel` for every run whose job qstat lists under the name runx gave it; a run whose job
+        number now belongs to another job is not touched (and said so)."""
+        asked = [e for e in entries if e.job_id]
+        problems: Dict[Path, str] = {e.run_dir: "no job id recorded; nothing to cancel with qdel" for e in entries if not e.job_id}
+        if not asked:
+            return problems
+        try:
+            live = live_jobs(self.qsub)
+            ours = []
+            for entry in asked:
+                answer = live.get(entry.job_id)
+                if answer is None:
+                    continue  # ended already: nothing to delete
+                if answer.name not in self._names(entry):
+                    problems[entry.run_dir] = f"job {entry.job_id} is now {answer.name!r}, not this run's; not deleted"
+                else:
+                    ours.append(entry.job_id)
+            cancel(ours, self.qsub)
+        except (SgeError, RunxError) as err:
+            return {e.run_dir: str(err) for e in entries}
+        return problems
