@@ -1,0 +1,240 @@
+"""The sge farm's pure parts: RESOURCES as qsub options, the qsub script (run by a real sh), and
+what qsub -terse, qstat -xml and qacct print (texts as Son of Grid Engine 8.1.9 printed them)."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from runx.core.errors import RunxError
+from runx.core.farms import infer_kind, lookup
+from runx.core.farms.sge import (
+    SgeFarm,
+    acct_state,
+    array_list,
+    job_name,
+    parse_qacct,
+    parse_qstat_xml,
+    parse_qsub_terse,
+    qstat_state,
+    qsub_options,
+    qsub_script,
+)
+
+
+def test_resources_map_to_qsub_options():
+    assert qsub_options({"cpu": 4, "mem": 16, "time": 90, "queue": "all.q", "project": "vision"}) == [
+        "-pe", "smp", "4", "-l", "mem_free=16G", "-l", "h_rt=1:30:00", "-q", "all.q", "-P", "vision"]
+    assert qsub_options({"gpu": 2, "cpu": 8, "pe": "mpi"}) == ["-pe", "mpi", "8"]
+    assert qsub_options({"gpu": 2}) == ["-pe", "smp", "2"]
+    assert qsub_options({"pe": "mpi"}) == ["-pe", "mpi", "1"]
+    assert qsub_options({"mem": 0.5, "time": "4:00:00", "h_vmem": "2G"}) == [
+        "-l", "mem_free=512M", "-l", "h_rt=4:00:00", "-l", "h_vmem=2G"]
+    assert qsub_options({"time": 5}) == ["-l", "h_rt=0:05:00"]
+    assert qsub_options({"partition": "long.q", "account": "lab42", "arch": "lx-amd64"}) == [
+        "-q", "long.q", "-A", "lab42", "-l", "arch=lx-amd64"]
+    assert qsub_options({"exclusive": True, "gpu": 0, "ssd": False, "scratch": None}) == ["-l", "exclusive=true"]
+    assert qsub_options({"CPU": 3, "MEM": "500M"}) == ["-pe", "smp", "3", "-l", "mem_free=500M"]
+    assert qsub_options({}) == []
+
+
+@pytest.mark.parametrize("resources, words", [
+    ({"mem": "1G,h_rt=99"}, "RESOURCES.mem: expected one value without spaces, commas"),
+    ({"queue": "all.q -P x"}, "RESOURCES.queue: expected one value without spaces"),
+    ({"arch": "a'b"}, "RESOURCES.arch: expected one value"),
+    ({"cpu": "four"}, "RESOURCES.cpu: expected a whole number of slots, found 'four'"),
+    ({"cpu": 2.5}, "RESOURCES.cpu: expected a whole number of slots"),
+    ({"gres": ["gpu:2", "nvme:1"]}, "RESOURCES.gres: expected one value, found ['gpu:2', 'nvme:1']"),
+    ({"h-rt": 5}, "RESOURCES: 'h-rt' is not a Grid Engine resource name"),
+    ({"note": "a\nb"}, "RESOURCES.note: a value cannot contain a line break"),
+    ({"mem": True}, "RESOURCES.mem: expected an amount"),
+])
+def test_bad_resources_name_the_key(resources, words):
+    with pytest.raises(RunxError) as err:
+        qsub_options(resources)
+    assert str(err.value).startswith(words), str(err.value)
+
+
+def test_job_names_suit_grid_engine():
+    assert job_name("sweep", "calm-heron_2026.11.28_13.05") == "sweep_calm-heron_2026.11.28_13.05"
+    assert job_name("1st try", "a/b:c@d") == "runx_1st_try_a_b_c_d"
+    assert job_name("exp", "array") == "exp_array"
+
+
+def test_the_kind_is_sge_by_type_or_section_name_never_by_qsub_alone():
+    assert lookup("sge") is SgeFarm and SgeFarm.default_submit_cmd == "qsub"
+    assert infer_kind("sge", "") == "sge" and infer_kind("gridengine", "qsub") == "sge"
+    assert infer_kind("pbs", "qsub") == "generic", "PBS's submit command is qsub too"
+
+
+def _run_script(tmp_path: Path, script: str, task: str = "") -> subprocess.CompletedProcess:
+    path = tmp_path / "qsub.sh"
+    path.write_text(script)
+    env = {**os.environ, "JOB_ID": "77", **({"SGE_TASK_ID": task} if task else {})}
+    return subprocess.run(["sh", str(path)], capture_output=True, text=True, env=env, timeout=30)
+
+
+def test_one_run_script_sends_output_into_the_run_directory(tmp_path):
+    run_dir = tmp_path / "exp with space" / "it's $HOME #1"
+    run_dir.mkdir(parents=True)
+    (run_dir / "job.sh").write_text('echo "out in $(pwd)"; echo err >&2; exit 3\n')
+    script = qsub_script("exp_run", str(run_dir), qsub_options({"cpu": 2, "time": 10}))
+    assert script.splitlines()[:9] == [
+        "#!/bin/sh", "# Submitted by runx with qsub: one run.", "#$ -N exp_run", "#$ -S /bin/sh", "#$ -V",
+        "#$ -o /dev/null", "#$ -e /dev/null", "#$ -pe smp 2", "#$ -l h_rt=0:10:00"]
+    assert not [line for line in script.splitlines() if line.startswith("#$") and str(tmp_path) in line]
+    done = _run_script(tmp_path, script)
+    assert done.returncode == 3 and done.stdout == "" and done.stderr == ""
+    assert (run_dir / "sge-77.out").read_text() == f"out in {run_dir}\n"
+    assert (run_dir / "sge-77.err").read_text() == "err\n"
+
+
+def test_array_script_runs_line_k_of_the_list_for_task_k(tmp_path):
+    runs = [tmp_path / f"run {i}" for i in range(3)]
+    for i, run in enumerate(runs):
+        run.mkdir()
+        (run / "job.sh").write_text(f"echo task {i}; exit {i}\n")
+    listing = tmp_path / ".array_x.txt"
+    listing.write_text(array_list(str(r) for r in runs))
+    script = qsub_script("exp_array", str(listing), ["-l", "h_rt=0:10:00"], array_of=3)
+    assert "#$ -t 1-3" in script.splitlines()
+    for k in (1, 2, 3):
+        done = _run_script(tmp_path, script, task=str(k))
+        assert done.returncode == k - 1
+        assert (runs[k - 1] / f"sge-77.{k}.out").read_text() == f"task {k - 1}\n"
+    done = _run_script(tmp_path, script, task="4")
+    assert done.returncode == 2
+    assert (tmp_path / ".array_x.txt.errors").read_text().startswith("runx: no run for array task 4 in ")
+    with pytest.raises(RunxError):
+        array_list(["a\nb"])
+
+
+def test_qsub_terse():
+    assert parse_qsub_terse("42\n") == "42"
+    assert parse_qsub_terse("3.1-3:1\n") == "3"
+    assert parse_qsub_terse("Your job 42 has been submitted\n") is None
+    assert parse_qsub_terse("") is None
+
+
+QSTAT_XML = """<?xml version='1.0'?>
+<job_info  xmlns:xsd="http://arc.liv.ac.uk/repos/darcs/sge/source/dist/util/resources/schemas/qstat/qstat.xsd">
+  <queue_info>
+    <job_list state="running">
+      <JB_job_number>2</JB_job_number>
+      <JAT_prio>0.50000</JAT_prio>
+      <JB_name>exp_calm-heron</JB_name>
+      <JB_owner>root</JB_owner>
+      <state>r</state>
+      <queue_name>all.q@vm</queue_name>
+      <slots>1</slots>
+    </job_list>
+    <job_list state="running">
+      <JB_job_number>3</JB_job_number>
+      <JB_name>exp_array</JB_name>
+      <state>t</state>
+      <slots>1</slots>
+      <tasks>1</tasks>
+    </job_list>
+  </queue_info>
+  <job_info>
+    <job_list state="pending">
+      <JB_job_number>3</JB_job_number>
+      <JB_name>exp_array</JB_name>
+      <state>qw</state>
+      <slots>1</slots>
+      <tasks>2,4-8:2</tasks>
+    </job_list>
+    <job_list state="pending">
+      <JB_job_number>13</JB_job_number>
+      <JB_name>other</JB_name>
+      <state>Eqw</state>
+      <slots>1</slots>
+    </job_list>
+  </job_info>
+</job_info>"""
+
+
+def test_qstat_xml_lists_jobs_and_array_tasks():
+    found = parse_qstat_xml(QSTAT_XML)
+    assert sorted(found) == ["13", "2", "3.1", "3.2", "3.4", "3.6", "3.8"]
+    assert (found["2"].state, found["2"].name, found["2"].raw) == ("running", "exp_calm-heron", "r")
+    assert found["3.1"].state == "running" and found["3.6"].state == "queued" and found["3.6"].name == "exp_array"
+    assert found["13"].state == "queued", "a job held in error (Eqw) is still in the queue"
+    assert parse_qstat_xml("<job_info><queue_info/><job_info/></job_info>") == {}
+
+
+@pytest.mark.parametrize("letters, state", [
+    ("r", "running"), ("t", "running"), ("Rr", "running"), ("s", "running"), ("dr", "running"), ("S", "running"),
+    ("qw", "queued"), ("hqw", "queued"), ("Eqw", "queued"), ("hRwq", "queued"),
+])
+def test_qstat_states(letters, state):
+    assert qstat_state(letters) == state
+
+
+QACCT = """==============================================================
+qname        all.q
+hostname     vm
+jobnumber    4
+taskid       undefined
+jobname      exp_calm-heron
+failed       100 : assumedly after job
+exit_status  137                  (Killed)
+ru_wallclock 9s
+==============================================================
+jobnumber    5
+taskid       2
+jobname      exp_array
+failed       0
+exit_status  3
+==============================================================
+jobnumber    5
+taskid       3
+jobname      exp_array
+failed       0
+exit_status  0
+==============================================================
+jobnumber    6
+taskid       undefined
+jobname      exp_x
+failed       28  : changing into working directory
+exit_status  0
+==============================================================
+jobnumber    6
+taskid       undefined
+jobname      exp_y
+failed       0
+exit_status  0
+"""
+
+
+def test_qacct_records_give_state_and_exit_code():
+    found = parse_qacct(QACCT)
+    assert sorted(found) == ["4", "5.2", "5.3", "6"]
+    assert (found["4"].state, found["4"].exit_code, found["4"].name) == ("failed", 137, "exp_calm-heron")
+    assert (found["5.2"].state, found["5.2"].exit_code) == ("failed", 3)
+    assert (found["5.3"].state, found["5.3"].exit_code) == ("succeeded", 0)
+    assert (found["6"].state, found["6"].name) == ("succeeded", "exp_y"), "the later record of a reused number wins"
+    assert parse_qacct("error: job id 99 not found\n") == {}
+
+
+def test_acct_state():
+    assert acct_state("0", "0") == ("succeeded", 0)
+    assert acct_state("0", "3") == ("failed", 3)
+    assert acct_state("100", "137") == ("failed", 137)
+    assert acct_state("28", "0") == ("failed", None), "failed before the job ran: no exit code of its own"
+
+
+def test_bad_resources_in_the_config_are_one_line_and_exit_2(tmp_path):
+    import sys
+
+    (tmp_path / ".runx").write_text("LOGROOT: logs\nFARM: sge\nsge:\n  TYPE: sge\n  RESOURCES: {mem: '1G,h_rt=9'}\n")
+    (tmp_path / "exp.yml").write_text("CMD: python train.py\nHPARAMS: {x: [1, 2]}\n")
+    done = subprocess.run([sys.executable, "-m", "runx.runx", "exp.yml", "-n"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [
+        f"runx: error: {tmp_path / '.runx'}: sge.RESOURCES.mem: expected one value without spaces, commas, quotes, "
+        "'#' or '=', found '1G,h_rt=9'"]
+    assert not (tmp_path / "logs").exists()
