@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from runx.core.errors import RunxError
 from runx.core.farms import infer_kind, lookup
 from runx.core.farms.sge import (
