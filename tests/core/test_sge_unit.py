@@ -43,6 +43,7 @@ def test_resources_map_to_qsub_options():
     ({"mem": "1G,h_rt=99"}, "RESOURCES.mem: expected one value without spaces, commas"),
     ({"queue": "all.q -P x"}, "RESOURCES.queue: expected one value without spaces"),
     ({"arch": "a'b"}, "RESOURCES.arch: expected one value"),
+    ({"queue": "-V"}, "RESOURCES.queue: expected one value without spaces, commas, quotes, '#' or '=' (and not an option)"),
     ({"cpu": "four"}, "RESOURCES.cpu: expected a whole number of slots, found 'four'"),
     ({"cpu": 2.5}, "RESOURCES.cpu: expected a whole number of slots"),
     ({"gres": ["gpu:2", "nvme:1"]}, "RESOURCES.gres: expected one value, found ['gpu:2', 'nvme:1']"),
@@ -235,5 +236,5 @@ def test_bad_resources_in_the_config_are_one_line_and_exit_2(tmp_path):
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.splitlines() == [
         f"runx: error: {tmp_path / '.runx'}: sge.RESOURCES.mem: expected one value without spaces, commas, quotes, "
-        "'#' or '=', found '1G,h_rt=9'"]
+        "'#' or '=' (and not an option), found '1G,h_rt=9'"]
     assert not (tmp_path / "logs").exists()

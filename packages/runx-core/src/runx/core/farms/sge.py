@@ -79,8 +79,9 @@ class JobState(NamedTuple):
 
 def _plain(key: str, value: Any) -> str:
     text = str(value)
-    if isinstance(value, (dict, list)) or not text or _VALUE_UNSAFE.search(text):
-        raise RunxError(f"RESOURCES.{key}: expected one value without spaces, commas, quotes, '#' or '=', found {value!r}")
+    if isinstance(value, (dict, list)) or not text or _VALUE_UNSAFE.search(text) or text.startswith("-"):
+        raise RunxError(f"RESOURCES.{key}: expected one value without spaces, commas, quotes, '#' or '=' "
+                        f"(and not an option), found {value!r}")
     return text
 
 
@@ -159,10 +160,10 @@ def job_name(experiment: str, run: str) -> str:
 
 
 def _directives(options: List[str]) -> List[str]:
-    """`#$` lines, one per option with its values (`-pe smp 4` is one line)."""
+    """`#$` lines, one per option with its values (`-pe smp 4` is one line; values never start with `-`)."""
     lines: List[str] = []
     for word in options:
-        if word.startswith("-") and not re.fullmatch(r"-\d+", word):
+        if word.startswith("-"):
             lines.append(f"#$ {word}")
         else:
             lines[-1] += f" {word}"
