@@ -16,11 +16,12 @@ from runx.core.farms import BUILTIN, Farm, farm_for_record, infer_kind, known_ki
 from runx.core.farms.generic import GenericFarm
 from runx.core.farms.local import LocalFarm
 from runx.core.farms.ngc import NgcFarm
+from runx.core.farms.sge import SgeFarm
 from runx.core.farms.slurm import SlurmFarm
 from runx.core.ledger import read_ledger
 from runx_testing import require
 
-BUILTIN_CLASSES = {"local": LocalFarm, "generic": GenericFarm, "ngc": NgcFarm, "slurm": SlurmFarm}
+BUILTIN_CLASSES = {"local": LocalFarm, "generic": GenericFarm, "ngc": NgcFarm, "slurm": SlurmFarm, "sge": SgeFarm}
 
 
 def test_each_builtin_kind_is_one_registered_class():

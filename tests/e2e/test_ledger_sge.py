@@ -3,6 +3,7 @@ resubmit --failed, --resume, an array job, options the cell rejects, and the dry
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -202,3 +203,40 @@ def test_sge_rejects_are_refused_before_anything_exists(project):
     done = project.runx("sweep.yml", "-n")  # a dry run asks nothing of the cell
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "qsub -pe smp 4 -l mem_free=2G -l h_rt=1:30:00 -q all.q -l arch=lx-amd64 -b y \"python train.py --x 1\""
+
+
+def test_sge_status_of_many_runs_is_one_qstat_call(project, tmp_path):
+    require("sge")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "qstat.calls"
+    real = subprocess.run(["sh", "-c", "command -v qstat"], capture_output=True, text=True).stdout.strip()
+    wrapper = bin_dir / "qstat"
+    wrapper.write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {real} "$@"\n')
+    wrapper.chmod(0o755)
+    (project.root / "train.py").write_text(TRAIN)
+    project.write(".runx", RUNX.replace("{RESOURCES}", "{time: 10}"))
+    project.write("many.yml", f"CMD: '{sys.executable} train.py'\nHPARAMS: {{sleep: 120, n: [1, 2, 3, 4, 5]}}\n")
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    assert project.runx("many.yml", env=env).returncode == 0
+    job_ids = [json.loads((r / "run.json").read_text())["job_id"] for r in project.runs("many")]
+    try:
+        deadline = time.monotonic() + 60
+        while len(qstat_ids() & set(job_ids)) < 5:  # all five known to the cell (queued: 2 slots here)
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+        calls.unlink(missing_ok=True)
+        status = project.runx("status", "many", env=env)
+        assert status.returncode == 0, status.stderr
+        rows = status.stdout.splitlines()[2:]
+        assert len(rows) == 5 and all(" sge " in r for r in rows)
+        assert calls.read_text().splitlines() == ["-xml -u *"], "one batched qstat call for the five open runs"
+        cancelled = project.runx("cancel", "many", env=env)
+        assert cancelled.returncode == 0, cancelled.stderr
+        assert cancelled.stdout.count(": cancelled") == 5
+    finally:
+        subprocess.run(["qdel", *job_ids], capture_output=True, timeout=60)
+    deadline = time.monotonic() + 60
+    while qstat_ids() & set(job_ids):
+        assert time.monotonic() < deadline, "runx cancel left jobs on the cell"
+        time.sleep(0.5)
