@@ -1,14 +1,22 @@
 """Acting on recorded runs: cancel them, or resubmit them in their own run directories, each on the farm
-it was launched on (rebuilt from its run.json)."""
+it was launched on (rebuilt from its run.json). A run whose files are malformed is skipped with a note."""
 from __future__ import annotations
 
 import sys
 
 from runx.core.ledger import group_by_farm
-from runx.core.status import record_event
+from runx.core.status import record_event, was_cancelled
 from runx.core.text import printable
 
-__all__ = ["cancel_runs", "resubmit_runs"]
+__all__ = ["cancel_runs", "claim_runs", "resubmit_runs", "skipped"]
+
+
+def skipped(entries: list, action: str) -> list:
+    """The entries to act on: those with a note (malformed files) are named on stderr and left out."""
+    for e in entries:
+        if e.note:
+            sys.stderr.write(printable(f"runx: {e.name}: not {action}: {e.note}") + "\n")
+    return [e for e in entries if not e.note]
 
 
 def cancel_runs(entries: list) -> int:
@@ -25,21 +33,30 @@ def cancel_runs(entries: list) -> int:
             sys.stderr.write(printable(f"runx: {e.name}: {problems[e.run_dir]}") + "\n")
             failed += 1
         else:
-            record_event(e.run_dir, "cancelled", reason="runx-cancel")
+            if not was_cancelled(e.run_dir):  # a farm may record it itself, before it signals
+                record_event(e.run_dir, "cancelled", reason="runx-cancel")
             print(f"{printable(e.name)}: cancelled")
     return 1 if failed else 0
 
 
+def claim_runs(entries: list) -> list:
+    """Claim each run for resubmission on its farm (under the experiment lock), once every one is known to be
+    resubmittable (RunxError, and nothing claimed, when one is not)."""
+    for e in entries:
+        e.farm.check_resubmit(e)
+    for e in entries:
+        e.farm.claim(e)
+    return list(entries)
+
+
 def resubmit_runs(entries: list) -> int:
-    """Run or submit each run again from its own staged code and arguments; 1 if any failed."""
+    """Run or submit each claimed run again from its own staged code and arguments; 1 if any failed."""
     if not entries:
         print("nothing to resubmit")
         return 0
-    farm_of = {e.run_dir: farm for farm, runs in group_by_farm(entries).items() for e in runs}
     failed = 0
     for e in entries:
-        farm = farm_of[e.run_dir]
-        print(printable(f"Resubmitting {e.name} ({farm.kind})"))
+        print(printable(f"Resubmitting {e.name} ({e.farm.kind})"))
         sys.stdout.flush()
-        failed += not farm.resubmit(e)
+        failed += not e.farm.resubmit(e)
     return 1 if failed else 0

@@ -6,6 +6,7 @@ A run's own status.log is the first witness (the job writes it); where the job n
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional
 
 from runx.core.errors import RunxError
 from runx.core.runfiles import RUN_FILE
-from runx.core.status import RunStatus, read_status
+from runx.core.status import STATUS_FILE, RunStatus, read_status
 
 if TYPE_CHECKING:
     from runx.core.farms import Farm
@@ -22,21 +23,25 @@ __all__ = ["LedgerEntry", "find_runs", "read_ledger", "group_by_farm", "format_t
 
 
 class LedgerEntry(NamedTuple):
-    """One run: where it is, what runx recorded, and its state now."""
+    """One run: where it is, what runx recorded, its state now, the farm it runs on, and what is wrong
+    with its files (`note`: such a run reads as unknown and nothing acts on it)."""
 
     run_dir: Path
     record: dict
     status: Optional[RunStatus]
     state: str
     exit_code: Optional[int]
+    farm: "Optional[Farm]" = None
+    note: str = ""
 
     @property
     def name(self) -> str:
-        return self.record.get("run") or self.run_dir.name
+        run = self.record.get("run")
+        return run if isinstance(run, str) and run else self.run_dir.name
 
     @property
     def farm_kind(self) -> str:
-        return (self.record.get("farm") or {}).get("type") or "local"
+        return self.farm.kind if self.farm is not None else "?"
 
     @property
     def job_id(self) -> Optional[str]:
@@ -64,35 +69,73 @@ def _load(run_dir: Path) -> dict:
 
 
 _STATUS_STATE = {"submitted": "queued"}
+_LATEST_TIME = 1e10
+"""Status times beyond this (the year 2286) are not times a job wrote."""
+_RECORD_TYPES = (("run", str), ("tag", str), ("hparams", dict), ("job_id", str), ("job_logdir", str),
+                 ("experiment", str), ("submit_argv", list))
+
+
+def _record_problem(record: object) -> str:
+    """What is wrong with a run.json's shape, or "" (an unparsable file is read as empty, as before)."""
+    if not isinstance(record, dict):
+        return f"{RUN_FILE}: expected a JSON object, found {type(record).__name__}"
+    for key, kind in _RECORD_TYPES:
+        value = record.get(key)
+        if value is not None and not isinstance(value, kind):
+            return f"{RUN_FILE}: {key}: expected a {'JSON object' if kind is dict else kind.__name__}, found {type(value).__name__}"
+    return ""
+
+
+def _status_problem(status: Optional[RunStatus]) -> str:
+    if status is None:
+        return ""
+    for key in ("queued", "started", "finished"):
+        value = getattr(status, key)
+        if value is not None and not (math.isfinite(value) and 0 <= value < _LATEST_TIME):
+            return f"{STATUS_FILE}: {key}: expected a time in Unix seconds, found {value!r}"
+    return ""
 
 
 def read_ledger(exp_dir: Path, ask_farms: bool = True) -> list:
-    """Every run of the experiment with its state; each farm is asked about its open runs in one batch."""
+    """Every run of the experiment with its state; each farm is asked about its open runs in one batch.
+
+    A run whose files are malformed is `unknown`, with a note saying what is wrong; the others are unaffected.
+    """
+    from runx.core.farms import farm_for_record
+
+    farms: dict = {}
     runs = []
     for run_dir in find_runs(exp_dir):
-        status = read_status(run_dir)
+        status, record = read_status(run_dir), _load(run_dir)
+        note = _record_problem(record) or _status_problem(status)
+        record = record if isinstance(record, dict) else {}
+        farm = None
+        if not note:
+            key = json.dumps(record.get("farm"), sort_keys=True, default=str)
+            try:
+                farm = farms[key] if key in farms else farms.setdefault(key, farm_for_record(record.get("farm")))
+            except RunxError as err:
+                note = f"{RUN_FILE}: {err}"
+        if note:
+            runs.append(LedgerEntry(run_dir, record, status, "unknown", None, None, note))
+            continue
         state = "unknown" if status is None else _STATUS_STATE.get(status.state, status.state)
-        runs.append(LedgerEntry(run_dir, _load(run_dir), status, state, status.exit_code if status else None))
+        runs.append(LedgerEntry(run_dir, record, status, state, status.exit_code if status else None, farm))
     if not ask_farms:
         return runs
     answers = {}
-    for farm, entries in group_by_farm(runs).items():
-        answers.update(farm.query([e for e in entries if e.state in ("queued", "running")]))
+    for farm, entries in group_by_farm([r for r in runs if r.state in ("queued", "running")]).items():
+        answers.update(farm.query(entries))
     return [r._replace(state=answers[r.run_dir].state, exit_code=answers[r.run_dir].exit_code) if r.run_dir in answers else r
             for r in runs]
 
 
 def group_by_farm(entries: list) -> "Dict[Farm, List[LedgerEntry]]":
-    """The entries by the farm each was launched on (rebuilt from run.json, one object per distinct farm)."""
-    from runx.core.farms import farm_for_record
-
-    farms: dict = {}
+    """The entries by the farm each was launched on; entries with a note (no farm) are left out."""
     groups: dict = {}
     for entry in entries:
-        key = json.dumps(entry.record.get("farm"), sort_keys=True, default=str)
-        if key not in farms:
-            farms[key] = farm_for_record(entry.record.get("farm"))
-        groups.setdefault(farms[key], []).append(entry)
+        if entry.farm is not None:
+            groups.setdefault(entry.farm, []).append(entry)
     return groups
 
 
@@ -106,18 +149,22 @@ def _duration(status: Optional[RunStatus]) -> str:
 
 
 def format_table(entries: list) -> str:
-    """A plain text table: run, farm, job id, state, exit code, started, duration, attempts (values printable)."""
+    """A plain text table: run, farm, job id, state, exit code, started, duration, attempts (and a note
+    column when a run's files are malformed); values printable."""
     from runx.core.text import printable
 
     header = ["run", "farm", "job id", "state", "exit", "started", "duration", "attempts"]
+    notes = any(e.note for e in entries)
+    if notes:
+        header.append("note")
     rows = []
     for e in entries:
         started = ""
-        if e.status and e.status.started:
+        if e.status and e.status.started and not e.note:
             started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.status.started))
-        rows.append([printable(str(cell)) for cell in (
-            e.name, e.farm_kind, e.job_id or "", e.state, "" if e.exit_code is None else e.exit_code,
-            started, _duration(e.status), e.status.attempts if e.status else 0)])
+        row = [e.name, e.farm_kind, e.job_id or "", e.state, "" if e.exit_code is None else e.exit_code,
+               started, "" if e.note else _duration(e.status), e.status.attempts if e.status else 0]
+        rows.append([printable(str(cell)) for cell in (row + [e.note] if notes else row)])
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(),
              "  ".join("-" * w for w in widths)]

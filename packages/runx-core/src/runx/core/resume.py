@@ -28,13 +28,19 @@ def drop_done(plan: Plan) -> tuple:
     """(the plan without configurations already done or live, how many were left out)."""
     if not plan.exp_dir.is_dir():
         return plan, 0
+    import sys
+
     from runx.core.ledger import read_ledger
 
     taken = set()
     for entry in read_ledger(plan.exp_dir):
-        if not entry.record and entry.state in LIVE_OR_DONE:
-            import sys
+        if entry.note:
+            from runx.core.text import printable
 
+            sys.stderr.write(printable(f"runx: warning: --resume: {entry.name}: skipped: {entry.note}; its configuration "
+                                       "may be launched again") + "\n")
+            continue
+        if not entry.record and entry.state in LIVE_OR_DONE:
             sys.stderr.write(f"runx: warning: --resume: {entry.run_dir / 'run.json'} is unreadable, so its run's "
                              f"configuration ({entry.state}) is unknown and may be launched again\n")
         if entry.state in LIVE_OR_DONE:

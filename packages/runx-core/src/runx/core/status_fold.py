@@ -59,23 +59,28 @@ def fold_status(text: str) -> Optional[Dict[str, Any]]:
             "job_id": job_id, "host": host, "attempts": attempts, "pid": pid, "launcher": launcher}
 
 
-def settled_state(fields: Dict[str, Any]) -> str:
+def settled_state(fields: Dict[str, Any], run_dir: Optional[str] = None) -> str:
     """The folded state, where a local run outlived what would have written its end: a queued run whose
-    runx process is gone from this machine is cancelled, a running one whose job script is gone failed.
+    runx process is gone from this machine is cancelled, a running one whose job is gone failed.
 
-    Only local runs name their launcher (`launcher=<host>:<pid>`); anything else is returned as folded.
+    With `run_dir`, the job counts as alive only while a process is provably the run's job (its pid may
+    belong to another process by now; see runx.core.farms.local.proctree.is_job); without, any process
+    with its pid does. Only local runs name their launcher (`launcher=<host>:<pid>`); anything else is
+    returned as folded.
     """
     state, launcher = fields["state"], fields["launcher"]
     if launcher is None or state not in ("queued", "running"):
         return state
-    from runx.core.farms.local.proctree import alive
+    from runx.core.farms.local.proctree import alive, is_job
 
     here = os.uname().nodename
     host, _, pid = launcher.rpartition(":")
     if state == "queued" and host == here and pid.isdigit() and not alive(int(pid)):
         return "cancelled"
-    if state == "running" and fields["host"] == here and fields["pid"] and not alive(fields["pid"]):
-        return "failed"
+    if state == "running" and fields["host"] == here and fields["pid"]:
+        gone = not alive(fields["pid"]) if run_dir is None else not is_job(fields["pid"], run_dir, fields["started"])
+        if gone:
+            return "failed"
     return state
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 if TYPE_CHECKING:
     from runx.core.farms import Farm
+    from runx.core.plan import Plan
 
 from runx.core.text import printable
 
@@ -44,28 +45,39 @@ def launch_main(args: Namespace) -> int:
     if args.jobs < 1 or args.jobs_per_gpu < 1:
         raise RunxError("--jobs and --jobs-per-gpu: expected a number of at least 1")
     plan = make_plan(settings, tag=args.tag, no_cooldir=args.no_cooldir)
-    if args.resume:
-        from runx.core.resume import drop_done
-
-        plan, kept = drop_done(plan)
-        sys.stderr.write(f"runx: --resume: {kept} configuration(s) already succeeded, queued or running; {len(plan.runs)} to launch\n")
-        if not plan.runs:
-            return 0
     farm = make_farm(settings, LaunchOptions(array=args.array, jobs=args.jobs, gpus=args.gpus, jobs_per_gpu=args.jobs_per_gpu))
     _warn_about_ignored_flags(farm)
     if args.no_run:
-        from runx.core.dryrun import show_plan
+        plan = _resume(plan) if args.resume else plan
+        if plan.runs:
+            from runx.core.dryrun import show_plan
 
-        show_plan(plan, farm, args.verbose, sys.stdout)
+            show_plan(plan, farm, args.verbose, sys.stdout)
         return 0
+    from contextlib import nullcontext
+    from pathlib import Path
+
+    from runx.core.explock import experiment_lock
     from runx.core.launch import create_runs, run_jobs
 
     farm.check()
     farm.check_plan(plan)
-    from pathlib import Path
-
-    jobs = create_runs(plan, farm, Path.cwd())
+    # With --resume, deciding what to launch and claiming it (creating its runs) is one step per experiment.
+    with experiment_lock(plan.exp_dir, create=True) if args.resume else nullcontext():
+        plan = _resume(plan) if args.resume else plan
+        if not plan.runs:
+            return 0
+        jobs = create_runs(plan, farm, Path.cwd())
     return run_jobs(jobs, farm, sys.stdout)
+
+
+def _resume(plan: Plan) -> Plan:
+    """The plan without configurations that already succeeded or are queued or running (--resume)."""
+    from runx.core.resume import drop_done
+
+    plan, kept = drop_done(plan)
+    sys.stderr.write(f"runx: --resume: {kept} configuration(s) already succeeded, queued or running; {len(plan.runs)} to launch\n")
+    return plan
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -10,6 +10,7 @@ from runx.runx.cli import ledger_parser
 
 __all__ = ["ledger_main"]
 
+
 def _exp_dir(args: Namespace) -> Path:
     given = Path(args.experiment)
     as_path = given.is_dir() and (given.is_absolute() or args.logroot is None and "/" in args.experiment)
@@ -42,32 +43,45 @@ def _select(entries: list, names: list, default) -> list:
     return [by_name[n] for n in names]
 
 
-def ledger_main(argv: list) -> int:
-    """Dispatch a ledger subcommand; 0 ok, 1 when an action failed, 2 on bad input."""
-    command, rest = argv[0], argv[1:]
-    args = ledger_parser(command).read(rest)
-    from runx.core.ledger import format_table, read_ledger
+def _read(exp_dir: Path) -> list:
+    from runx.core.ledger import read_ledger
 
-    exp_dir = _exp_dir(args)
     entries = read_ledger(exp_dir)
     experiments = sorted({str(e.record["experiment"]) for e in entries if e.record.get("experiment")})
     if len(experiments) > 1:
         shown = ", ".join(experiments[:5]) + (", ..." if len(experiments) > 5 else "")
         raise RunxError(f"{exp_dir}: holds the runs of {len(experiments)} experiments ({shown}); name one of them")
+    return entries
+
+
+def ledger_main(argv: list) -> int:
+    """Dispatch a ledger subcommand; 0 ok, 1 when an action failed, 2 on bad input."""
+    command, rest = argv[0], argv[1:]
+    args = ledger_parser(command).read(rest)
+    from runx.core.actions import skipped
+
+    exp_dir = _exp_dir(args)
     if command == "status":
-        print(format_table(entries))
+        from runx.core.ledger import format_table
+
+        print(format_table(_read(exp_dir)))
         return 0
     if command == "cancel":
-        chosen = _select(entries, args.runs, lambda e: e.state in ("queued", "running"))
+        entries = _read(exp_dir)
+        chosen = skipped(_select(entries, args.runs, lambda e: e.state in ("queued", "running") or e.note), "cancelled")
         from runx.core.actions import cancel_runs
 
         return cancel_runs(chosen)
     if not args.failed and not args.runs:
         raise RunxError("runx resubmit: name runs, or pass --failed")
-    chosen = _select(entries, args.runs, lambda e: e.state in ("failed", "cancelled"))
-    alive = [f"{e.name} ({e.state}{', job ' + e.job_id if e.job_id else ''})" for e in chosen if e.state in ("queued", "running")]
-    if alive:
-        raise RunxError(f"runx resubmit: {', '.join(alive)} may still run; cancel first (runx cancel EXP RUN)")
-    from runx.core.actions import resubmit_runs
+    from runx.core.actions import claim_runs, resubmit_runs
+    from runx.core.explock import experiment_lock
 
-    return resubmit_runs(chosen)
+    with experiment_lock(exp_dir):  # choosing and claiming, one runx at a time
+        entries = _read(exp_dir)
+        chosen = skipped(_select(entries, args.runs, lambda e: e.state in ("failed", "cancelled") or e.note), "resubmitted")
+        alive = [f"{e.name} ({e.state}{', job ' + e.job_id if e.job_id else ''})" for e in chosen if e.state in ("queued", "running")]
+        if alive:
+            raise RunxError(f"runx resubmit: {', '.join(alive)} may still run; cancel first (runx cancel EXP RUN)")
+        claimed = claim_runs(chosen)
+    return resubmit_runs(claimed)

@@ -241,15 +241,22 @@ class Farm:
         return {e.run_dir: f"farm type {self.kind} has no cancel command; cancel job {e.job_id or '?'} with the farm's own tool"
                 for e in entries}
 
-    def resubmit(self, entry: "LedgerEntry") -> bool:
-        """Submit the run again from its own run directory (its recorded submit_argv); True if accepted."""
+    def check_resubmit(self, entry: "LedgerEntry") -> None:
+        """Raise RunxError when the run cannot be resubmitted (asked of every chosen run before any is claimed)."""
+        _recorded_argvs(entry)
+
+    def claim(self, entry: "LedgerEntry") -> None:
+        """Record that the run is being resubmitted (its `queued` line), under the experiment lock, so
+        another runx resubmitting the experiment's failed runs leaves it alone."""
         from runx.core.status import record_event
 
-        argvs = _recorded_argvs(entry)
         record_event(entry.run_dir, "queued", attempt="resubmit", **self.queued_fields())
+
+    def resubmit(self, entry: "LedgerEntry") -> bool:
+        """Submit the claimed run again from its own run directory (its recorded submit_argv); True if accepted."""
         from runx.core.runfiles import record_submission
 
-        result = run_submissions(argvs)
+        result = run_submissions(_recorded_argvs(entry))
         if not record_submission(entry.run_dir, result.returncode, result.job_id):
             return False
         if result.job_id:

@@ -78,36 +78,40 @@ class LocalFarm(Farm):
             return pool.run_sequential(jobs, out)
 
     def query(self, entries: List[Any]) -> Dict[Path, RunState]:
-        """A run whose runx process (queued) or job script (running) is gone from this machine ended without
-        writing so: queued becomes cancelled, running becomes failed (exit code unknown)."""
+        """A run whose runx process (queued) or job (running) is gone from this machine ended without writing
+        so: queued becomes cancelled, running becomes failed (exit code unknown). A process that has the
+        job's pid but is not provably the job's (proctree.is_job) does not keep a run running."""
         from runx.core.status_fold import settled_state
 
         found = {}
         for entry in entries:
             if entry.status is None:
                 continue
-            state = settled_state(entry.status._asdict())
+            state = settled_state(entry.status._asdict(), str(entry.run_dir))
             if state != entry.status.state:
                 found[entry.run_dir] = RunState(state, None)
         return found
 
     def cancel(self, entries: List[Any]) -> Dict[Path, str]:
-        """Stop each running job's process tree on this machine (the job script first: it cannot record the
-        kill as a failure); a queued run is only recorded, and its launcher skips it."""
-        from runx.core.farms.local.proctree import process_tree, stop_processes
+        """Record each run cancelled, then stop its job's process tree where the job is provably running on
+        this machine (the job script first: it cannot record the kill as a failure). A queued run is only
+        recorded (its launcher skips it); a process that merely has the job's pid is never signalled."""
+        from runx.core.farms.local.proctree import is_job, process_tree, stop_processes
+        from runx.core.status import record_event
 
         here = (None, socket.gethostname(), os.uname().nodename)
         for entry in entries:
+            record_event(entry.run_dir, "cancelled", reason="runx-cancel")  # first: the launcher reads it when the job ends
             status = entry.status
-            if status and status.pid and status.host in here:
+            if status and status.pid and status.host in here and is_job(status.pid, str(entry.run_dir), status.started):
                 stop_processes(process_tree(status.pid))
         return {}
 
+    def check_resubmit(self, entry: Any) -> None:
+        return None  # it reruns the run directory's job.sh, whatever run.json's submit_argv says
+
     def resubmit(self, entry: Any) -> bool:
         """Run the job again here, in the foreground, from its own run directory."""
-        from runx.core.status import record_event
-
-        record_event(entry.run_dir, "queued", attempt="resubmit", **self.queued_fields())
         return _run_here(entry.run_dir) == 0
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterator, List, Optional, TextIO
 
 from runx.core.farms.base import JOB_SCRIPT
-from runx.core.farms.local.proctree import process_tree, stop_processes
+from runx.core.farms.local.proctree import job_environment, process_tree, stop_processes
 from runx.core.status import record_event, was_cancelled
 
 __all__ = ["detect_gpus", "gpu_slots", "start", "stop", "run_sequential", "run_parallel", "interrupted_by_hangup_and_term",
@@ -47,9 +47,11 @@ def gpu_slots(gpus: list, jobs_per_gpu: int) -> list:
 
 def start(run_dir: Path, gpu: Optional[str] = None, log: Optional[Path] = None) -> subprocess.Popen:
     """Start the run's job script: in this terminal (its stdin, stdout, stderr) or, with `log`, in a
-    session of its own with its output appended to `log`; `gpu` becomes CUDA_VISIBLE_DEVICES."""
+    session of its own with its output appended to `log`; `gpu` becomes CUDA_VISIBLE_DEVICES. Its
+    environment names the run (proctree.JOB_MARKER), so `runx cancel` and `runx status` can tell its
+    processes from any other that later gets the same pid."""
     argv = ["sh", str(Path(run_dir) / JOB_SCRIPT)]
-    env = dict(os.environ)
+    env = job_environment(str(run_dir))
     if gpu is not None:
         env["CUDA_VISIBLE_DEVICES"] = gpu
     if log is None:
@@ -72,17 +74,36 @@ def stop(procs: List[subprocess.Popen]) -> None:
 
 @contextmanager
 def interrupted_by_hangup_and_term() -> Iterator[None]:
-    """SIGTERM and SIGHUP (a closed terminal) stop local jobs as Ctrl-C does, so no run stays queued."""
+    """SIGTERM and SIGHUP (a closed terminal) stop local jobs as Ctrl-C does, so no run stays queued.
+
+    A SIGHUP that is ignored (`nohup runx ...`) stays ignored: the sweep outlives the terminal.
+    """
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    signals = [signal.SIGTERM] + ([signal.SIGHUP] if signal.getsignal(signal.SIGHUP) != signal.SIG_IGN else [])
+    previous = {sig: signal.signal(sig, interrupt) for sig in signals}
     try:
         yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _ended(job, returncode: int) -> str:
+    """How a job ended: succeeded, cancelled (`runx cancel` recorded it), or failed."""
+    if returncode == 0:
+        return "succeeded"
+    return "cancelled" if was_cancelled(job.run_dir) else "failed"
+
+
+def _record(run_dir: Path, event: str, **fields: object) -> None:
+    """Record an event; a run directory that is gone cannot be, which is said and not fatal."""
+    try:
+        record_event(run_dir, event, **fields)
+    except OSError as err:
+        sys.stderr.write(f"runx: cannot record {event} in {run_dir}: {err.strerror or err}\n")
 
 
 def run_sequential(jobs: list, out: TextIO) -> int:
@@ -103,10 +124,13 @@ def run_sequential(jobs: list, out: TextIO) -> int:
                 raise
         except KeyboardInterrupt:
             for pending in jobs[index:]:
-                record_event(pending.run_dir, "cancelled", reason="interrupted")
+                _record(pending.run_dir, "cancelled", reason="interrupted")
             out.write(f"runx: interrupted; {len(jobs) - index} run(s) recorded as cancelled\n")
             return -1
-        if returncode != 0:
+        ended = _ended(job, returncode)
+        if ended == "cancelled":
+            out.write(f"Job {job.name} was cancelled\n")
+        elif ended == "failed":
             failed += 1
             sys.stderr.write(f"runx: job {job.name} exited with exit code {returncode}\n")
     return failed
@@ -132,7 +156,13 @@ def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO) -> int:
                     say(f"[{job.name}] cancelled before it started")
                     continue
                 slot = free.pop(0)
-                proc = start(job.run_dir, slot, job.run_dir / JOB_LOG)
+                try:
+                    proc = start(job.run_dir, slot, job.run_dir / JOB_LOG)
+                except OSError as err:  # its run directory is gone (or unwritable): this run fails, the others go on
+                    free.append(slot)
+                    failed += 1
+                    say(f"[{job.name}] failed: cannot start it: {err.strerror or err}: {err.filename or job.run_dir}")
+                    continue
                 running[proc] = (job, slot)
                 where = f" on GPU {slot}" if slot is not None else ""
                 say(f"[{job.name}] running{where} (log: {job.run_dir / JOB_LOG})")
@@ -140,15 +170,16 @@ def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO) -> int:
             for proc in [p for p in running if p.poll() is not None]:
                 job, slot = running.pop(proc)
                 free.append(slot)
-                if proc.returncode == 0:
-                    say(f"[{job.name}] succeeded")
-                else:
+                ended = _ended(job, proc.returncode)
+                if ended == "failed":
                     failed += 1
                     say(f"[{job.name}] failed with exit code {proc.returncode}")
+                else:
+                    say(f"[{job.name}] {ended}")
     except KeyboardInterrupt:
         stop(list(running))
         for job, _ in list(running.values()) + [(j, None) for j in pending]:
-            record_event(job.run_dir, "cancelled", reason="interrupted")
+            _record(job.run_dir, "cancelled", reason="interrupted")
         say(f"runx: interrupted; {len(running) + len(pending)} run(s) recorded as cancelled")
         return -1
     return failed
