@@ -81,6 +81,7 @@ class LocalFarm(Farm):
         """A run whose runx process (queued) or job (running) is gone from this machine ended without writing
         so: queued becomes cancelled, running becomes failed (exit code unknown). A process that has the
         job's pid but is not provably the job's (proctree.is_job) does not keep a run running."""
+        from runx.core.status import read_status
         from runx.core.status_fold import settled_state
 
         found = {}
@@ -88,7 +89,12 @@ class LocalFarm(Farm):
             if entry.status is None:
                 continue
             state = settled_state(entry.status._asdict(), str(entry.run_dir))
-            if state != entry.status.state:
+            if state == entry.status.state:
+                continue
+            now = read_status(entry.run_dir)  # it may have ended (and said so) since status.log was read
+            if now is not None and now != entry.status:
+                found[entry.run_dir] = RunState("queued" if now.state == "submitted" else now.state, now.exit_code)
+            else:
                 found[entry.run_dir] = RunState(state, None)
         return found
 
