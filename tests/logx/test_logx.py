@@ -336,6 +336,9 @@ def test_python_m_runx_logx_prints_a_summary(tmp_path):
     assert missing.returncode == 2 and "no metrics.jsonl" in missing.stderr
     version = subprocess.run([sys.executable, "-m", "runx.logx", "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("runx-logx ") and "metrics format 1" in version.stdout
+    from importlib.metadata import version as installed
+
+    assert version.stdout == f"runx-logx {installed('runx-logx')}, metrics format 1\n"
 
 
 def test_logx_scalars_have_their_own_event_file_and_tensorboard_shows_one_run(tmp_path, requires):

@@ -7,15 +7,21 @@ from typing import List, Optional
 from runx.logx.metrics_format import FORMAT_VERSION, summarize
 
 
+def installed_version() -> str:
+    """The installed runx-logx distribution's version (one setuptools-scm version shared by all four packages)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("runx-logx")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Print the summary of the run directory given, or the versions; 2 on bad input."""
     args = sys.argv[1:] if argv is None else argv
     if args == ["--version"]:
-        try:
-            from runx.logx._version import version
-        except ImportError:
-            version = "unknown"
-        print(f"runx-logx {version}, metrics format {FORMAT_VERSION}")
+        print(f"runx-logx {installed_version()}, metrics format {FORMAT_VERSION}")
         return 0
     if len(args) != 1 or args[0].startswith("-"):
         print("usage: python -m runx.logx RUN_DIR | --version", file=sys.stderr)
