@@ -19,7 +19,7 @@ from runx_testing import require
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("runx-core", "runx-logx", "runx-sumx", "runx")
-THIRD_PARTY = {"pyyaml", "coolname", "tensorboardx"}  # what runx's wheels may require besides each other
+THIRD_PARTY = {"pyyaml", "coolname", "tabulate", "tensorboardx"}  # what runx's wheels may require besides each other
 
 
 def run(*argv: object, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -118,10 +118,11 @@ def test_built_wheels_install_together_and_logx_alone_pulls_nothing(tmp_path):
 
     # The third-party dependencies come from this interpreter's environment, after the venv's own packages.
     import coolname
+    import tabulate
     import yaml
 
     site = Path(ok(run(together, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])")).strip())
-    deps = {str(Path(m.__file__).resolve().parents[1]) for m in (yaml, coolname)}
+    deps = {str(Path(m.__file__).resolve().parents[1]) for m in (yaml, coolname, tabulate)}
     (site / "zz_deps.pth").write_text("".join(f"{d}\n" for d in sorted(deps)))
     bin_dir = tmp_path / "together" / "bin"
     assert ok(run(bin_dir / "runx", "--version")) == f"runx {v}\n"
