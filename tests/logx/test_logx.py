@@ -525,3 +525,11 @@ def test_an_image_is_in_the_event_file_when_the_call_returns(tmp_path, requires)
     acc = read_events(tmp_path)
     assert [e.step for e in acc.Images("img")] == [3] and [e.step for e in acc.Histograms("h")] == [3]
     log.close()
+
+
+def test_a_direct_call_that_writes_no_event_of_the_main_file_does_not_wait(tmp_path, requires):
+    requires("tensorboardX")
+    with LogX().initialize(logdir=str(tmp_path), tensorboard=True) as log:
+        start = time.monotonic()
+        log.tensorboard.add_hparams({"lr": 0.1}, {"acc": 0.5})  # tensorboardX writes it into a subdirectory
+        assert time.monotonic() - start < 0.9  # the eager wait (up to 1 s) is only for events of the main file

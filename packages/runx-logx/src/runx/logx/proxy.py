@@ -13,6 +13,10 @@ def _ignore(*args: Any, **kwargs: Any) -> None:
     return None
 
 
+_NO_EVENT_IN_MAIN_FILE = frozenset(("add_hparams", "add_embedding", "add_scalars"))
+"""SummaryWriter methods that write files of their own (a subdirectory, a projector config), not an event of its file."""
+
+
 def _never() -> bool:
     return False
 
@@ -49,8 +53,10 @@ class WriterProxy:
         if not callable(attr):
             return attr
 
+        waits = name.startswith("add_") and name not in _NO_EVENT_IN_MAIN_FILE
+
         def direct(*args: Any, **kwargs: Any) -> Any:
-            eager = self._eager()
+            eager = waits and self._eager()
             result = bg.call_waiting(eager, name, args, kwargs)
             if not eager:
                 self._after()
