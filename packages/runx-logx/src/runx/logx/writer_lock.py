@@ -47,9 +47,14 @@ class WriterLock:
         self._fd: Optional[int] = None
 
     def acquire(self, allow_second_writer: bool = False) -> bool:
-        """Take the lock; if another live process holds it, raise LogxError (or warn and go on unlocked)."""
-        import fcntl
+        """Take the lock; if another live process holds it, raise LogxError (or warn and go on unlocked).
 
+        Where there is no flock (Windows), nothing is locked.
+        """
+        try:
+            import fcntl
+        except ImportError:
+            return True
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
