@@ -140,8 +140,12 @@ def test_skipped_dict_with_distributions_draws_nothing_but_is_validated():
 
 def test_yaml_bounds_written_1e_5_count_as_numbers():
     spec = parse_yaml("lr: {loguniform: [1e-5, 1e-1]}\n", "x")
-    assert spec["lr"]["loguniform"] == ["1e-5", "1e-1"]  # YAML 1.1 reads these as text
+    bounds = spec["lr"]["loguniform"]  # YAML 1.1 reads these as text; runx reads them as numbers, spelled as written
+    assert bounds == [1e-5, 1e-1] and all(isinstance(b, float) for b in bounds) and [str(b) for b in bounds] == ["1e-5", "1e-1"]
     assert all(1e-5 <= v <= 1e-1 for v in column(expand(spec, options={"trials": 20}), "lr"))
+    quoted = parse_yaml("lr: {loguniform: ['1e-5', '1e-1']}\n", "x")  # quoted: text, still a usable bound
+    assert quoted["lr"]["loguniform"] == ["1e-5", "1e-1"]
+    assert all(1e-5 <= v <= 1e-1 for v in column(expand(quoted, options={"trials": 20}), "lr"))
 
 
 def test_sampled_floats_reach_argv_exactly():

@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from runx.core.plan import Plan
+from runx.core.yamlfile import EXPONENT_NUMBER
 
 __all__ = ["drop_done", "configuration_key"]
 
@@ -14,6 +15,8 @@ LIVE_OR_DONE = ("succeeded", "queued", "running")
 def _plain(value: Any, logdir: str) -> Any:
     if isinstance(value, str) and logdir and logdir in value:
         return value.replace(logdir, "LOGDIR")
+    if isinstance(value, str) and EXPONENT_NUMBER.fullmatch(value):
+        return float(value)  # `1e-5`: now a number, text in runs made by earlier versions
     if isinstance(value, float):
         return float(value)
     return value
