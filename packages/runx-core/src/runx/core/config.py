@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Mapping, NamedTuple, Optional
 
 from runx.core.errors import RunxError, did_you_mean
+from runx.core.naming import name_max
 from runx.core.yamlfile import load_yaml
 
 DEFAULT_IGNORE_PATTERNS = (".git", "*.pyc", "docs*", "test*")
@@ -51,6 +52,7 @@ __all__ = [
     "config_logroot",
     "load_settings",
     "load_yaml",
+    "shell_comment",
     "DEFAULT_IGNORE_PATTERNS",
 ]
 
@@ -108,6 +110,9 @@ def _resolve_logroot(value: Any, source: Path) -> Path:
     if not isinstance(value, str) or not value.strip():
         raise RunxError(f"{source}: LOGROOT: expected a directory path, found {value!r}")
     expanded = os.path.expandvars(os.path.expanduser(value))
+    if any(ord(c) < 32 or c == "\x7f" for c in expanded):
+        raise RunxError(f"{source}: LOGROOT: expected a directory path without line breaks or other control characters "
+                        f"(a farm's batch script could not name it), found {expanded!r}")
     if "$" in expanded:
         import re
 
@@ -118,6 +123,45 @@ def _resolve_logroot(value: Any, source: Path) -> Path:
     if not path.is_absolute():
         path = source.resolve().parent / path
     return Path(os.path.normpath(path))
+
+
+def shell_comment(command: str) -> Optional[int]:
+    """Where an unquoted `#` starts a comment as a POSIX shell reads `command` (at the start of a
+    word), or None. Quotes and backslashes are followed; `a#b` and `"#"` are no comments."""
+    quote: Optional[str] = None
+    escaped = False
+    word_start = True
+    for index, char in enumerate(command):
+        if escaped:
+            escaped, word_start = False, False
+        elif quote == "'":
+            quote = None if char == "'" else quote
+        elif quote == '"':
+            if char == "\\":
+                escaped = True
+            elif char == '"':
+                quote = None
+        elif char == "\\":
+            escaped, word_start = True, False
+        elif char in "'\"":
+            quote, word_start = char, False
+        elif char == "#" and word_start:
+            return index
+        else:
+            word_start = char.isspace() or char in ";&|()<>"
+    return None
+
+
+def _check_cmd(cmd: Any, exp_path: Path) -> str:
+    """CMD as runx uses it: a non-empty command with no shell comment (it would swallow the hyperparameters)."""
+    if not isinstance(cmd, str) or not cmd.strip():
+        raise RunxError(f"{exp_path}: CMD: expected a non-empty command string, found {cmd!r}")
+    comment = shell_comment(cmd)
+    if comment is not None:
+        raise RunxError(f"{exp_path}: CMD: the shell reads {cmd[comment:]!r} as a comment, which would swallow the "
+                        f"hyperparameters runx appends; expected a command without a comment (quote a '#' that belongs "
+                        f"to an argument), found {cmd!r}")
+    return cmd.strip()
 
 
 def config_logroot(config_path: Path) -> Path:
@@ -297,8 +341,7 @@ def load_settings(
     cmd = experiment.get("CMD")
     if cmd is None:
         raise RunxError(f"{exp_path}: CMD: missing; expected the training command, e.g. CMD: 'python train.py'")
-    if not isinstance(cmd, str) or not cmd.strip():
-        raise RunxError(f"{exp_path}: CMD: expected a non-empty command string, found {cmd!r}")
+    cmd = _check_cmd(cmd, exp_path)
     if "HPARAMS" not in experiment:
         near = [k for k in experiment if isinstance(k, str) and did_you_mean(k, ("HPARAMS",))]
         found = f" (found {near[0]}: did you mean HPARAMS?)" if near else ""
@@ -327,6 +370,11 @@ def load_settings(
     if not name or "/" in name or name.startswith(".") or any(ord(c) < 32 or c == "\x7f" for c in name):
         where = "--exp_name" if exp_name is not None else f"{exp_path}: the experiment's name (its file name; --exp_name sets another)"
         raise RunxError(f"{where}: expected a plain directory name (no '/', no leading '.', no control characters), found {name!r}")
+    size, limit = len(name.encode("utf-8", "surrogateescape")), name_max(logroot)
+    if size > limit:
+        where = "--exp_name" if exp_name is not None else f"{exp_path}: the experiment's name (its file name; --exp_name sets another)"
+        raise RunxError(f"{where}: expected a name of at most {limit} bytes (the longest file name in {logroot}), "
+                        f"found one of {size} bytes: {name[:40]!r}...")
 
     sweep = experiment.get("SWEEP", {})
     if not isinstance(sweep, dict):
@@ -344,7 +392,7 @@ def load_settings(
         experiment=name,
         config_file=config_path,
         logroot=logroot,
-        cmd=cmd.strip(),
+        cmd=cmd,
         hparams=hparams,
         farm=farm_settings,
         pythonpath=pythonpath,

@@ -8,16 +8,16 @@ from typing import Callable, Mapping, NamedTuple, Optional
 from runx.core.argv import hparam_args, shell_join, substitute_logdir
 from runx.core.config import Settings
 from runx.core.errors import RunxError
-from runx.core.naming import check_tag, timestamp, unique_names
-from runx.core.sweep import Combination, Scalar, expand
+from runx.core.naming import check_name_lengths, check_tag, timestamp, unique_names
+from runx.core.sweep import MAX_RUNS, Combination, Scalar, expand
 
 __all__ = ["PlannedRun", "Plan", "Job", "make_plan", "job_for"]
 
 
 class PlannedRun(NamedTuple):
-    """A run before its directory exists: its position, tag and hyperparameters."""
+    """A run before its directory exists: its position in the plan, tag and hyperparameters."""
 
-    index: int
+    position: int
     tag: Optional[str]
     combination: Combination
 
@@ -53,7 +53,7 @@ class Plan:
 
     def name_of(self, run: PlannedRun) -> str:
         """A run's candidate name (claiming may add a suffix)."""
-        return self.names()[run.index]
+        return self.names()[run.position]
 
     def uses_logdir(self) -> bool:
         """Whether any hyperparameter or resource mentions LOGDIR."""
@@ -89,9 +89,12 @@ def make_plan(
     no_cooldir: bool = False,
     when: Optional[datetime] = None,
     make_slug: Optional[Callable[[], str]] = None,
+    max_runs: Optional[int] = MAX_RUNS,
 ) -> Plan:
-    """Expand and name every run; raises RunxError on any problem, creating nothing."""
-    combinations = expand(settings.hparams, str(settings.experiment_file), settings.sweep)
+    """Expand and name every run; raises RunxError on any problem, creating nothing.
+
+    A sweep of more than `max_runs` runs is refused before it is expanded (None: no limit)."""
+    combinations = expand(settings.hparams, str(settings.experiment_file), settings.sweep, max_runs=max_runs)
     if not combinations:
         raise RunxError(f"{settings.experiment_file}: HPARAMS: every run is skipped (RUNX.SKIP); nothing to launch")
     if tag is not None:
@@ -103,6 +106,8 @@ def make_plan(
             check_tag(chosen, f"{settings.experiment_file}: HPARAMS: RUNX.TAG")
         tags.append(chosen)
     exp_dir = settings.logroot / settings.experiment
+    check_name_lengths(exp_dir, tags, no_cooldir,
+                       lambda t: "--tag" if t == tag else f"{settings.experiment_file}: HPARAMS: RUNX.TAG")
     if no_cooldir:
         _check_tag_only_names(tags, exp_dir, settings)
     runs = tuple(PlannedRun(i, t, c) for i, (t, c) in enumerate(zip(tags, combinations)))

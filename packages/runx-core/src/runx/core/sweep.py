@@ -29,8 +29,10 @@ RUNX_KEYS = (REPLICAS_KEY, SKIP_KEY, TAG_KEY, TRIALS_KEY, ZIP_KEY)
 SWEEP_OPTIONS = ("replicas", "seed", "trials")
 REPLICA = "{replica}"
 RESOURCE_KEYS = {"SUBMIT_JOB.NODES": "nodes", "SUBMIT_JOB.PARTITION": "partition"}
+MAX_RUNS = 100_000
+"""The most runs a sweep may have unless the launcher is told more (`--max-runs N`)."""
 
-__all__ = ["Combination", "SweepOptions", "expand", "sweep_options", "render_value", "substitute_tag"]
+__all__ = ["Combination", "SweepOptions", "expand", "sweep_options", "render_value", "substitute_tag", "MAX_RUNS"]
 
 
 class Combination(NamedTuple):
@@ -56,7 +58,7 @@ class SweepOptions(NamedTuple):
 class _Group(NamedTuple):
     """One mapping of HPARAMS, validated and split into what is crossed and what is drawn."""
 
-    index: int
+    position: int
     where: str
     keys: tuple  # hyperparameter names in the YAML's order
     axes: tuple  # ((names, rows), ...): the grid; zipped names share an axis
@@ -296,17 +298,37 @@ def _runs(group: _Group, seed: int) -> Iterator[tuple]:
                 yield {k: _with_replica(v, replica) for k, v in values.items()}, drawn, replica
 
 
-def expand(spec: Any, source: str = "experiment", options: Optional[Mapping[str, Any]] = None) -> list:
-    """Expand an HPARAMS value into Combinations, validating every value first.
+def _group_runs(group: _Group) -> int:
+    """How many runs a group expands to, counted without expanding it."""
+    count = group.trials * (group.replicas or 1)
+    for _, rows in group.axes:
+        count *= len(rows)
+    return count
 
-    `options` is the experiment's SWEEP mapping (trials, replicas, seed)."""
-    sweep = sweep_options(options, source)
+
+def _groups(spec: Any, source: str, sweep: SweepOptions) -> list:
     groups = [_parse_group(index, merged, own, where, sweep) for index, merged, own, where in _mappings(spec, source)]
     if sweep.trials is not None and not any(g.draws for g in groups):
         raise RunxError(
             f"{source}: SWEEP.trials: no hyperparameter is drawn from a distribution ({{uniform: [low, high]}}, ...); "
             "to repeat runs use SWEEP.replicas"
         )
+    return groups
+
+
+def expand(spec: Any, source: str = "experiment", options: Optional[Mapping[str, Any]] = None,
+           max_runs: Optional[int] = MAX_RUNS) -> list:
+    """Expand an HPARAMS value into Combinations, validating every value first.
+
+    `options` is the experiment's SWEEP mapping (trials, replicas, seed). A sweep of more than
+    `max_runs` runs (None: no limit) is refused after counting, before anything is expanded."""
+    sweep = sweep_options(options, source)
+    groups = _groups(spec, source, sweep)
+    if max_runs is not None:
+        total = sum(_group_runs(g) for g in groups if not g.skip)
+        if total > max_runs:
+            raise RunxError(f"{source}: HPARAMS: the sweep has {total:,} runs; expected at most {max_runs:,} "
+                            f"(--max-runs N allows more)")
 
     combinations = []
     for group in groups:
@@ -318,5 +340,5 @@ def expand(spec: Any, source: str = "experiment", options: Optional[Mapping[str,
             if group.tag is not None:
                 template = group.tag if replica is None else group.tag.replace(REPLICA, str(replica))
                 tag = substitute_tag(template, values)
-            combinations.append(Combination(values, tag, resources, group.index, trial, replica))
+            combinations.append(Combination(values, tag, resources, group.position, trial, replica))
     return combinations

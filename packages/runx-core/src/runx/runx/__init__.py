@@ -44,7 +44,12 @@ def launch_main(args: Namespace) -> int:
         settings = settings._replace(sweep={**settings.sweep, "seed": args.seed})
     if args.jobs < 1 or args.jobs_per_gpu < 1:
         raise RunxError("--jobs and --jobs-per-gpu: expected a number of at least 1")
-    plan = make_plan(settings, tag=args.tag, no_cooldir=args.no_cooldir)
+    if args.max_runs is not None and args.max_runs < 1:
+        raise RunxError(f"--max-runs {args.max_runs}: expected a number of at least 1")
+    from runx.core.sweep import MAX_RUNS
+
+    plan = make_plan(settings, tag=args.tag, no_cooldir=args.no_cooldir,
+                     max_runs=MAX_RUNS if args.max_runs is None else args.max_runs)
     farm = make_farm(settings, LaunchOptions(array=args.array, jobs=args.jobs, gpus=args.gpus, jobs_per_gpu=args.jobs_per_gpu))
     _warn_about_ignored_flags(farm)
     if args.no_run:

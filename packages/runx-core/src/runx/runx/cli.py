@@ -57,6 +57,8 @@ def launcher_parser() -> Parser:
                    help="skip configurations that already have a succeeded, queued or running run")
     p.add_argument("--seed", action=Converted, convert=integer, expects="an integer", metavar="S",
                    help="seed for hyperparameters drawn from distributions (overrides SWEEP.seed)")
+    p.add_argument("--max_runs", action=Converted, convert=integer, expects="an integer", metavar="N",
+                   help="launch a sweep of up to N runs (default 100,000; a bigger sweep is refused before it is expanded)")
     return p
 
 
