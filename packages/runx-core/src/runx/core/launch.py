@@ -8,7 +8,6 @@ from typing import Optional, TextIO
 from runx.core.config import Settings
 from runx.core.farms import Farm
 from runx.core.farms.base import JOB_SCRIPT
-from runx.core.naming import claim_run_dir
 from runx.core.plan import Plan, job_for
 from runx.core.runfiles import (
     GIT_DIFF_FILE,
@@ -21,7 +20,7 @@ from runx.core.runfiles import (
     write_executable,
     write_json,
 )
-from runx.core.staging import LARGE_SNAPSHOT_BYTES, git_state, link_tree, snapshot
+from runx.core.staging import LARGE_SNAPSHOT_BYTES, STAGING_FILE, Staging, git_state, link_tree, snapshot
 from runx.core.status import record_event
 from runx.core.sweep import Combination, sweep_options
 
@@ -47,8 +46,24 @@ def _warn_if_large(stats, err: TextIO) -> None:
     )
 
 
+def _warn_if_vanished(stats, err: TextIO) -> None:
+    if not stats.vanished:
+        return
+    shown = ", ".join(repr(rel) for rel in stats.vanished[:5])
+    more = f" and {len(stats.vanished) - 5} more" if len(stats.vanished) > 5 else ""
+    err.write(f"runx: warning: {len(stats.vanished)} file(s) vanished while the code was staged and are not in "
+              f"the snapshot: {shown}{more}\n")
+
+
 def create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO = sys.stderr) -> list:
-    """Claim each run directory, stage code once and link it into every run, write the run files."""
+    """Claim each run directory, stage code once and link it into every run, write the run files.
+
+    All or nothing: on any failure every directory this launch created is removed (see Staging)."""
+    with Staging(plan.exp_dir) as staging:
+        return _create_runs(plan, farm, source_dir, err, staging)
+
+
+def _create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO, staging: Staging) -> list:
     settings = plan.settings
     git = git_state(source_dir)
     version = runx_version()
@@ -57,12 +72,13 @@ def create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO = sys.stde
     jobs = []
     first_code: Optional[Path] = None
     for run in plan.runs:
-        run_dir = claim_run_dir(plan.exp_dir, plan.name_of(run), allow_suffix=not plan.no_cooldir)
+        run_dir = staging.claim(plan.name_of(run), allow_suffix=not plan.no_cooldir)
         job = job_for(plan, run, run_dir)
         code = run_dir / "code"
         if first_code is None:
-            stats = snapshot(source_dir, code, settings.ignore_patterns, exclude)
+            stats = snapshot(source_dir, code, settings.ignore_patterns, exclude, run_markers=(RUN_FILE, STAGING_FILE))
             _warn_if_large(stats, err)
+            _warn_if_vanished(stats, err)
             first_code = code
         else:
             link_tree(first_code, code)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional
 
 from runx.core.errors import RunxError
 from runx.core.runfiles import RUN_FILE
+from runx.core.staging import STAGING_FILE, staging_state
 from runx.core.status import STATUS_FILE, RunStatus, read_status
 
 if TYPE_CHECKING:
@@ -49,13 +50,14 @@ class LedgerEntry(NamedTuple):
 
 
 def find_runs(exp_dir: Path) -> list:
-    """Run directories (holding run.json) at any depth below the experiment, not inside code/ or dot-dirs."""
+    """Run directories (holding run.json, or a staging marker) at any depth below the experiment, not inside
+    code/ or dot-dirs."""
     if not exp_dir.is_dir():
         raise RunxError(f"{exp_dir}: no such experiment directory")
     found = []
     for root, dirs, files in os.walk(exp_dir):
         dirs[:] = sorted(d for d in dirs if d != "code" and not d.startswith("."))
-        if RUN_FILE in files:
+        if RUN_FILE in files or STAGING_FILE in files:
             found.append(Path(root))
             dirs[:] = []
     return found
@@ -107,6 +109,10 @@ def read_ledger(exp_dir: Path, ask_farms: bool = True) -> list:
     runs = []
     for run_dir in find_runs(exp_dir):
         status, record = read_status(run_dir), _load(run_dir)
+        staged = staging_state(run_dir)  # staging, or failed-to-stage: the launch never completed it
+        if staged is not None:
+            runs.append(LedgerEntry(run_dir, record if isinstance(record, dict) else {}, status, staged, None))
+            continue
         note = _record_problem(record) or _status_problem(status)
         record = record if isinstance(record, dict) else {}
         farm = None
