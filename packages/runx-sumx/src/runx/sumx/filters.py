@@ -40,17 +40,24 @@ def parse_filter(text: str) -> Filter:
     return Filter(text, key, "=" if op == "==" else op, value)
 
 
+_NUMBER = re.compile(r"[-+]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|inf(?:inity)?|nan)", re.IGNORECASE)
+
+
 def _as_number(value: Any) -> Any:
+    """A number, or text that spells one (`1e-5`, as runs made before hparams.json held numbers have it); else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
         return value
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        return float(value)
     return None
+
+
+def _shown(value: Any) -> str:
+    """A value for an error line: quoted, control characters escaped, cut short."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _as_text(value: Any) -> str:
@@ -85,7 +92,7 @@ def _matches(flt: Filter, run: Run) -> bool:
     if flt.op == "~":
         return re.search(flt.value, _as_text(actual)) is not None
     want_num, have_num = _as_number(flt.value), _as_number(actual)
-    numeric = want_num is not None and have_num is not None and not isinstance(actual, str)
+    numeric = want_num is not None and have_num is not None
     if flt.op in ("=", "!="):
         if numeric:
             equal = have_num == want_num or (want_num != want_num and have_num != have_num)  # nan = nan
@@ -96,19 +103,27 @@ def _matches(flt: Filter, run: Run) -> bool:
     compare: Callable[[Any, Any], bool] = _ORDER[flt.op]
     if numeric:
         return compare(have_num, want_num)
-    if want_num is None and not isinstance(actual, (int, float)):
-        return compare(_as_text(actual), flt.value)
-    return False
+    return compare(_as_text(actual), flt.value)
+
+
+def _check_order(flt: Filter, runs: List[Run]) -> None:
+    """`<`, `<=`, `>`, `>=` compare numbers with numbers and text with text; anything else is an error."""
+    want_number = _as_number(flt.value) is not None
+    for run in runs:
+        value = _lookup(run, flt.key)
+        if value is None or (_as_number(value) is not None) == want_number:
+            continue
+        if want_number:
+            raise SumxError(f"--filter {flt.text!r}: {flt.key} is not a number in run {run.name!r} (it is {_shown(value)}); "
+                            f"expected a key that holds numbers to compare with {flt.value}")
+        raise SumxError(f"--filter {flt.text!r}: {flt.key} is a number; expected a number to compare it with, found {flt.value!r}")
 
 
 def apply_filters(runs: List[Run], filters: List[Filter]) -> List[Run]:
-    """The runs that satisfy every filter; a key no run has is an error."""
+    """The runs that satisfy every filter; a key no run has, or an order between a number and text, is an error."""
     for flt in filters:
         if flt.key not in SPECIAL and not any(flt.key in r.hparams or flt.key in r.metrics for r in runs):
             raise SumxError(f"--filter {flt.text!r}: no hyperparameter or val metric named {flt.key!r}")
-        if flt.op in _ORDER and _as_number(flt.value) is None:
-            numbers = [v for v in (_lookup(r, flt.key) for r in runs) if v is not None and _as_number(v) is not None
-                       and not isinstance(v, str)]
-            if numbers:
-                raise SumxError(f"--filter {flt.text!r}: {flt.key} is a number; expected a number to compare it with, found {flt.value!r}")
+        if flt.op in _ORDER:
+            _check_order(flt, runs)
     return [r for r in runs if all(_matches(f, r) for f in filters)]
