@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional, TextIO
 
 from runx.core.config import Settings
+from runx.core.errors import RunxError
 from runx.core.farms import Farm
 from runx.core.farms.base import JOB_SCRIPT
 from runx.core.plan import Plan, job_for
@@ -59,6 +60,9 @@ def create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO = sys.stde
     """Claim each run directory, stage code once and link it into every run, write the run files.
 
     All or nothing: on any failure every directory this launch created is removed (see Staging)."""
+    if any((source_dir / marker).exists() for marker in (RUN_FILE, STAGING_FILE)):
+        raise RunxError(f"{source_dir}: runx was started inside a run directory, whose files would become the "
+                        "new runs' code; expected to start it from the project (or from this run's code/)")
     with Staging(plan.exp_dir) as staging:
         return _create_runs(plan, farm, source_dir, err, staging)
 
