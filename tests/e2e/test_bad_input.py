@@ -1,6 +1,7 @@
 """Bad input: one clear line naming the file and key, exit 2, no traceback, nothing created."""
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -194,3 +195,38 @@ def test_resume_names_a_run_whose_record_is_unreadable(project):
     assert done.returncode == 0
     assert f"runx: warning: --resume: {broken / 'run.json'} is unreadable" in done.stderr
     assert "1 configuration(s) already succeeded, queued or running; 1 to launch" in done.stderr
+
+
+@pytest.mark.parametrize("exp_text, args, expected", [
+    (GOOD, ["--tag", "code"], ["--tag", "not 'code'", "invisible"]),
+    (GOOD, ["--tag", ".hidden"], ["--tag", "start with '.'", "'.hidden'"]),
+    ("CMD: python train.py\nHPARAMS: {x: [1], RUNX.TAG: code}\n", [], ["HPARAMS: RUNX.TAG", "'code'"]),
+    ("CMD: python train.py\nHPARAMS: {x: [.a], RUNX.TAG: '{x}'}\n", [], ["HPARAMS: RUNX.TAG", "'.a'"]),
+    (GOOD, ["--no_cooldir", "--tag", "code"], ["--tag", "'code'"]),
+])
+def test_a_tag_whose_runs_discovery_would_skip_is_refused(project, exp_text, args, expected):
+    project.write("exp.yml", exp_text)
+    for extra in (["-n"], ["-i"]):
+        run_bad(project, ["exp.yml", *extra, *args], expected)
+
+
+@pytest.mark.parametrize("cmd, comment", [
+    ("python train.py # baseline", "'# baseline'"),
+    ("python train.py #", "'#'"),
+    ("cd src && python train.py;# x", "'# x'"),
+    ("python train.py --name 'a b' #c", "'#c'"),
+])
+def test_a_cmd_with_a_shell_comment_is_refused(project, cmd, comment):
+    project.write("exp.yml", f"CMD: {json.dumps(cmd)}\nHPARAMS: {{lr: [0.1]}}\n")
+    line = run_bad(project, ["exp.yml", "-i"], ["exp.yml: CMD: ", comment, "as a comment", "swallow the hyperparameters"])
+    assert repr(cmd) in line
+
+
+@pytest.mark.parametrize("cmd", ["python train.py --note '#1'", "python train.py --note a#b", 'python train.py "#x"',
+                                 "python train.py --n \\#2"])
+def test_a_hash_that_is_no_comment_reaches_the_script(project, cmd):
+    project.write("exp.yml", f"CMD: {json.dumps(cmd)}\nHPARAMS: {{lr: [0.1]}}\n")
+    done = project.runx("exp.yml", "-i")
+    assert done.returncode == 0, done.stderr
+    argv = project.argv_of(project.runs("exp")[0])["argv"]
+    assert argv[-2:] == ["--lr", "0.1"] and any("#" in a for a in argv)
