@@ -265,7 +265,11 @@ def test_randint_is_reproducible_integral_and_within_bounds(seed, low, width, tr
     assert all(type(v) is int and low <= v <= low + width for v in values)
 
 
-@given(st.integers(), st.lists(st.one_of(st.integers(), st.text(st.characters(blacklist_characters="\x00"), max_size=5),
+# What a YAML file can hold: no NUL, no unpaired surrogate (the sweep refuses both with one line).
+NO_NUL_OR_SURROGATE = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
+
+
+@given(st.integers(), st.lists(st.one_of(st.integers(), st.text(NO_NUL_OR_SURROGATE, max_size=5),
                                          st.booleans(), st.none()), min_size=1, max_size=6),
        st.integers(1, 20), st.integers(1, 20))
 def test_choice_draws_from_its_values_and_more_trials_keep_earlier_ones(seed, values, fewer, extra):
