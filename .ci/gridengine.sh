@@ -114,15 +114,26 @@ queue_ready() { qstat -f 2>/dev/null | grep -q "all.q@$HOST .* lx-amd64 *$"; }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# A daemon that cannot bind its port yet (a cell stopped a moment ago) is tried again for 20 s.
+start_daemon() {
+    local tries
+    for tries in $(seq 20); do
+        "$1" && return 0
+        log "$1 did not start (try $tries), trying again in 1 s" >&2
+        sleep 1
+    done
+    return 1
+}
+
 start() {
     local started_at=$SECONDS
     install_packages
     write_cell
     write_env
-    pid_alive "$SPOOL/qmaster/qmaster.pid" || sge_qmaster
+    pid_alive "$SPOOL/qmaster/qmaster.pid" || start_daemon sge_qmaster
     wait_for qmaster qconf -sh
     configure_queue
-    pid_alive "$SPOOL/execd/$HOST/execd.pid" || sge_execd
+    pid_alive "$SPOOL/execd/$HOST/execd.pid" || start_daemon sge_execd
     wait_for execd queue_ready
     log "up in $((SECONDS - started_at)) s: $(qstat -f | grep all.q | tr -s ' ')"
 }
