@@ -4,7 +4,20 @@ from __future__ import annotations
 import sys
 from typing import List, Optional
 
-from runx.logx.metrics_format import FORMAT_VERSION, summarize
+from runx.logx.rundir.layout import METRICS_FILE
+from runx.logx.rundir.summary import FORMAT_VERSION, summarize
+
+
+def _text(value: object) -> str:
+    """A value for the terminal: numbers as %g, anything else as its repr (no raw control characters)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g}"
+    return repr(value)
+
+
+def _name(text: str) -> str:
+    """A name from the run directory for the terminal: as is when printable, else its repr."""
+    return text if text.isprintable() else repr(text)
 
 
 def installed_version() -> str:
@@ -28,14 +41,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     summary = summarize(args[0])
     if summary is None:
-        print(f"{args[0]}: no metrics.jsonl", file=sys.stderr)
+        print(f"{_name(args[0])}: no {METRICS_FILE}", file=sys.stderr)
         return 2
     for phase, p in summary.phases.items():
-        values = ", ".join(f"{k}={m.last:g} (min {m.min:g} @{m.min_step}, max {m.max:g} @{m.max_step})"
+        values = ", ".join(f"{_name(k)}={_text(m.last)} (min {_text(m.min)} @{m.min_step}, max {_text(m.max)} @{m.max_step})"
                            for k, m in p.metrics.items())
-        print(f"{phase}: {p.count} records, last step {p.last_step}: {values}")
+        print(f"{_name(phase)}: {p.count} records, last step {p.last_step}: {values}")
     if summary.torn:
-        print("(a torn or corrupt line of metrics.jsonl was skipped)")
+        print(f"(a torn or corrupt line of {METRICS_FILE} was skipped)")
     return 0
 
 

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 from runx.logx.errors import LogxError
 from runx.logx.proxy import WriterProxy
 from runx.logx.rank import rank_from_env
+from runx.logx.rundir.layout import HPARAMS_FILE, LOG_FILE
 
 if TYPE_CHECKING:
     from runx.logx.checkpoints import Checkpoints
-    from runx.logx.metrics_format import MetricsWriter
+    from runx.logx.rundir.writer import MetricsWriter
     from runx.logx.tensorboard import BackgroundWriter
     from runx.logx.writer_lock import WriterLock
 
@@ -19,7 +20,6 @@ __all__ = ["LogX", "TRAIN_NAMES", "VAL_NAMES", "LOG_FILE"]
 TRAIN_NAMES = ("trn", "train", "training")
 VAL_NAMES = ("val", "validate", "validation", "test")
 _CANONICAL = {**{n: "train" for n in TRAIN_NAMES}, **{n: "val" for n in VAL_NAMES}}
-LOG_FILE = "logging.log"
 
 
 def _nothing() -> None:
@@ -120,11 +120,10 @@ class LogX:
             self.logdir = logdir or os.environ.get("RUNX_LOGDIR") or None
             return self
         from runx.logx.checkpoints import Checkpoints
-        from runx.logx.logroot import default_logdir
-        from runx.logx.metrics_format import MetricsWriter
+        from runx.logx.rundir.writer import MetricsWriter
         from runx.logx.writer_lock import WriterLock
 
-        self.logdir = logdir or default_logdir(coolname)
+        self.logdir = logdir or _default_logdir(coolname)
         os.makedirs(self.logdir, exist_ok=True)
         lock = WriterLock(self.logdir)
         try:
@@ -143,7 +142,7 @@ class LogX:
 
         self._step_lock = threading.Lock()
         for phase, summary in self._metrics.state.phases.items():
-            self.epoch[phase] = summary[1] + 1  # the step after the last one logged
+            self.epoch[phase] = summary.last_step + 1  # the step after the last one logged
         if tensorboard:
             from runx.logx.tensorboard import BackgroundWriter
 
@@ -226,7 +225,7 @@ class LogX:
             raise LogxError("logx.metric() needs logx.initialize() first")
         steps = self.epoch
         if epoch is not None and type(epoch) is not int:
-            from runx.logx.metrics_format import to_step
+            from runx.logx.rundir.codec import to_step
 
             epoch = to_step(epoch)  # a bad one raises here and changes nothing
         with self._step_lock:  # threads logging one phase get distinct steps, written in order
@@ -369,16 +368,35 @@ class LogX:
         self.close()
 
 
+def _default_logdir(coolname: bool) -> str:
+    """Where initialize() writes without a logdir: $RUNX_LOGDIR (runx sets it for its jobs), else
+    LOGROOT of the runx config (runx.logx.rundir.config, as runx and sumx resolve it) joined with a
+    coolname slug, or with `default`."""
+    from_env = os.environ.get("RUNX_LOGDIR")
+    if from_env:
+        return from_env
+    from runx.logx.rundir.config import default_logroot
+
+    root = default_logroot()
+    if root is None:
+        raise LogxError("logx.initialize(): no logdir given, RUNX_LOGDIR is not set, and there is no ./.runx "
+                        "or ~/.config/runx.yml with LOGROOT")
+    if coolname:
+        try:
+            from coolname import generate_slug
+        except ImportError:
+            raise ImportError("logx.initialize(coolname=True) needs coolname: pip install coolname") from None
+        return os.path.join(root, generate_slug(2))
+    return os.path.join(root, "default")
+
+
 def _save_hparams(hparams: Any, logdir: str) -> None:
     """Write hparams.json unless runx (or an earlier session) already did."""
-    import json
+    from runx.logx.rundir.atomic import write_json
 
-    path = os.path.join(logdir, "hparams.json")
+    path = os.path.join(logdir, HPARAMS_FILE)
     if os.path.exists(path):
         return
     if not isinstance(hparams, dict):
         hparams = vars(hparams)  # an argparse.Namespace
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(hparams, f, indent=4, default=str)
-    os.replace(tmp, path)
+    write_json(path, hparams, indent=4, ensure_ascii=True)

@@ -13,13 +13,15 @@ import sys
 from typing import Any, Dict, Optional, Tuple
 
 from runx.logx.errors import LogxError
-from runx.logx.metrics_format import decode_value, encode_value, to_number
+from runx.logx.rundir.atomic import write_json
+from runx.logx.rundir.codec import decode_value, encode_value, to_number
+from runx.logx.rundir.layout import BEST_CHECKPOINT, CHECKPOINTS_FILE, LAST_CHECKPOINT, checkpoint_name, is_temporary
 
 __all__ = ["Checkpoints", "is_better", "find_checkpoint", "torch_module", "STATE_FILE"]
 
-LAST = re.compile(r"^last_checkpoint_ep(-?[0-9]+)\.pth$")
-BEST = re.compile(r"^best_checkpoint_ep(-?[0-9]+)\.pth$")
-STATE_FILE = "checkpoints.json"
+LAST = LAST_CHECKPOINT
+BEST = BEST_CHECKPOINT
+STATE_FILE = CHECKPOINTS_FILE
 _STALE = re.compile(r"^(?:(?:last|best)_checkpoint_ep-?[0-9]+\.pth\.[0-9]+\.tmp"
                     r"|(?:checkpoints|metrics\.summary|hparams)\.json\.tmp[0-9]+)$")
 
@@ -137,7 +139,7 @@ class Checkpoints:
         not logx's) is skipped with one warning line and left where it is.
         """
         for name in os.listdir(self.logdir):
-            if _STALE.match(name):
+            if _STALE.match(name) or is_temporary(name):
                 _remove(os.path.join(self.logdir, name))
         state = self._read_state()
         lasts, bests = _epochs(self.logdir, LAST), _epochs(self.logdir, BEST)
@@ -191,12 +193,12 @@ class Checkpoints:
         to_save = dict(save_dict)  # the caller's dict is left as it was
         to_save["__metric"] = value
         previous_last, previous_best = self.last, self.best
-        last = os.path.join(self.logdir, f"last_checkpoint_ep{epoch}.pth")
+        last = os.path.join(self.logdir, checkpoint_name("last", epoch))
         better = is_better(value, self.best_metric, higher_better)
         if better:
             # the best first: a kill before the latest exists leaves a best newer than every latest, which
             # resume() links as the latest too; the other order left a first latest with no best at all
-            best = os.path.join(self.logdir, f"best_checkpoint_ep{epoch}.pth")
+            best = os.path.join(self.logdir, checkpoint_name("best", epoch))
             atomic_save(to_save, best)
             atomic_copy(best, last)
             self.best, self.best_metric = best, value
@@ -219,8 +221,6 @@ class Checkpoints:
         return data if isinstance(data, dict) else {}
 
     def _write_state(self, higher_better: bool, delete_old: bool) -> None:
-        path = os.path.join(self.logdir, STATE_FILE)
-        tmp = f"{path}.tmp{os.getpid()}"
         state = {
             "best_metric": None if self.best_metric is None else encode_value(self.best_metric),
             "best_checkpoint": os.path.basename(self.best) or None,
@@ -228,6 +228,4 @@ class Checkpoints:
             "higher_better": higher_better,
             "delete_old": delete_old,
         }
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(state, f)
-        os.replace(tmp, path)
+        write_json(os.path.join(self.logdir, STATE_FILE), state, indent=None)

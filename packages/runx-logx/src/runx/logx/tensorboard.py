@@ -29,13 +29,14 @@ from collections import deque
 from typing import Any, Deque, Dict, List, Optional, Tuple
 
 from runx.logx import tfevents
-from runx.logx.metrics_format import to_number
+from runx.logx.rundir.codec import to_number
+from runx.logx.rundir.layout import LOGX_EVENTS_SUFFIX, TFEVENTS_PREFIX
 
 __all__ = ["open_writer", "BackgroundWriter", "silence", "EVENT_PREFIX", "LOGX_EVENT_SUFFIX"]
 
-EVENT_PREFIX = "events.out.tfevents."
+EVENT_PREFIX = TFEVENTS_PREFIX
 """How every TensorBoard event file's name starts (TensorBoard looks for "tfevents")."""
-LOGX_EVENT_SUFFIX = ".logx"
+LOGX_EVENT_SUFFIX = LOGX_EVENTS_SUFFIX
 """How the name of logx's own scalar event file ends."""
 
 _WRITERS = itertools.count()

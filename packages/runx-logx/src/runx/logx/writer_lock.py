@@ -14,10 +14,9 @@ import time
 from typing import Any, Dict, Optional
 
 from runx.logx.errors import LogxError
+from runx.logx.rundir.layout import LOCK_FILE
 
 __all__ = ["LOCK_FILE", "WriterLock", "process_start_time"]
-
-LOCK_FILE = "logx.lock"
 
 
 def process_start_time(pid: int) -> Optional[int]:

@@ -1,386 +1,27 @@
-"""The runx metrics format (spec: docs/metrics-format.md): its writer and readers, stdlib only.
+"""The metrics writer: appends records to metrics.jsonl and keeps metrics.summary.json current (spec: docs/metrics-format.md).
 
-`metrics.jsonl` is append-only, one JSON object per line: a header, then records
-`{"phase", "step", "time", "metrics"}` and session starts `{"event": "start", "time"}`.
-Non-finite values are the strings "nan", "inf", "-inf". `metrics.summary.json` beside it is replaced
-atomically and says how many bytes of the log it covers, so a reader folds in only the tail.
+The log is append-only, one JSON object per line: a header `{"runx_metrics": 1, "time"}`, then records
+`{"phase", "step", "time", "metrics"}` and session starts `{"event": "start", "time"}`. The summary is
+the fold of runx.logx.rundir.summary, replaced with runx.logx.rundir.atomic.
 """
 from __future__ import annotations
 
 import itertools
 import json
-import math
 import operator
 import os
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-METRICS_FILE = "metrics.jsonl"
-SUMMARY_FILE = "metrics.summary.json"
-FORMAT_VERSION = 1
+from runx.logx.errors import LogxError
+from runx.logx.rundir.atomic import write_bytes
+from runx.logx.rundir.codec import Number, json_number, to_number, to_step
+from runx.logx.rundir.layout import METRICS_FILE, SUMMARY_FILE
+from runx.logx.rundir.summary import FORMAT_VERSION, SummaryState, fold_log
 
-__all__ = [
-    "METRICS_FILE", "SUMMARY_FILE", "FORMAT_VERSION", "encode_value", "decode_value", "to_number",
-    "ReadResult", "read_records", "MetricSummary", "PhaseSummary", "RunSummary", "summarize",
-    "SummaryState", "MetricsWriter",
-]
-
-Number = Union[int, float]
-_NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
-_NON_FINITE_JSON = {"nan": '"nan"', "inf": '"inf"', "-inf": '"-inf"'}
-
-
-def encode_value(value: Number) -> Union[Number, str]:
-    """A metric value as it is stored in JSON: the number, or "nan" / "inf" / "-inf"."""
-    if value != value:
-        return "nan"
-    if value == math.inf:
-        return "inf"
-    if value == -math.inf:
-        return "-inf"
-    return value
-
-
-def decode_value(value: Any) -> Number:
-    """The inverse of encode_value; raises ValueError for anything that is not a stored number."""
-    if isinstance(value, str):
-        try:
-            return _NON_FINITE[value]
-        except KeyError:
-            raise ValueError(f"not a metric value: {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"not a metric value: {value!r}")
-    return value
-
-
-def to_number(value: Any, name: str) -> Number:
-    """`value` as a Python int or float (numpy scalars, 0-d tensors, Fraction, Decimal too); LogxError otherwise."""
-    if type(value) is float or type(value) is int:
-        return value
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (int, float)):
-        return float(value) if isinstance(value, float) else int(value)
-    item = getattr(value, "item", None)  # numpy scalars, 0-d numpy arrays and torch tensors
-    if item is not None:
-        try:
-            inner = item()
-        except (TypeError, ValueError, RuntimeError):
-            inner = None
-        if isinstance(inner, (int, float)):
-            return to_number(inner, name)
-    import numbers
-
-    if isinstance(value, numbers.Real) or isinstance(value, numbers.Number) and not isinstance(value, numbers.Complex):
-        try:  # fractions.Fraction, decimal.Decimal and other real number types
-            return float(value)
-        except (TypeError, ValueError, OverflowError):
-            pass
-    from runx.logx.errors import LogxError
-
-    raise LogxError(f"metric {name!r}: expected a number, got {type(value).__name__} {value!r:.80}")
-
-
-def _json_number(value: Number) -> str:
-    """A number's JSON text (non-finite floats as strings)."""
-    if type(value) is float and value - value != 0:
-        return _NON_FINITE_JSON[encode_value(value)]
-    return repr(value)
-
-
-def to_step(step: Any) -> int:
-    """A step as an int (numpy and torch integers too); LogxError for a fractional or non-numeric one."""
-    from runx.logx.errors import LogxError
-
-    try:
-        number = to_number(step, "step")
-    except LogxError:
-        number = None
-    if number is None or isinstance(number, float) and not number.is_integer():
-        raise LogxError(f"step {step!r:.80}: expected a whole number")
-    return int(number)
-
-
-@dataclass
-class ReadResult:
-    """What read_records found: complete records, whether any line was torn, where reading stopped."""
-
-    records: List[dict]
-    torn: bool
-    end_offset: int
-    skipped: int = 0
-    """Complete lines that did not parse as a JSON object (an unterminated last line is not counted)."""
-
-
-def read_records(path: str, offset: int = 0) -> ReadResult:
-    """Every complete record from byte `offset` on; lines that do not parse are skipped and flagged."""
-    with open(path, "rb") as f:
-        f.seek(offset)
-        data = f.read()
-    records: List[dict] = []
-    torn = False
-    skipped = 0
-    end = data.rfind(b"\n") + 1  # bytes up to the last complete line
-    if end < len(data):
-        torn = True  # an unterminated last line: in flight or torn; a writer may still finish it
-    for line in data[:end].split(b"\n")[:-1]:
-        try:
-            record = json.loads(line)
-        except ValueError:
-            record = None
-        if isinstance(record, dict):
-            records.append(record)
-        else:
-            torn = True
-            skipped += 1
-    return ReadResult(records, torn, offset + end, skipped)
-
-
-@dataclass
-class MetricSummary:
-    """One metric in one phase: latest value, min and max (NaN ignored) with their steps, count."""
-
-    last: Number
-    last_step: Optional[int]
-    min: Number
-    min_step: Optional[int]
-    max: Number
-    max_step: Optional[int]
-    count: int
-
-
-@dataclass
-class PhaseSummary:
-    """One phase: how many records, the last step, first and last record times, each metric."""
-
-    count: int
-    last_step: Optional[int]
-    first_time: Optional[float]
-    last_time: Optional[float]
-    metrics: Dict[str, MetricSummary] = field(default_factory=dict)
-
-
-@dataclass
-class RunSummary:
-    """A run's metrics at a glance (from the summary file plus the log's unread tail)."""
-
-    phases: Dict[str, PhaseSummary]
-    start_time: Optional[float]
-    first_time: Optional[float]
-    last_time: Optional[float]
-    records: int
-    torn: bool
-    summary_used: bool
-
-
-class SummaryState:
-    """The running fold of a log into a summary; the same fold serves the writer and the readers.
-
-    Per phase it keeps [count, last_step, first_time, last_time, metrics], per metric
-    [last, last_step, min, min_step, max, max_step, count] with raw Python numbers.
-    """
-
-    __slots__ = ("phases", "records", "start_time", "first_time", "last_time", "skipped")
-
-    def __init__(self) -> None:
-        self.phases: Dict[str, list] = {}
-        self.records = 0
-        self.start_time: Optional[float] = None
-        self.first_time: Optional[float] = None
-        self.last_time: Optional[float] = None
-        self.skipped = 0
-
-    def start(self, when: float) -> None:
-        """Fold in a session start."""
-        if self.start_time is None:
-            self.start_time = when
-
-    def add(self, phase: str, step: int, when: float, values: Dict[str, Number]) -> None:
-        """Fold in one record whose values are already Python numbers."""
-        self.records += 1
-        if self.first_time is None:
-            self.first_time = when
-        self.last_time = when
-        p = self.phases.get(phase)
-        if p is None:
-            p = self.phases[phase] = [0, step, when, when, {}]
-        p[0] += 1
-        p[1] = step
-        p[3] = when
-        metrics = p[4]
-        for name, value in values.items():
-            m = metrics.get(name)
-            if m is None:
-                if value == value:
-                    metrics[name] = [value, step, value, step, value, step, 1]
-                else:
-                    metrics[name] = [value, step, None, None, None, None, 1]
-                continue
-            m[0] = value
-            m[1] = step
-            m[6] += 1
-            lo = m[2]
-            if lo is None:
-                if value == value:
-                    m[2] = m[4] = value
-                    m[3] = m[5] = step
-            elif value < lo:
-                m[2] = value
-                m[3] = step
-            elif value > m[4]:
-                m[4] = value
-                m[5] = step
-
-    def add_batch(self, phase: str, names: tuple, rows: List[tuple], first_time: float, last_time: float,
-                  start: int = 1) -> None:
-        """Fold in consecutive records of one phase that share metric `names`, in order.
-
-        Each row is (step, ...) with metric i at index start + i. The same result as add() per record,
-        with min and max taken per column; it does not count `records` or set the run's first and
-        last time.
-        """
-        count = len(rows)
-        last_step = rows[-1][0]
-        p = self.phases.get(phase)
-        if p is None:
-            p = self.phases[phase] = [0, rows[0][0], first_time, first_time, {}]
-        p[0] += count
-        p[1] = last_step
-        p[3] = last_time
-        metrics = p[4]
-        for index, name in enumerate(names, start):
-            column = list(map(operator.itemgetter(index), rows))
-            try:
-                total = sum(column)
-            except OverflowError:
-                total = math.inf
-            real = column if total - total == 0 else [v for v in column if v == v]
-            m = metrics.get(name)
-            if m is None:
-                m = metrics[name] = [column[-1], last_step, None, None, None, None, count]
-            else:
-                m[0] = column[-1]
-                m[1] = last_step
-                m[6] += count
-            if not real:
-                continue
-            lo, hi = min(real), max(real)
-            if m[2] is None or lo < m[2]:
-                m[2] = lo
-                m[3] = rows[column.index(lo)][0]
-            if m[4] is None or hi > m[4]:
-                m[4] = hi
-                m[5] = rows[column.index(hi)][0]
-
-    def add_record(self, record: dict) -> None:
-        """Fold in one record as read from the log; unknown or malformed objects are ignored."""
-        when = record.get("time")
-        if not isinstance(when, (int, float)) or isinstance(when, bool):
-            return
-        if record.get("event") == "start":
-            self.start(when)
-            return
-        phase, step, metrics = record.get("phase"), record.get("step"), record.get("metrics")
-        if not isinstance(phase, str) or not isinstance(step, int) or isinstance(step, bool) or not isinstance(metrics, dict):
-            return
-        try:
-            values = {str(k): decode_value(v) for k, v in metrics.items()}
-        except ValueError:
-            return
-        self.add(phase, step, when, values)
-
-    def to_json(self, log_bytes: int) -> dict:
-        """The summary file's content, covering the first `log_bytes` bytes of the log."""
-        enc = encode_value
-        phases = {}
-        for name, (count, last_step, first, last, metrics) in self.phases.items():
-            phases[name] = {
-                "count": count, "last_step": last_step, "first_time": first, "last_time": last,
-                "metrics": {
-                    k: {"last": enc(m[0]), "last_step": m[1],
-                        "min": None if m[2] is None else enc(m[2]), "min_step": m[3],
-                        "max": None if m[4] is None else enc(m[4]), "max_step": m[5], "count": m[6]}
-                    for k, m in metrics.items()
-                },
-            }
-        return {"runx_metrics_summary": FORMAT_VERSION, "log_bytes": log_bytes, "records": self.records,
-                "skipped_lines": self.skipped, "start_time": self.start_time, "first_time": self.first_time,
-                "last_time": self.last_time, "phases": phases}
-
-    @classmethod
-    def from_json(cls, data: Any) -> "SummaryState":
-        """Parse a summary file's content; ValueError when it is not a valid version-1 summary."""
-        try:
-            if data.get("runx_metrics_summary") != FORMAT_VERSION:
-                raise ValueError("not a version 1 summary")
-            state = cls()
-            state.records = int(data["records"])
-            state.skipped = int(data.get("skipped_lines", 0))
-            state.start_time, state.first_time, state.last_time = data["start_time"], data["first_time"], data["last_time"]
-            for name, p in data["phases"].items():
-                metrics = {}
-                for k, m in p["metrics"].items():
-                    lo = None if m["min"] is None else decode_value(m["min"])
-                    hi = None if m["max"] is None else decode_value(m["max"])
-                    metrics[k] = [decode_value(m["last"]), m["last_step"], lo, m["min_step"], hi, m["max_step"], int(m["count"])]
-                state.phases[name] = [int(p["count"]), p["last_step"], p["first_time"], p["last_time"], metrics]
-        except (AttributeError, KeyError, TypeError) as err:
-            raise ValueError(f"malformed summary: {err}") from None
-        return state
-
-    def result(self, torn: bool, summary_used: bool) -> RunSummary:
-        """The typed RunSummary (a metric that was only ever NaN has min and max NaN)."""
-        phases = {}
-        for name, (count, last_step, first, last, metrics) in self.phases.items():
-            phases[name] = PhaseSummary(count, last_step, first, last, {
-                k: MetricSummary(m[0], m[1], math.nan if m[2] is None else m[2], m[3],
-                                 math.nan if m[4] is None else m[4], m[5], m[6])
-                for k, m in metrics.items()
-            })
-        return RunSummary(phases, self.start_time, self.first_time, self.last_time, self.records,
-                          torn or self.skipped > 0, summary_used)
-
-
-def _load_summary(run_dir: str, log_size: int) -> Optional[tuple]:
-    """(state, log_bytes) from a valid summary file that ends on a line boundary of the log, else None."""
-    try:
-        with open(os.path.join(run_dir, SUMMARY_FILE), "rb") as f:
-            data = json.loads(f.read())
-        log_bytes = data["log_bytes"]
-        if not isinstance(log_bytes, int) or not 0 <= log_bytes <= log_size:
-            return None
-        if log_bytes:
-            with open(os.path.join(run_dir, METRICS_FILE), "rb") as f:
-                f.seek(log_bytes - 1)
-                if f.read(1) != b"\n":
-                    return None
-        return SummaryState.from_json(data), log_bytes
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-
-
-def _fold_log(run_dir: str) -> tuple:
-    """(state, ReadResult of the unread tail, summary_used) for a run whose metrics.jsonl exists."""
-    log = os.path.join(run_dir, METRICS_FILE)
-    loaded = _load_summary(run_dir, os.path.getsize(log))
-    state, offset = loaded if loaded is not None else (SummaryState(), 0)
-    tail = read_records(log, offset)
-    for record in tail.records:
-        state.add_record(record)
-    state.skipped += tail.skipped
-    return state, tail, loaded is not None
-
-
-def summarize(run_dir: str) -> Optional[RunSummary]:
-    """A run's summary: metrics.summary.json plus only the log's tail past it; None without a log."""
-    try:
-        state, tail, used = _fold_log(run_dir)
-    except FileNotFoundError:
-        return None
-    return state.result(tail.torn, used)
+__all__ = ["MetricsWriter"]
 
 
 class _Shape:
@@ -395,8 +36,6 @@ class _Shape:
             seen: Dict[str, Any] = {}
             for name, text in zip(names, self.names):
                 if text in seen:
-                    from runx.logx.errors import LogxError
-
                     raise LogxError(f"metrics {seen[text]!r} and {name!r} would both be stored as {text!r}")
                 seen[text] = name
         self.count = len(names)
@@ -440,12 +79,16 @@ _shape_of = operator.itemgetter(_PHASE, _NAMES)
 _args_of = operator.itemgetter(_ARGS)
 
 
-def _event_record(line: bytes) -> tuple:
+Record = Tuple[bytes, Any, Any, Any]
+"""(line, phase, metric names, (step, time text, *values)); phase and the rest are None for an event line."""
+
+
+def _event_record(line: bytes) -> Record:
     """A line of the log that is not a metrics record (the header, a start event), queued like one."""
     return (line, None, None, None)
 
 
-def _record_time(record: tuple) -> float:
+def _record_time(record: Record) -> float:
     return float(record[_ARGS][1])
 
 
@@ -473,11 +116,11 @@ class MetricsWriter:
         self.path = os.path.join(run_dir, METRICS_FILE)
         self.summary_path = os.path.join(run_dir, SUMMARY_FILE)
         self._lock = threading.Lock()
-        self._queue: List[tuple] = []  # records not written yet
-        self._rows: List[tuple] = []  # written, not folded yet: all but val records
-        self._vals: List[tuple] = []  # written, not folded yet: val records
-        self._last: Optional[tuple] = None  # the last record this writer wrote
-        self._unwritten: List[tuple] = []  # records a failed write left out, in order: written before any other
+        self._queue: List[Record] = []  # records not written yet
+        self._rows: List[Record] = []  # written, not folded yet: all but val records
+        self._vals: List[Record] = []  # written, not folded yet: val records
+        self._last: Optional[Record] = None  # the last record this writer wrote
+        self._unwritten: List[Record] = []  # records a failed write left out, in order: written before any other
         self._torn = 0  # bytes of a partial line at the log's end (a write that failed midway), not in _bytes
         self._failure: Optional[str] = None  # why writing the log fails, while it does
         self._summary_failure: Optional[str] = None
@@ -496,7 +139,7 @@ class MetricsWriter:
             self._bytes = 0
             self._emit([_event_record(b'{"runx_metrics":%d,"time":%s}\n' % (FORMAT_VERSION, _stamp(now)))])
         else:
-            self._state, tail, _ = _fold_log(run_dir)
+            self._state, tail, _ = fold_log(run_dir)
             self._bytes = tail.end_offset
             self._torn = size - tail.end_offset  # the next write ends that line first, so records start on their own
         self._flushed = now
@@ -539,7 +182,7 @@ class MetricsWriter:
             if clock[0] != now:
                 clock = self._clock = (now, _stamp(now))
             args = (step, clock[1]) + values
-            record = (shape.template % args, phase, shape.names, args)
+            record: Record = (shape.template % args, phase, shape.names, args)
         else:
             record, now, metrics = self._other_record(shape, step, metrics, when)
         if phase == "val":
@@ -595,7 +238,8 @@ class MetricsWriter:
         self._current[phase] = shape
         return shape
 
-    def _other_record(self, shape: _Shape, step: Any, metrics: Dict[str, Any], when: Optional[float]) -> tuple:
+    def _other_record(self, shape: _Shape, step: Any, metrics: Dict[str, Any],
+                      when: Optional[float]) -> Tuple[Record, int, Dict[str, Number]]:
         """(record, clock, values as Python numbers) for what write()'s fast path does not take.
 
         That is values that are not all plain finite ints and floats, a step that is not an int, or
@@ -607,7 +251,7 @@ class MetricsWriter:
         values = shape.values_of(converted)
         clock = _now_ms()
         stamp = _stamp(clock).decode() if when is None else repr(float(when))
-        body = ",".join([key + _json_number(value) for key, value in zip(shape.keys, values)])
+        body = ",".join([key + json_number(value) for key, value in zip(shape.keys, values)])
         line = ('%s%d,"time":%s,"metrics":{%s}}\n' % (shape.prefix, step, stamp, body)).encode("ascii")
         return (line, shape.phase, shape.names, (step, stamp, *values)), clock, converted
 
@@ -646,7 +290,7 @@ class MetricsWriter:
             if now - self._summarized >= self._summary_ms or len(self._vals) + len(self._rows) >= self.FOLD_ROWS:
                 self._summarize_or_fold()
 
-    def _emit(self, records: List[tuple], done: int = 0) -> bool:
+    def _emit(self, records: List[Record], done: int = 0) -> bool:
         """Write the unwritten records, then `records`, each whole on a line of its own (the lock is held).
 
         `done` bytes of them (from the end of any torn line on) are out already. On an OSError the
@@ -669,7 +313,7 @@ class MetricsWriter:
             self._failure = None
         return True
 
-    def _failed(self, pending: List[tuple], done: int, err: OSError) -> None:
+    def _failed(self, pending: List[Record], done: int, err: OSError) -> None:
         """Keep what a failed write left out; warn once (the lock is held)."""
         self._wrote(pending, done)
         if self._failure is None:
@@ -677,7 +321,7 @@ class MetricsWriter:
             print(f"logx: cannot write {self.path} ({self._failure}); {len(self._unwritten)} record(s) wait in memory "
                   f"and are retried on each write; logging raises once {self.MAX_UNWRITTEN} wait", file=sys.stderr)
 
-    def _wrote(self, pending: List[tuple], done: int) -> None:
+    def _wrote(self, pending: List[Record], done: int) -> None:
         """Account for the first `done` bytes of a write of `pending` (after a newline ending a torn line)."""
         if self._torn:
             if not done:
@@ -713,8 +357,6 @@ class MetricsWriter:
                 return
             waiting = len(self._unwritten) + len(self._queue)
             if waiting >= self.MAX_UNWRITTEN:
-                from runx.logx.errors import LogxError
-
                 raise LogxError(f"cannot write {self.path} ({self._failure}): {waiting} records wait in memory; "
                                 "this one is refused so that none is dropped (free some space)")
 
@@ -732,15 +374,15 @@ class MetricsWriter:
             return
         self._rows, self._vals = [], []
         state = self._state
-        state.records += len(rows) + len(vals)
         if state.first_time is None:  # the first fold follows the log's first write, queue then val record
             state.first_time = _record_time(rows[0] if rows else vals[0])
-        state.last_time = _record_time(self._last)
         rows.sort(key=_phase_of)  # stable: each phase's records keep their order
         for batch in (rows, vals):
             for (phase, names), run in itertools.groupby(batch, key=_shape_of):
                 args = list(map(_args_of, run))
-                state.add_batch(phase, names, args, float(args[0][1]), float(args[-1][1]), start=2)
+                state.fold(phase, names, args, float(args[0][1]), float(args[-1][1]), start=2)
+        if self._last is not None:
+            state.last_time = _record_time(self._last)
 
     def _timed_flush(self) -> None:
         self._timer = None  # before the queue is looked at: a record queued after this arms a new timer
@@ -758,17 +400,10 @@ class MetricsWriter:
     def _write_summary(self) -> None:
         """Replace the summary file (the lock is held); on a full disk the old one stays (it claims less)."""
         self._fold()
-        tmp = f"{self.summary_path}.tmp{os.getpid()}"
         self._summarized = _now_ms()
         try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump(self._state.to_json(self._bytes), f, allow_nan=False)
-            os.replace(tmp, self.summary_path)
-        except OSError as err:
-            try:
-                os.remove(tmp)
-            except OSError:
-                pass
+            write_bytes(self.summary_path, json.dumps(self._state.to_json(self._bytes), allow_nan=False).encode("ascii"))
+        except OSError as err:  # write_bytes removed its temporary file
             if self._summary_failure is None:
                 self._summary_failure = err.strerror or str(err)
                 print(f"logx: cannot write {self.summary_path} ({self._summary_failure}); readers fold the log "

@@ -1,0 +1,12 @@
+"""The run directory and its formats, owned in one place (stdlib only).
+
+- layout: every file name of a run directory;
+- atomic: the one atomic write (temp name beside the target, fsync, rename);
+- codec: the NaN/inf value codec, small-file readers and the metrics-log record reader;
+- summary: the one fold of a metrics log into a summary, and the one summary reader;
+- writer: the metrics writer logx uses;
+- status: the fold of status.log;
+- config: finding the runx config file and resolving its LOGROOT.
+
+runx.core, runx.logx and runx.sumx import these modules; none of them spells a file name of its own.
+"""

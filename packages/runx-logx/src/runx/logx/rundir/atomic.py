@@ -1,0 +1,47 @@
+"""The one atomic write of a run directory's files: a temporary name in the same folder, fsync, rename.
+
+A reader sees the old content or the new, never part of either; a crash leaves at most a hidden
+`.<name>.tmp<pid>` beside the file (runx.logx.rundir.layout.is_temporary).
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Callable, Optional
+
+from runx.logx.rundir.layout import temporary_name
+
+__all__ = ["write_bytes", "write_text", "write_json"]
+
+
+def write_bytes(path: str, data: bytes, mode: int = 0o644) -> None:
+    """Replace `path` by `data` atomically (and durably: the data is fsynced before the rename)."""
+    tmp = temporary_name(str(path))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_text(path: str, text: str, mode: int = 0o644) -> None:
+    """Replace `path` by UTF-8 `text` atomically."""
+    write_bytes(path, text.encode("utf-8"), mode)
+
+
+def write_json(path: str, data: Any, indent: Optional[int] = 2, default: Optional[Callable[[Any], Any]] = str,
+               allow_nan: bool = True, ensure_ascii: bool = False) -> None:
+    """Replace `path` by `data` as JSON (a final newline) atomically; values JSON cannot hold go through `default`."""
+    text = json.dumps(data, indent=indent, default=default, allow_nan=allow_nan, ensure_ascii=ensure_ascii)
+    write_text(path, text + "\n")

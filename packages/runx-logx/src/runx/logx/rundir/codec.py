@@ -1,0 +1,155 @@
+"""Values and records as the run directory stores them: the NaN/inf codec, small-file readers, the log reader.
+
+A metric value is stored as its JSON number, or as the string "nan", "inf" or "-inf".
+"""
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any, List, Optional, Tuple, Union
+
+from runx.logx.errors import LogxError
+
+__all__ = [
+    "Number", "encode_value", "decode_value", "json_number", "to_number", "to_step", "is_time",
+    "read_bytes", "read_json", "ReadResult", "read_records",
+]
+
+Number = Union[int, float]
+_NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+_NON_FINITE_JSON = {"nan": '"nan"', "inf": '"inf"', "-inf": '"-inf"'}
+
+
+def encode_value(value: Number) -> Union[Number, str]:
+    """A metric value as it is stored in JSON: the number, or "nan" / "inf" / "-inf"."""
+    if value != value:
+        return "nan"
+    if value == math.inf:
+        return "inf"
+    if value == -math.inf:
+        return "-inf"
+    return value
+
+
+def decode_value(value: Any) -> Number:
+    """The inverse of encode_value; ValueError for anything that is not a stored number.
+
+    A float that JSON read as infinite (`1e400`) or NaN (json's `NaN` constant) is accepted as the
+    value it is; a bool is not a number here.
+    """
+    if isinstance(value, str):
+        try:
+            return _NON_FINITE[value]
+        except KeyError:
+            raise ValueError(f"not a metric value: {value!r:.80}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"not a metric value: {value!r:.80}")
+    return value
+
+
+def json_number(value: Number) -> str:
+    """A number's JSON text as the metrics log stores it (non-finite floats as strings)."""
+    if type(value) is float and value - value != 0:
+        return _NON_FINITE_JSON[str(encode_value(value))]
+    return repr(value)
+
+
+def is_time(value: Any) -> bool:
+    """Whether `value` is a usable clock reading: a finite int or float (not a bool)."""
+    return (type(value) is float and value - value == 0) or (type(value) is int and -2 ** 62 < value < 2 ** 62)
+
+
+def to_number(value: Any, name: str) -> Number:
+    """`value` as a Python int or float (numpy scalars, 0-d tensors, Fraction, Decimal too); LogxError otherwise."""
+    if type(value) is float or type(value) is int:
+        return value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return float(value) if isinstance(value, float) else int(value)
+    item = getattr(value, "item", None)  # numpy scalars, 0-d numpy arrays and torch tensors
+    if item is not None:
+        try:
+            inner = item()
+        except (TypeError, ValueError, RuntimeError):
+            inner = None
+        if isinstance(inner, (int, float)):
+            return to_number(inner, name)
+    if isinstance(value, numbers.Real) or isinstance(value, numbers.Number) and not isinstance(value, numbers.Complex):
+        # fractions.Fraction, decimal.Decimal and other real number types
+        try:
+            return float(value)
+        except (TypeError, ValueError, OverflowError):
+            pass
+    raise LogxError(f"metric {name!r}: expected a number, got {type(value).__name__} {value!r:.80}")
+
+
+def to_step(step: Any) -> int:
+    """A step as an int (numpy and torch integers too); LogxError for a fractional or non-numeric one."""
+    try:
+        number: Optional[Number] = to_number(step, "step")
+    except LogxError:
+        number = None
+    if number is None or isinstance(number, float) and not number.is_integer():
+        raise LogxError(f"step {step!r:.80}: expected a whole number")
+    return int(number)
+
+
+def read_bytes(path: str) -> Optional[bytes]:
+    """A whole file, or None when it is absent, not a regular file or unreadable."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def read_json(path: str) -> Tuple[Any, bool]:
+    """(value, present): the JSON value in `path` (None if absent or not valid JSON), and whether the file exists.
+
+    Bytes that are not UTF-8 and nesting too deep to parse count as invalid, never as an exception.
+    """
+    raw = read_bytes(path)
+    if raw is None:
+        return None, False
+    try:
+        return json.loads(raw.decode("utf-8")), True
+    except (ValueError, RecursionError):
+        return None, True
+
+
+@dataclass
+class ReadResult:
+    """What read_records found: complete records, whether any line was torn, where reading stopped."""
+
+    records: List[dict]
+    torn: bool
+    end_offset: int
+    skipped: int = 0
+    """Complete lines that did not parse as a JSON object (an unterminated last line is not counted)."""
+
+
+def read_records(path: str, offset: int = 0) -> ReadResult:
+    """Every complete record of a metrics log from byte `offset` on; lines that do not parse are skipped and counted."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        data = f.read()
+    records: List[dict] = []
+    torn = False
+    skipped = 0
+    end = data.rfind(b"\n") + 1  # bytes up to the last complete line
+    if end < len(data):
+        torn = True  # an unterminated last line: in flight or torn; a writer may still finish it
+    for line in data[:end].split(b"\n")[:-1]:
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError):
+            record = None
+        if isinstance(record, dict):
+            records.append(record)
+        else:
+            torn = True
+            skipped += 1
+    return ReadResult(records, torn, offset + end, skipped)

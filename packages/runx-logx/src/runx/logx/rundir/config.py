@@ -1,0 +1,82 @@
+"""The runx config file and its LOGROOT: one lookup and one resolution for runx, logx and sumx.
+
+Lookup: `-c FILE` (an error if it is missing), else `./.runx`, else `~/.config/runx.yml`.
+LOGROOT: `~` and `$VARS` expanded (an unset variable is an error), and a relative path resolved
+against the folder of the file that set it (not the current directory).
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+from runx.logx.errors import LogxError
+
+__all__ = ["CONFIG_NAMES", "locate_config", "resolve_logroot", "read_logroot", "default_logroot"]
+
+CONFIG_NAMES = ("./.runx", "~/.config/runx.yml")
+"""Where the config is looked for, in order (when not given with -c)."""
+
+
+def locate_config(explicit: Optional[str] = None, cwd: Optional[str] = None, home: Optional[str] = None) -> Optional[str]:
+    """`explicit` (must be a file), else `<cwd>/.runx`, else `<home>/.config/runx.yml`, else None."""
+    if explicit is not None:
+        path = os.path.expanduser(str(explicit))
+        if not os.path.isfile(path):
+            problem = "is a directory, not a file" if os.path.isdir(path) else "does not exist"
+            raise LogxError(f"{explicit}: config file given with -c {problem}")
+        return path
+    local = os.path.join(cwd if cwd is not None else os.getcwd(), ".runx")
+    if os.path.isfile(local):
+        return local
+    user = os.path.join(home if home is not None else os.path.expanduser("~"), ".config", "runx.yml")
+    if os.path.isfile(user):
+        return user
+    return None
+
+
+def resolve_logroot(value: Any, source: str) -> str:
+    """LOGROOT `value` as set in file `source`: expanded, absolute (relative to `source`'s folder), normalised."""
+    if not isinstance(value, str) or not value.strip():
+        raise LogxError(f"{source}: LOGROOT: expected a directory path, found {value!r:.80}")
+    if "\0" in value:
+        raise LogxError(f"{source}: LOGROOT: expected a directory path, found a NUL character in {value!r:.80}")
+    expanded = os.path.expandvars(os.path.expanduser(value))
+    if "$" in expanded:
+        import re
+
+        unset = re.search(r"\$(\w+|\{[^}]*\})", expanded)
+        if unset is not None:
+            raise LogxError(f"{source}: LOGROOT: {unset.group(0)} is not set in the environment; "
+                            f"expected a directory path, found {value!r:.80}")
+    if not os.path.isabs(expanded):
+        expanded = os.path.join(os.path.dirname(os.path.realpath(source)), expanded)
+    return os.path.normpath(expanded)
+
+
+def read_logroot(path: str) -> str:
+    """LOGROOT of config file `path` (read with PyYAML), resolved; LogxError naming the file when it has none."""
+    try:
+        import yaml
+    except ImportError:
+        raise ImportError(f"reading LOGROOT from {path} needs PyYAML: pip install pyyaml") from None
+    try:
+        with open(path, encoding="utf-8") as f:
+            config = yaml.safe_load(f)
+    except OSError as err:
+        raise LogxError(f"{path}: cannot read the config file: {err.strerror}") from None
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise LogxError(f"{path}: not valid YAML: {first}") from None
+    if config is None:
+        config = {}
+    if not isinstance(config, dict):
+        raise LogxError(f"{path}: expected a mapping of settings at the top level, found {type(config).__name__}")
+    if "LOGROOT" not in config:
+        raise LogxError(f"{path}: LOGROOT: missing; expected the directory that holds experiments")
+    return resolve_logroot(config["LOGROOT"], path)
+
+
+def default_logroot(explicit: Optional[str] = None) -> Optional[str]:
+    """LOGROOT of the config file found (see locate_config); None when there is no config file."""
+    path = locate_config(explicit)
+    return None if path is None else read_logroot(path)

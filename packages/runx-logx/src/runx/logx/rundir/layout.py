@@ -1,0 +1,75 @@
+"""Every file name of a run directory `LOGROOT/<experiment>/<run>/` (docs/metrics-format.md, docs/architecture.md)."""
+from __future__ import annotations
+
+import os
+import re
+
+__all__ = [
+    "RUN_FILE", "HPARAMS_FILE", "STATUS_FILE", "JOB_SCRIPT", "SUBMIT_FILE", "GIT_DIFF_FILE", "METRICS_FILE",
+    "SUMMARY_FILE", "LEGACY_METRICS_FILE", "LOG_FILE", "CHECKPOINTS_FILE", "LOCK_FILE", "CODE_DIR",
+    "TFEVENTS_PREFIX", "LOGX_EVENTS_SUFFIX", "LAST_CHECKPOINT", "BEST_CHECKPOINT", "checkpoint_name", "is_temporary", "temporary_name",
+    "not_searched",
+]
+
+# Written by runx before the job starts.
+RUN_FILE = "run.json"
+"""The run's record: experiment, hparams, argv, farm, job ids, git state, host, user, times."""
+HPARAMS_FILE = "hparams.json"
+"""The hyperparameters as the script receives them (runx writes it; logx writes it when runx did not)."""
+STATUS_FILE = "status.log"
+"""One status event per line, appended by runx and by the job script (runx.logx.rundir.status)."""
+JOB_SCRIPT = "job.sh"
+"""The POSIX shell script the job runs."""
+SUBMIT_FILE = "submit_cmd.sh"
+"""What was run or submitted, as an executable shell script."""
+GIT_DIFF_FILE = "git.diff"
+"""The uncommitted changes of the source tree at launch."""
+CODE_DIR = "code"
+"""The staged snapshot the job runs from; never searched for runs."""
+
+# Written by logx during training.
+METRICS_FILE = "metrics.jsonl"
+"""The append-only metrics log, format version 1."""
+SUMMARY_FILE = "metrics.summary.json"
+"""The atomically replaced summary of the metrics log, saying how many of its bytes it covers."""
+LEGACY_METRICS_FILE = "metrics.csv"
+"""runx 0.0.11's metrics file, still read by sumx."""
+LOG_FILE = "logging.log"
+"""logx.msg()'s message log."""
+CHECKPOINTS_FILE = "checkpoints.json"
+"""Plain JSON beside the checkpoints: the best metric, so resuming unpickles nothing."""
+LOCK_FILE = "logx.lock"
+"""The lock a live logx writer holds on the run directory."""
+TFEVENTS_PREFIX = "events.out.tfevents."
+"""TensorBoard event files start with this."""
+LOGX_EVENTS_SUFFIX = ".logx"
+"""The name of logx's own scalar event file ends with this (the rest go through tensorboardX)."""
+
+LAST_CHECKPOINT = re.compile(r"^last_checkpoint_ep(-?[0-9]+)\.pth$")
+BEST_CHECKPOINT = re.compile(r"^best_checkpoint_ep(-?[0-9]+)\.pth$")
+
+
+def checkpoint_name(kind: str, epoch: int) -> str:
+    """`last_checkpoint_ep<epoch>.pth` or `best_checkpoint_ep<epoch>.pth` (kind: "last" or "best")."""
+    if kind not in ("last", "best"):
+        raise ValueError(f"checkpoint kind: expected 'last' or 'best', got {kind!r}")
+    return f"{kind}_checkpoint_ep{epoch}.pth"
+
+
+def temporary_name(path: str) -> str:
+    """The temporary name an atomic write of `path` uses: beside it, hidden, unique to this process."""
+    folder, name = os.path.split(path)
+    return os.path.join(folder, f".{name}.tmp{os.getpid()}")
+
+
+_TEMPORARY = re.compile(r"^\..+\.tmp[0-9]+$")
+
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name is an atomic write's leftover (a writer killed between write and rename)."""
+    return _TEMPORARY.match(name) is not None
+
+
+def not_searched(name: str) -> bool:
+    """Whether a folder of this name below an experiment is never a run nor holds runs (`code/`, dot-folders)."""
+    return name == CODE_DIR or name.startswith(".")

@@ -1,0 +1,148 @@
+"""Reading `status.log`: one event per line, `<event> <unix-seconds> [key=value ...]`, the last event decides.
+
+Events: `queued` (runx created the run or is about to resubmit it; a local run's names its runx
+process, `launcher=<host>:<pid>`), `submitted` (a farm accepted it; `job_id=`), `started` (the job
+began; `host=`, `pid=`), `finished` (`exit=`), `cancelled`. runx appends with runx.core.status, the
+job's POSIX shell script writes its own lines.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List, NamedTuple, Optional
+
+from runx.logx.rundir.layout import STATUS_FILE
+
+__all__ = ["RunStatus", "fold_status", "parse_status", "read_status", "settled_state", "process_alive"]
+
+_LATEST = 1e11  # a clock reading past this (year 5138) is not a time a job wrote
+_MAX_PID_DIGITS = 10
+
+
+class RunStatus(NamedTuple):
+    """What a run's status record says about its latest attempt."""
+
+    state: str
+    exit_code: Optional[int] = None
+    queued: Optional[float] = None
+    started: Optional[float] = None
+    finished: Optional[float] = None
+    job_id: Optional[str] = None
+    host: Optional[str] = None
+    attempts: int = 0
+    pid: Optional[int] = None
+    launcher: Optional[str] = None
+    """`host:pid` of the runx process that runs a local run (the `queued` line's `launcher=`)."""
+
+
+def _field(parts: List[str], prefix: str, default: Any) -> Any:
+    """The value of the last `key=value` part with this prefix, else `default`."""
+    for part in reversed(parts):
+        if part.startswith(prefix):
+            return part[len(prefix):]
+    return default
+
+
+def _small_int(text: str) -> Optional[int]:
+    """A non-negative int of a few digits (a pid), else None."""
+    return int(text) if text.isdigit() and text.isascii() and len(text) <= _MAX_PID_DIGITS else None
+
+
+def fold_status(text: str) -> Optional[RunStatus]:
+    """Fold status lines into the latest attempt's RunStatus; None without an event.
+
+    Lines that are short, or whose time is not a finite number of seconds, are skipped.
+    """
+    state = exit_code = queued = started = finished = job_id = host = pid = launcher = None
+    attempts = 0
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 2:
+            continue
+        try:
+            when = float(parts[1])
+        except ValueError:
+            continue
+        if not 0 <= when < _LATEST:  # also NaN
+            continue
+        event = parts[0]
+        if event == "queued":
+            state, queued, started, finished, exit_code = "queued", when, None, None, None
+            launcher = _field(parts, "launcher=", None)
+        elif event == "submitted":
+            # Only names the job: a fast job may have started (even finished) before runx wrote this.
+            job_id = _field(parts, "job_id=", job_id)
+            if state == "queued":
+                state = "submitted"
+        elif event == "started":
+            state, started, finished, exit_code = "running", when, None, None
+            host = _field(parts, "host=", None)
+            pid = _small_int(_field(parts, "pid=", ""))
+            attempts += 1
+        elif event == "finished":
+            code = _field(parts, "exit=", "")
+            number = _small_int(code.lstrip("-"))
+            exit_code_now = None if number is None else (-number if code.startswith("-") else number)
+            if state == "cancelled" and exit_code_now is not None and exit_code_now > 128:
+                exit_code = exit_code_now  # the job ending from the cancel's signal
+                continue
+            state = "succeeded" if exit_code_now == 0 else "failed"
+            finished, exit_code = when, exit_code_now
+        elif event == "cancelled":
+            state, finished = "cancelled", when
+    if state is None:
+        return None
+    return RunStatus(state, exit_code, queued, started, finished, job_id, host, attempts, pid, launcher)
+
+
+parse_status = fold_status
+
+
+def read_status(run_dir: str) -> Optional[RunStatus]:
+    """The run's status, or None when it has no (readable) status record, e.g. runs made by runx 0.0.11."""
+    try:
+        with open(os.path.join(run_dir, STATUS_FILE), "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    return fold_status(text)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (and is not a zombie) on this machine."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except (OverflowError, ValueError):
+        return False
+    return not os.path.isdir("/proc")  # no /proc: trust kill(0)
+
+
+def settled_state(status: RunStatus, job_gone: Optional[Callable[[RunStatus], bool]] = None) -> str:
+    """The folded state, where a local run outlived what would have written its end: a queued run whose
+    runx process is gone from this machine is cancelled, a running one whose job script is gone failed.
+
+    `job_gone(status)` decides whether a running job is gone (runx's local farm passes a check that the
+    pid is provably still the run's job, not a reused one); without it, any process with the pid counts.
+    Only local runs name their launcher (`launcher=<host>:<pid>`); anything else is returned as folded.
+    """
+    state, launcher = status.state, status.launcher
+    if launcher is None or state not in ("queued", "running"):
+        return state
+    here = os.uname().nodename
+    host, _, pid = launcher.rpartition(":")
+    number = _small_int(pid)
+    if state == "queued" and host == here and number is not None and not process_alive(number):
+        return "cancelled"
+    if state == "running" and status.host == here and status.pid:
+        gone = not process_alive(status.pid) if job_gone is None else job_gone(status)
+        if gone:
+            return "failed"
+    return state

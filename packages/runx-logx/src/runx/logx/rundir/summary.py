@@ -1,0 +1,310 @@
+"""The summary of a metrics log: the one fold of records into it, its file, and the one reader of both.
+
+`metrics.summary.json` is replaced atomically and says how many bytes of `metrics.jsonl` it covers
+(`log_bytes`), so a reader folds in only the log's tail past it. A summary that fails validation is
+ignored and the whole log is folded instead.
+"""
+from __future__ import annotations
+
+import json
+import math
+import operator
+import os
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from runx.logx.rundir.codec import Number, ReadResult, decode_value, encode_value, is_time, read_records
+from runx.logx.rundir.layout import METRICS_FILE, SUMMARY_FILE
+
+FORMAT_VERSION = 1
+
+__all__ = [
+    "FORMAT_VERSION", "MetricState", "PhaseState", "SummaryState", "MetricSummary", "PhaseSummary", "RunSummary",
+    "load_summary", "fold_log", "summarize",
+]
+
+
+@dataclass
+class MetricState:
+    """One metric of one phase while folding: latest value, min and max (None until a non-NaN value) and count."""
+
+    last: Number
+    last_step: int
+    min: Optional[Number]
+    min_step: Optional[int]
+    max: Optional[Number]
+    max_step: Optional[int]
+    count: int
+
+
+@dataclass
+class PhaseState:
+    """One phase while folding: records, last step, first and last record time, its metrics."""
+
+    count: int
+    last_step: int
+    first_time: float
+    last_time: float
+    metrics: Dict[str, MetricState] = field(default_factory=dict)
+
+
+@dataclass
+class MetricSummary:
+    """One metric in one phase: latest value, min and max (NaN ignored; NaN if never anything else) with their steps."""
+
+    last: Number
+    last_step: Optional[int]
+    min: Number
+    min_step: Optional[int]
+    max: Number
+    max_step: Optional[int]
+    count: int
+
+
+@dataclass
+class PhaseSummary:
+    """One phase: how many records, the last step, first and last record times, each metric."""
+
+    count: int
+    last_step: Optional[int]
+    first_time: Optional[float]
+    last_time: Optional[float]
+    metrics: Dict[str, MetricSummary] = field(default_factory=dict)
+
+
+@dataclass
+class RunSummary:
+    """A run's metrics at a glance (from the summary file plus the log's unread tail)."""
+
+    phases: Dict[str, PhaseSummary]
+    start_time: Optional[float]
+    first_time: Optional[float]
+    last_time: Optional[float]
+    records: int
+    torn: bool
+    summary_used: bool
+
+
+@dataclass
+class SummaryState:
+    """The running fold of a metrics log: what the summary file holds. The writer and every reader fold with `fold`."""
+
+    phases: Dict[str, PhaseState] = field(default_factory=dict)
+    records: int = 0
+    start_time: Optional[float] = None
+    first_time: Optional[float] = None
+    last_time: Optional[float] = None
+    skipped: int = 0
+
+    def start(self, when: float) -> None:
+        """Fold in a session start (the first one is the run's start)."""
+        if self.start_time is None:
+            self.start_time = when
+
+    def fold(self, phase: str, names: Sequence[str], rows: Sequence[tuple], first_time: float, last_time: float,
+             start: int = 1) -> None:
+        """Fold in consecutive records of one phase that share metric `names`, in log order.
+
+        Each row is (step, ...) with metric i at index start + i, its values Python numbers; the
+        batch's records were written from `first_time` to `last_time`. Min and max ignore NaN; of equal
+        values the first one's step is kept.
+        """
+        if not rows:
+            return
+        count = len(rows)
+        last_step = rows[-1][0]
+        self.records += count
+        if self.first_time is None:
+            self.first_time = first_time
+        self.last_time = last_time
+        p = self.phases.get(phase)
+        if p is None:
+            p = self.phases[phase] = PhaseState(0, rows[0][0], first_time, first_time)
+        p.count += count
+        p.last_step = last_step
+        p.last_time = last_time
+        metrics = p.metrics
+        for index, name in enumerate(names, start):
+            column = list(map(operator.itemgetter(index), rows))
+            try:
+                total = sum(column)
+            except OverflowError:  # an int too large for a float beside a float
+                total = math.inf
+            real = column if total - total == 0 else [v for v in column if v == v]
+            m = metrics.get(name)
+            if m is None:
+                m = metrics[name] = MetricState(column[-1], last_step, None, None, None, None, count)
+            else:
+                m.last = column[-1]
+                m.last_step = last_step
+                m.count += count
+            if not real:
+                continue
+            lo, hi = min(real), max(real)
+            if m.min is None or lo < m.min:
+                m.min = lo
+                m.min_step = rows[column.index(lo)][0]
+            if m.max is None or hi > m.max:
+                m.max = hi
+                m.max_step = rows[column.index(hi)][0]
+
+    def fold_records(self, records: Iterable[Any]) -> None:
+        """Fold in records as read from the log; objects that are not a valid record or start are ignored.
+
+        Consecutive records of one phase with the same metric names are folded as one batch.
+        """
+        key: Optional[tuple] = None
+        rows: List[tuple] = []
+        for record in records:
+            if not isinstance(record, dict):
+                continue
+            when = record.get("time")
+            if not is_time(when):
+                continue
+            if record.get("event") == "start":
+                self.start(when)
+                continue
+            phase, step, values = record.get("phase"), record.get("step"), record.get("metrics")
+            if not isinstance(phase, str) or type(step) is not int or not isinstance(values, dict):
+                continue
+            try:
+                row = (step, when, *map(decode_value, values.values()))
+            except ValueError:
+                continue
+            shape = (phase, *values)
+            if shape != key:
+                if rows:
+                    self.fold(key[0], key[1:], rows, rows[0][1], rows[-1][1], start=2)  # type: ignore[index]
+                key, rows = shape, []
+            rows.append(row)
+        if rows:
+            self.fold(key[0], key[1:], rows, rows[0][1], rows[-1][1], start=2)  # type: ignore[index]
+
+    def to_json(self, log_bytes: int) -> dict:
+        """The summary file's content, covering the first `log_bytes` bytes of the log."""
+        enc = encode_value
+        phases = {}
+        for name, p in self.phases.items():
+            phases[name] = {
+                "count": p.count, "last_step": p.last_step, "first_time": p.first_time, "last_time": p.last_time,
+                "metrics": {
+                    k: {"last": enc(m.last), "last_step": m.last_step,
+                        "min": None if m.min is None else enc(m.min), "min_step": m.min_step,
+                        "max": None if m.max is None else enc(m.max), "max_step": m.max_step, "count": m.count}
+                    for k, m in p.metrics.items()
+                },
+            }
+        return {"runx_metrics_summary": FORMAT_VERSION, "log_bytes": log_bytes, "records": self.records,
+                "skipped_lines": self.skipped, "start_time": self.start_time, "first_time": self.first_time,
+                "last_time": self.last_time, "phases": phases}
+
+    @classmethod
+    def from_json(cls, data: Any) -> "SummaryState":
+        """Parse and validate a summary file's content; ValueError (naming the field) when it is not a valid version-1 summary."""
+        if not isinstance(data, dict) or data.get("runx_metrics_summary") != FORMAT_VERSION:
+            raise ValueError("not a version 1 summary")
+        state = cls(records=_count(data, "records"), skipped=_count(data, "skipped_lines", 0),
+                    start_time=_time(data, "start_time"), first_time=_time(data, "first_time"),
+                    last_time=_time(data, "last_time"))
+        phases = data.get("phases")
+        if not isinstance(phases, dict):
+            raise ValueError("phases: expected an object")
+        for name, p in phases.items():
+            if not isinstance(p, dict) or not isinstance(p.get("metrics"), dict):
+                raise ValueError(f"phases.{name}: expected an object with metrics")
+            first, last = _time(p, "first_time", None, False), _time(p, "last_time", None, False)
+            phase = state.phases[name] = PhaseState(_count(p, "count"), _step(p, "last_step"), first, last)
+            for k, m in p["metrics"].items():
+                if not isinstance(m, dict):
+                    raise ValueError(f"phases.{name}.metrics.{k}: expected an object")
+                lo = None if m.get("min") is None else _value(m, "min")
+                hi = None if m.get("max") is None else _value(m, "max")
+                phase.metrics[k] = MetricState(_value(m, "last"), _step(m, "last_step"),
+                                               lo, None if lo is None else _step(m, "min_step"),
+                                               hi, None if hi is None else _step(m, "max_step"), _count(m, "count"))
+        return state
+
+    def result(self, torn: bool, summary_used: bool) -> RunSummary:
+        """The RunSummary (a metric that was only ever NaN has min and max NaN)."""
+        phases = {}
+        for name, p in self.phases.items():
+            phases[name] = PhaseSummary(p.count, p.last_step, p.first_time, p.last_time, {
+                k: MetricSummary(m.last, m.last_step, math.nan if m.min is None else m.min, m.min_step,
+                                 math.nan if m.max is None else m.max, m.max_step, m.count)
+                for k, m in p.metrics.items()
+            })
+        return RunSummary(phases, self.start_time, self.first_time, self.last_time, self.records,
+                          torn or self.skipped > 0, summary_used)
+
+
+def _count(data: dict, key: str, default: Optional[int] = None) -> int:
+    value = data.get(key, default)
+    if type(value) is not int or value < 0:
+        raise ValueError(f"{key}: expected a count, got {value!r:.40}")
+    return value
+
+
+def _step(data: dict, key: str) -> int:
+    value = data.get(key)
+    if type(value) is not int:
+        raise ValueError(f"{key}: expected a whole number, got {value!r:.40}")
+    return value
+
+
+def _time(data: dict, key: str, default: Any = None, optional: bool = True) -> Any:
+    value = data.get(key, default)
+    if (value is None and optional) or is_time(value):
+        return value
+    raise ValueError(f"{key}: expected a finite time in seconds, got {value!r:.40}")
+
+
+def _value(data: dict, key: str) -> Number:
+    try:
+        return decode_value(data.get(key))
+    except ValueError as err:
+        raise ValueError(f"{key}: {err}") from None
+
+
+def load_summary(run_dir: str, log_size: int) -> Optional[Tuple[SummaryState, int]]:
+    """(state, log_bytes) from a valid summary of this log that ends on one of its line boundaries, else None."""
+    try:
+        with open(os.path.join(run_dir, SUMMARY_FILE), "rb") as f:
+            data = json.loads(f.read())
+        log_bytes = data["log_bytes"] if isinstance(data, dict) else None
+        if type(log_bytes) is not int or not 0 <= log_bytes <= log_size:
+            return None
+        state = SummaryState.from_json(data)
+        if 0 < log_bytes < log_size:
+            with open(os.path.join(run_dir, METRICS_FILE), "rb") as f:
+                f.seek(log_bytes - 1)
+                if f.read(1) != b"\n":
+                    return None
+        return state, log_bytes
+    except (OSError, ValueError, RecursionError):
+        return None
+
+
+def fold_log(run_dir: str) -> Tuple[SummaryState, ReadResult, bool]:
+    """(state, the unread tail as read, whether the summary was used) for a run whose metrics.jsonl exists.
+
+    OSError (FileNotFoundError without a log) when the log cannot be read.
+    """
+    log = os.path.join(run_dir, METRICS_FILE)
+    size = os.stat(log).st_size
+    loaded = load_summary(run_dir, size)
+    state, offset = loaded if loaded is not None else (SummaryState(), 0)
+    if offset == size:
+        return state, ReadResult([], False, size), loaded is not None
+    tail = read_records(log, offset)
+    state.fold_records(tail.records)
+    state.skipped += tail.skipped
+    return state, tail, loaded is not None
+
+
+def summarize(run_dir: str) -> Optional[RunSummary]:
+    """A run's summary: metrics.summary.json plus only the log's tail past it; None without a readable log."""
+    try:
+        state, tail, used = fold_log(run_dir)
+    except OSError:
+        return None
+    return state.result(tail.torn, used)
