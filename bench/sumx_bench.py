@@ -70,7 +70,7 @@ def write_csv_run(run_dir: Path, hparams: dict, t0: float, rows: list) -> None:
 
 def write_jsonl_run(run_dir: Path, name: str, hparams: dict, t0: float, rows: list) -> None:
     """A run as runx and logx write it: run files, status record, log and its summary."""
-    from runx.logx.metrics_format import SummaryState
+    from runx.logx.rundir.summary import SummaryState
 
     run_dir.mkdir(parents=True)
     (run_dir / "hparams.json").write_text(json.dumps(hparams))
@@ -84,7 +84,7 @@ def write_jsonl_run(run_dir: Path, name: str, hparams: dict, t0: float, rows: li
     lines = ['{"runx_metrics": 1, "time": %r}\n' % t0, '{"event":"start","time":%r}\n' % t0]
     for e, t, loss, acc, top5 in rows:
         lines.append('{"phase":"val","step":%d,"time":%r,"metrics":{"loss":%r,"acc":%r,"top5":%r}}\n' % (e, t, loss, acc, top5))
-        state.add("val", e, t, {"loss": loss, "acc": acc, "top5": top5})
+        state.fold("val", ("loss", "acc", "top5"), [(e, loss, acc, top5)], t, t)
     data = "".join(lines).encode()
     (run_dir / "metrics.jsonl").write_bytes(data)
     (run_dir / "metrics.summary.json").write_text(json.dumps(state.to_json(len(data))))

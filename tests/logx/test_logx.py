@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from runx.logx import LogX, LogxError
-from runx.logx.metrics_format import read_records
+from runx.logx.rundir.codec import read_records
 from runx_testing import require
 
 

@@ -11,15 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from runx.logx import LogxError
-from runx.logx.metrics_format import (
-    FORMAT_VERSION,
-    METRICS_FILE,
-    SUMMARY_FILE,
-    MetricsWriter,
-    RunSummary,
-    read_records,
-    summarize,
-)
+from runx.logx.rundir.codec import read_records
+from runx.logx.rundir.layout import METRICS_FILE, SUMMARY_FILE
+from runx.logx.rundir.summary import FORMAT_VERSION, RunSummary, summarize
+from runx.logx.rundir.writer import MetricsWriter
 
 
 def write_run(run_dir, n=5):

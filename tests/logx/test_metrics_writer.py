@@ -14,7 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from runx.logx import LogxError
-from runx.logx.metrics_format import METRICS_FILE, SUMMARY_FILE, MetricsWriter, SummaryState, read_records, summarize
+from runx.logx.rundir.codec import read_records
+from runx.logx.rundir.layout import METRICS_FILE, SUMMARY_FILE
+from runx.logx.rundir.summary import SummaryState, summarize
+from runx.logx.rundir.writer import MetricsWriter
 
 
 def records(run_dir) -> list:
@@ -217,11 +220,11 @@ finite_or_not = st.one_of(st.floats(width=64), st.integers(-10 ** 20, 10 ** 20))
 @given(rows=st.lists(st.tuples(st.integers(0, 10 ** 6), st.lists(finite_or_not, min_size=2, max_size=2)),
                      min_size=1, max_size=30),
        split=st.integers(0, 30))
-def test_add_batch_equals_adding_one_record_at_a_time(rows, split):
+def test_folding_a_batch_equals_folding_one_record_at_a_time(rows, split):
     one, batch = SummaryState(), SummaryState()
     for step, values in rows:
-        one.add("train", step, 1.0, dict(zip(("a", "b"), values)))
+        one.fold("train", ("a", "b"), [(step, *values)], 1.0, 1.0)
     for part in (rows[:split], rows[split:]):
         if part:
-            batch.add_batch("train", ("a", "b"), [(step, *values) for step, values in part], 1.0, 1.0)
+            batch.fold("train", ("a", "b"), [(step, *values) for step, values in part], 1.0, 1.0)
     assert json.dumps(batch.to_json(0)["phases"]) == json.dumps(one.to_json(0)["phases"])  # NaN as "nan"

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from runx.logx.metrics_format import MetricsWriter
+from runx.logx.rundir.writer import MetricsWriter
 
 
 def write_run(exp_dir: Path, rel: str, hparams: dict | None = None, val: list | None = None, train: list | None = None,

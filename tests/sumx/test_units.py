@@ -6,9 +6,7 @@ import os
 
 import pytest
 from conftest import write_run
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from runx.logx import metrics_format
+from runx.logx.rundir.layout import SUMMARY_FILE
 from runx.sumx import fanout, reader
 from runx.sumx.cli import parse_args
 from runx.sumx.errors import SumxError
@@ -16,21 +14,14 @@ from runx.sumx.goals import default_goal
 from runx.sumx.render import fmt_number, fmt_seconds
 
 
-def test_file_names_match_the_metrics_format():
-    assert reader.METRICS_FILE == metrics_format.METRICS_FILE
-    assert reader.SUMMARY_FILE == metrics_format.SUMMARY_FILE
-    assert reader.SUMMARY_VERSION == metrics_format.FORMAT_VERSION
-
-
-def test_fast_path_agrees_with_logx_summarize(tmp_path):
+def test_the_summary_alone_agrees_with_folding_the_log(tmp_path):
     values = [{"loss": 3.0, "acc": 1, "odd": float("nan")}, {"loss": 1.0, "acc": 5, "odd": 2.0},
               {"loss": 2.0, "acc": 4, "odd": float("-inf")}]
     run = write_run(tmp_path, "r", {"x": 1}, values, train=[{"loss": 9.0}] * 3)
-    fast = reader._val_from_summary(str(run))
+    fast = reader.read_val(str(run))
     assert fast is not None
-    os.remove(run / metrics_format.SUMMARY_FILE)
-    assert reader._val_from_summary(str(run)) is None
-    slow = reader._val_from_log(str(run))
+    os.remove(run / SUMMARY_FILE)
+    slow = reader.read_val(str(run))
     assert fast.epoch == slow.epoch == 2
     assert fast.epoch_seconds == pytest.approx(slow.epoch_seconds)
     for name in ("loss", "acc", "odd"):
@@ -153,51 +144,3 @@ def test_large_and_odd_run_files(tmp_path):
     (run / "metrics.summary.json").write_bytes(b"\xff")
     loaded = reader.load_run("e", str(tmp_path), str(run))
     assert loaded.metrics["acc"].last == 1.0 and reader.NOTE_NO_SUMMARY in loaded.notes
-
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
-    max_leaves=12,
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(json_values, st.sampled_from(["", " ", "\n", " \t\r\n"]), st.sampled_from(["", " ", "\n", "\t"]))
-def test_decode_json_agrees_with_json_loads(value, before, after):
-    import json
-
-    text = before + json.dumps(value) + after
-    assert reader.decode_json(text) == json.loads(text)
-
-
-@pytest.mark.parametrize("text", ["", " ", "{", '{"a": 1} x', '{"a": 1}{}', "[1,]", "\ufeff{}", '{"a": NaN', "nul",
-                                  '"\x01"', "{'a': 1}", "1 2"])
-def test_decode_json_rejects_what_json_loads_rejects(text):
-    import json
-
-    with pytest.raises(ValueError):
-        json.loads(text)
-    with pytest.raises(ValueError):
-        reader.decode_json(text)
-
-
-def test_decode_json_reads_non_finite_constants_as_json_loads_does():
-    value = reader.decode_json('[NaN, Infinity, -Infinity, 1e400]')
-    assert math.isnan(value[0]) and value[1:] == [math.inf, -math.inf, math.inf]
-
-
-def test_the_common_path_imports_neither_json_nor_math(tmp_path):
-    import subprocess
-    import sys
-
-    for i in range(3):
-        write_run(tmp_path / "e", f"r{i}", {"lr": 0.1 * i}, [{"loss": 1.0 / (i + 1), "acc": float(i)}])
-    # Only what sumx adds counts: a virtualenv's own site hook imports re and typing on Python 3.9.
-    # `re` is not checked: argparse imports it (issue 13 retired the hand-written parser).
-    code = ("import sys; before = set(sys.modules); from runx.sumx import main; main(['e', '--logroot', %r, '-s', 'acc']);"
-            "sys.stderr.write(' '.join(m for m in ('json', 'math', 'yaml', 'runx.logx', 'runx.core.config')"
-            " if m in sys.modules and m not in before))"
-            % str(tmp_path))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "r2" in done.stdout and done.stderr == ""

@@ -6,13 +6,14 @@ A relative LOGROOT resolves against the folder of the file that set it.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple, Optional
 
 from runx.core.errors import RunxError, did_you_mean
 from runx.core.naming import name_max
 from runx.core.yamlfile import load_yaml
+from runx.logx.errors import LogxError
+from runx.logx.rundir import config as rundir_config
 
 DEFAULT_IGNORE_PATTERNS = (".git", "*.pyc", "docs*", "test*")
 ALWAYS_IGNORED = ("*.pth",)
@@ -90,39 +91,24 @@ class Settings(NamedTuple):
 
 
 def locate_config(explicit: Optional[str], cwd: Optional[Path] = None, home: Optional[Path] = None) -> Optional[Path]:
-    """`-c FILE` (must exist), else `./.runx`, else `~/.config/runx.yml`, else None."""
-    if explicit is not None:
-        path = Path(explicit).expanduser()
-        if not path.is_file():
-            problem = "is a directory, not a file" if path.is_dir() else "does not exist"
-            raise RunxError(f"{explicit}: config file given with -c {problem}")
-        return path
-    local = (cwd or Path.cwd()) / ".runx"
-    if local.is_file():
-        return local
-    user = (home or Path.home()) / ".config" / "runx.yml"
-    if user.is_file():
-        return user
-    return None
+    """`-c FILE` (must exist), else `./.runx`, else `~/.config/runx.yml`, else None (runx.logx.rundir.config)."""
+    try:
+        found = rundir_config.locate_config(explicit, None if cwd is None else str(cwd), None if home is None else str(home))
+    except LogxError as err:
+        raise RunxError(str(err)) from None
+    return None if found is None else Path(found)
 
 
 def _resolve_logroot(value: Any, source: Path) -> Path:
-    if not isinstance(value, str) or not value.strip():
-        raise RunxError(f"{source}: LOGROOT: expected a directory path, found {value!r}")
-    expanded = os.path.expandvars(os.path.expanduser(value))
-    if any(ord(c) < 32 or c == "\x7f" for c in expanded):
+    """LOGROOT as every runx program resolves it (runx.logx.rundir.config.resolve_logroot), without control characters."""
+    try:
+        path = Path(rundir_config.resolve_logroot(value, str(source)))
+    except LogxError as err:
+        raise RunxError(str(err)) from None
+    if any(ord(c) < 32 or c == "\x7f" for c in str(path)):
         raise RunxError(f"{source}: LOGROOT: expected a directory path without line breaks or other control characters "
-                        f"(a farm's batch script could not name it), found {expanded!r}")
-    if "$" in expanded:
-        import re
-
-        unset = re.search(r"\$(\w+|\{[^}]*\})", expanded)
-        if unset is not None:
-            raise RunxError(f"{source}: LOGROOT: {unset.group(0)} is not set in the environment; expected a directory path, found {value!r}")
-    path = Path(expanded)
-    if not path.is_absolute():
-        path = source.resolve().parent / path
-    return Path(os.path.normpath(path))
+                        f"(a farm's batch script could not name it), found {str(path)!r}")
+    return path
 
 
 def shell_comment(command: str) -> Optional[int]:

@@ -24,6 +24,7 @@ from runx.core.runfiles import (
 from runx.core.staging import LARGE_SNAPSHOT_BYTES, STAGING_FILE, Staging, git_state, link_tree, snapshot
 from runx.core.status import record_event
 from runx.core.sweep import Combination, sweep_options
+from runx.logx.rundir.layout import CODE_DIR
 
 __all__ = ["create_runs", "run_jobs", "runx_version", "sweep_origin"]
 
@@ -78,7 +79,7 @@ def _create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO, staging:
     for run in plan.runs:
         run_dir = staging.claim(plan.name_of(run), allow_suffix=not plan.no_cooldir)
         job = job_for(plan, run, run_dir)
-        code = run_dir / "code"
+        code = run_dir / CODE_DIR
         if first_code is None:
             stats = snapshot(source_dir, code, settings.ignore_patterns, exclude, run_markers=(RUN_FILE, STAGING_FILE))
             _warn_if_large(stats, err)

@@ -16,6 +16,7 @@ from runx.core.errors import RunxError
 from runx.core.runfiles import RUN_FILE
 from runx.core.staging import STAGING_FILE, staging_state
 from runx.core.status import STATUS_FILE, RunStatus, read_status
+from runx.logx.rundir.layout import not_searched
 
 if TYPE_CHECKING:
     from runx.core.farms import Farm
@@ -56,7 +57,7 @@ def find_runs(exp_dir: Path) -> list:
         raise RunxError(f"{exp_dir}: no such experiment directory")
     found = []
     for root, dirs, files in os.walk(exp_dir):
-        dirs[:] = sorted(d for d in dirs if d != "code" and not d.startswith("."))
+        dirs[:] = sorted(d for d in dirs if not not_searched(d))
         if RUN_FILE in files or STAGING_FILE in files:
             found.append(Path(root))
             dirs[:] = []

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import socket
 import stat
 from datetime import datetime, timezone
@@ -13,14 +12,11 @@ from typing import Any, Optional
 from runx.core.argv import shell_join
 from runx.core.plan import Job
 from runx.core.staging import GitState
-from runx.core.status import STATUS_FILE
+from runx.logx.rundir import atomic
+from runx.logx.rundir.layout import CODE_DIR, GIT_DIFF_FILE, HPARAMS_FILE, RUN_FILE, STATUS_FILE, SUBMIT_FILE
 
 __all__ = ["job_script", "record_job_id", "record_submission", "write_executable", "write_json", "run_record", "HPARAMS_FILE", "RUN_FILE", "SUBMIT_FILE", "GIT_DIFF_FILE"]
 
-HPARAMS_FILE = "hparams.json"
-RUN_FILE = "run.json"
-SUBMIT_FILE = "submit_cmd.sh"
-GIT_DIFF_FILE = "git.diff"
 
 
 def job_script(job: Job) -> str:
@@ -33,7 +29,7 @@ RUNX_LOGDIR={q([job.job_logdir])}
 export RUNX_LOGDIR
 RUNX_STATUS="$RUNX_LOGDIR/{STATUS_FILE}"
 echo "started $(date +%s) host=$(uname -n) pid=$$ gpus=${{CUDA_VISIBLE_DEVICES:--}}" >> "$RUNX_STATUS"
-if ! cd "$RUNX_LOGDIR/code"; then
+if ! cd "$RUNX_LOGDIR/{CODE_DIR}"; then
     echo "finished $(date +%s) exit=127" >> "$RUNX_STATUS"
     exit 127
 fi
@@ -66,9 +62,7 @@ def _json_default(value: Any) -> Any:
 
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically (temp file + rename) so readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, default=_json_default, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic.write_json(str(path), data, indent=2, default=_json_default)
 
 
 def _plain(value: Any) -> Any:

@@ -12,29 +12,13 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import Optional
 
-from runx.core.status_fold import fold_status
-
-STATUS_FILE = "status.log"
+from runx.logx.rundir.layout import STATUS_FILE
+from runx.logx.rundir.status import RunStatus, fold_status
+from runx.logx.rundir.status import read_status as _read_status
 
 __all__ = ["STATUS_FILE", "RunStatus", "launcher_id", "record_event", "read_status", "parse_status", "was_cancelled"]
-
-
-class RunStatus(NamedTuple):
-    """What a run's status record says about its latest attempt."""
-
-    state: str
-    exit_code: Optional[int] = None
-    queued: Optional[float] = None
-    started: Optional[float] = None
-    finished: Optional[float] = None
-    job_id: Optional[str] = None
-    host: Optional[str] = None
-    attempts: int = 0
-    pid: Optional[int] = None
-    launcher: Optional[str] = None
-    """`host:pid` of the runx process that runs a local run (the `queued` line's `launcher=`)."""
 
 
 def launcher_id() -> str:
@@ -51,9 +35,8 @@ def record_event(run_dir: Path, event: str, **fields: object) -> None:
 
 
 def parse_status(text: str) -> Optional[RunStatus]:
-    """Fold status lines into a RunStatus; None when there is no event."""
-    fields = fold_status(text)
-    return None if fields is None else RunStatus(**fields)
+    """Fold status lines into a RunStatus (runx.logx.rundir.status); None when there is no event."""
+    return fold_status(text)
 
 
 def was_cancelled(run_dir: Path) -> bool:
@@ -64,8 +47,4 @@ def was_cancelled(run_dir: Path) -> bool:
 
 def read_status(run_dir: Path) -> Optional[RunStatus]:
     """The run's status, or None when it has no status record (e.g. runs made by runx 0.0.11)."""
-    try:
-        text = (Path(run_dir) / STATUS_FILE).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    return parse_status(text)
+    return _read_status(str(run_dir))

@@ -1,7 +1,6 @@
 """What `sumx` does with its parsed options: find, read, filter, build the table, print; `--watch` repeats it."""
 from __future__ import annotations
 
-import gc
 import os
 import sys
 import time
@@ -19,21 +18,15 @@ MAX_NAMES = 5
 
 
 def resolve_logroot(logroot: Optional[str], config: Optional[str]) -> Optional[str]:
-    """--logroot, else LOGROOT of the config (-c, ./.runx, ~/.config/runx.yml); None if there is none."""
+    """--logroot, else LOGROOT of the config (-c, ./.runx, ~/.config/runx.yml) as runx resolves it; None without one."""
     if logroot is not None:
         return logroot
-    from runx.sumx.logroot import plain_logroot
-
-    found = plain_logroot(config)
-    if found is None or isinstance(found, str):
-        return found
-    from runx.core.config import config_logroot, locate_config
-    from runx.core.errors import RunxError
+    from runx.logx.errors import LogxError
+    from runx.logx.rundir.config import default_logroot
 
     try:
-        path = locate_config(config)
-        return None if path is None else str(config_logroot(path))
-    except RunxError as err:
+        return default_logroot(config)
+    except LogxError as err:
         raise SumxError(str(err)) from None
 
 
@@ -134,19 +127,6 @@ def _warn(lines: List[str]) -> None:
         sys.stderr.write(f"sumx: warning: {printable(line)}\n")
 
 
-def _render_without_gc(args: Any, logroot: Optional[str], out: TextIO) -> List[str]:
-    """render_once with the cyclic garbage collector paused: the table is thousands of small
-    containers without cycles, which the collector would otherwise traverse again and again (~2 ms
-    of 1,000 runs). They are freed by reference counting when render_once returns."""
-    if not gc.isenabled():
-        return render_once(args, logroot, out)
-    gc.disable()
-    try:
-        return render_once(args, logroot, out)
-    finally:
-        gc.enable()
-
-
 def run(args: Any) -> int:
     """Summarise once, or redraw every `--watch` seconds until interrupted."""
     if args.format is not None:
@@ -155,7 +135,7 @@ def run(args: Any) -> int:
         check_format(args.format)
     logroot = resolve_logroot(args.logroot, args.config_file)
     if args.watch is None:
-        _warn(_render_without_gc(args, logroot, sys.stdout))
+        _warn(render_once(args, logroot, sys.stdout))
         return 0
     import io
 
@@ -163,7 +143,7 @@ def run(args: Any) -> int:
     try:
         while True:
             buf = io.StringIO()
-            warnings = _render_without_gc(args, logroot, buf)
+            warnings = render_once(args, logroot, buf)
             stamp = time.strftime("%H:%M:%S")
             sys.stdout.write((CLEAR if tty else "") + buf.getvalue() + f"[{stamp}, every {args.watch:g}s; Ctrl-C to stop]\n")
             sys.stdout.flush()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import List, Optional
 
+from runx.logx.rundir.layout import not_searched
 from runx.sumx.errors import SumxError
 
 __all__ = ["experiment_dir", "subdirs"]
@@ -28,10 +29,14 @@ def experiment_dir(name: str, logroot: Optional[str]) -> str:
 
 
 def subdirs(folder: str) -> List[str]:
-    """The sub-directories that may be runs or hold runs: sorted, without `code/` and dot-directories."""
+    """The sub-directories that may be runs or hold runs: sorted, without `code/` and dot-directories.
+
+    Symbolic links are not followed (as `runx status` does not): a link to `.` or to a parent would
+    show runs again and again, or never end.
+    """
     try:
         with os.scandir(folder) as entries:
-            names = [e.name for e in entries if e.name != "code" and not e.name.startswith(".") and e.is_dir()]
+            names = [e.name for e in entries if not not_searched(e.name) and e.is_dir(follow_symlinks=False)]
     except OSError:
         return []
     names.sort()

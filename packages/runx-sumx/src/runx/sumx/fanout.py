@@ -38,11 +38,11 @@ def _to_plain(run: Optional[Run]) -> Optional[tuple]:
 def _from_plain(data: Optional[tuple]) -> Optional[Run]:
     if data is None:
         return None
-    return Run(*data[:4], {k: Metric._make(m) for k, m in data[4].items()}, *data[5:])
+    return Run._make((*data[:4], {k: Metric._make(m) for k, m in data[4].items()}, *data[5:]))
 
 
 def _read_all(fd: int) -> bytes:
-    chunks = []
+    chunks: List[bytes] = []
     while True:
         chunk = os.read(fd, 1 << 20)
         if not chunk:

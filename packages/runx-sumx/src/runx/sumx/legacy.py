@@ -8,7 +8,8 @@ from __future__ import annotations
 import csv
 from typing import Any, Dict, Iterable, Optional
 
-from runx.sumx.reader import NOTE_NO_VAL, NOTE_TORN, Metric, Val, read_bytes
+from runx.logx.rundir.codec import read_bytes
+from runx.sumx.reader import NOTE_NO_VAL, NOTE_TORN, Metric, Val
 
 SKIPPED = ("timestamp", "epoch", "gpu util")
 

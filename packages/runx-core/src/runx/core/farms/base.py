@@ -17,6 +17,7 @@ from runx.core.argv import shell_join
 from runx.core.config import FarmSettings, Settings
 from runx.core.errors import RunxError
 from runx.core.plan import Job, Plan
+from runx.logx.rundir.layout import JOB_SCRIPT
 
 if TYPE_CHECKING:
     import subprocess
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 __all__ = ["Farm", "Submission", "LaunchOptions", "RunState", "JOB_SCRIPT", "job_script_path", "run_and_echo",
            "find_job_id", "run_submissions"]
 
-JOB_SCRIPT = "job.sh"
 
 
 class Submission(NamedTuple):

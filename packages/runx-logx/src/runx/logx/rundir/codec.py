@@ -8,7 +8,7 @@ import json
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union, cast
 
 from runx.logx.errors import LogxError
 
@@ -80,7 +80,7 @@ def to_number(value: Any, name: str) -> Number:
     if isinstance(value, numbers.Real) or isinstance(value, numbers.Number) and not isinstance(value, numbers.Complex):
         # fractions.Fraction, decimal.Decimal and other real number types
         try:
-            return float(value)
+            return float(cast(Any, value))
         except (TypeError, ValueError, OverflowError):
             pass
     raise LogxError(f"metric {name!r}: expected a number, got {type(value).__name__} {value!r:.80}")

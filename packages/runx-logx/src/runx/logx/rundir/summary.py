@@ -161,6 +161,7 @@ class SummaryState:
             when = record.get("time")
             if not is_time(when):
                 continue
+            assert isinstance(when, (int, float))
             if record.get("event") == "start":
                 self.start(when)
                 continue

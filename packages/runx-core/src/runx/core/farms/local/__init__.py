@@ -82,13 +82,15 @@ class LocalFarm(Farm):
         so: queued becomes cancelled, running becomes failed (exit code unknown). A process that has the
         job's pid but is not provably the job's (proctree.is_job) does not keep a run running."""
         from runx.core.status import read_status
-        from runx.core.status_fold import settled_state
+        from runx.core.farms.local.proctree import is_job
+        from runx.logx.rundir.status import settled_state
 
         found = {}
         for entry in entries:
             if entry.status is None:
                 continue
-            state = settled_state(entry.status._asdict(), str(entry.run_dir))
+            run_dir = str(entry.run_dir)
+            state = settled_state(entry.status, lambda s, d=run_dir: not is_job(s.pid, d, s.started))
             if state == entry.status.state:
                 continue
             now = read_status(entry.run_dir)  # it may have ended (and said so) since status.log was read

@@ -1,0 +1,356 @@
+"""runx.logx.rundir, module by module: layout, atomic writes, the value codec, the one summary fold and reader,
+the status fold and the config/LOGROOT resolution."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from runx.logx import LogxError
+from runx.logx.rundir import atomic, config, layout
+from runx.logx.rundir.codec import decode_value, encode_value, json_number, read_json, read_records, to_step
+from runx.logx.rundir.status import RunStatus, fold_status, settled_state
+from runx.logx.rundir.summary import SummaryState, fold_log, summarize
+from runx.logx.rundir.writer import MetricsWriter
+
+# --- layout ---------------------------------------------------------------------------------------
+
+
+def test_layout_names_and_predicates():
+    assert layout.checkpoint_name("last", 3) == "last_checkpoint_ep3.pth"
+    assert layout.BEST_CHECKPOINT.match(layout.checkpoint_name("best", -1))
+    with pytest.raises(ValueError):
+        layout.checkpoint_name("other", 1)
+    tmp = layout.temporary_name("/a/b/run.json")
+    assert os.path.dirname(tmp) == "/a/b" and layout.is_temporary(os.path.basename(tmp))
+    assert not layout.is_temporary("run.json") and not layout.is_temporary(".hidden")
+    assert layout.not_searched("code") and layout.not_searched(".git") and not layout.not_searched("run_1")
+
+
+# --- atomic -----------------------------------------------------------------------------------------
+
+
+def test_write_json_replaces_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "run.json"
+    atomic.write_json(str(path), {"a": [1, 2.5, "x"], "nan": math.nan})
+    atomic.write_json(str(path), {"b": 1})
+    assert json.loads(path.read_text()) == {"b": 1} and path.read_text().endswith("\n")
+    with pytest.raises(TypeError):
+        atomic.write_json(str(path), {"c": object()}, default=None)  # fails before anything is written
+    with pytest.raises(ValueError):
+        atomic.write_json(str(path), {"c": math.inf}, allow_nan=False)
+    assert os.listdir(tmp_path) == ["run.json"] and json.loads(path.read_text()) == {"b": 1}
+
+
+def test_a_failing_write_removes_its_temporary_and_keeps_the_old_file(tmp_path):
+    path = tmp_path / "x.json"
+    path.write_text("old")
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(OSError):
+        atomic.write_text(str(tmp_path / "sub"), "new")  # a rename over a directory fails
+    assert sorted(os.listdir(tmp_path)) == ["sub", "x.json"] and path.read_text() == "old"
+
+
+WRITER = """
+import sys
+from runx.logx.rundir import atomic
+path, a, b = sys.argv[1], b"A" * 2_000_000, b"B" * 3_000_000
+print("ready", flush=True)
+while True:
+    atomic.write_bytes(path, a)
+    atomic.write_bytes(path, b)
+"""
+
+
+def test_readers_and_a_kill_never_see_a_partial_file(tmp_path):
+    path = tmp_path / "summary"
+    path.write_bytes(b"A" * 2_000_000)
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline() == "ready\n"
+        seen = set()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline or len(seen) < 2:
+            data = path.read_bytes()
+            assert data in (b"A" * 2_000_000, b"B" * 3_000_000)
+            seen.add(data[:1])
+            if time.monotonic() > deadline + 20:
+                break
+        assert seen == {b"A", b"B"}
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    assert path.read_bytes() in (b"A" * 2_000_000, b"B" * 3_000_000)
+    leftovers = [n for n in os.listdir(tmp_path) if n != "summary"]
+    assert all(layout.is_temporary(n) for n in leftovers)  # at most the killed write's hidden temporary
+
+
+# --- codec --------------------------------------------------------------------------------------------
+
+numbers_ = st.one_of(st.floats(width=64), st.integers(-(10 ** 30), 10 ** 30))
+
+
+def same(a, b) -> bool:
+    return (a != a and b != b) or (a == b and type(a) is type(b))
+
+
+@settings(max_examples=500, deadline=None)
+@given(numbers_)
+def test_codec_round_trip_through_strict_json(value):
+    text = json.dumps(encode_value(value), allow_nan=False)
+    assert same(decode_value(json.loads(text)), value)
+    assert same(decode_value(json.loads(json_number(value))), value)
+
+
+@pytest.mark.parametrize("bad", [True, None, "x", "NaN", [1], {"a": 1}, "1.0"])
+def test_decode_rejects_what_is_not_a_stored_number(bad):
+    with pytest.raises(ValueError):
+        decode_value(bad)
+
+
+def test_decode_accepts_what_json_reads_as_non_finite():
+    assert decode_value(json.loads("1e400")) == math.inf and math.isnan(decode_value(json.loads("NaN")))
+
+
+def test_to_step():
+    assert to_step(3) == 3 and to_step(4.0) == 4 and to_step(True) == 1
+    for bad in (1.5, "3", None, math.nan, math.inf):
+        with pytest.raises(LogxError):
+            to_step(bad)
+
+
+def test_read_records_skips_torn_and_corrupt_lines(tmp_path):
+    path = tmp_path / "m.jsonl"
+    path.write_bytes(b'{"a":1}\n[1]\nnot json\n\xff\xfe\n' + b"[" * 100000 + b'\n{"b":2}\n{"c":')
+    result = read_records(str(path))
+    assert result.records == [{"a": 1}, {"b": 2}] and result.torn and result.skipped == 4
+    assert result.end_offset == path.stat().st_size - len(b'{"c":')
+    assert read_records(str(path), result.end_offset).records == []
+
+
+def test_read_json_never_raises(tmp_path):
+    assert read_json(str(tmp_path / "absent")) == (None, False)
+    assert read_json(str(tmp_path)) == (None, False)  # a directory
+    for raw in (b"\xff", b"[" * 100000, b"{", b""):
+        (tmp_path / "f").write_bytes(raw)
+        assert read_json(str(tmp_path / "f")) == (None, True)
+    (tmp_path / "f").write_bytes(b'{"a": NaN}')
+    value, present = read_json(str(tmp_path / "f"))
+    assert present and math.isnan(value["a"])
+
+
+# --- summary: the fold against a plain reference ----------------------------------------------------------
+
+
+def reference_fold(records) -> dict:
+    """The summary, folded one record at a time the obvious way (the spec in docs/metrics-format.md)."""
+    out = {"records": 0, "start_time": None, "first_time": None, "last_time": None, "phases": {}}
+    for r in records:
+        t = r.get("time") if isinstance(r, dict) else None
+        if not (type(t) in (int, float) and math.isfinite(t)):
+            continue
+        if r.get("event") == "start":
+            if out["start_time"] is None:
+                out["start_time"] = t
+            continue
+        phase, step, metrics = r.get("phase"), r.get("step"), r.get("metrics")
+        if not isinstance(phase, str) or type(step) is not int or not isinstance(metrics, dict):
+            continue
+        try:
+            values = {k: decode_value(v) for k, v in metrics.items()}
+        except ValueError:
+            continue
+        out["records"] += 1
+        out["first_time"] = t if out["first_time"] is None else out["first_time"]
+        out["last_time"] = t
+        p = out["phases"].setdefault(phase, {"count": 0, "last_step": step, "first_time": t, "last_time": t, "metrics": {}})
+        p["count"] += 1
+        p["last_step"], p["last_time"] = step, t
+        for k, v in values.items():
+            m = p["metrics"].setdefault(k, {"last": v, "last_step": step, "min": None, "min_step": None,
+                                            "max": None, "max_step": None, "count": 0})
+            m["last"], m["last_step"], m["count"] = v, step, m["count"] + 1
+            if v == v:
+                if m["min"] is None or v < m["min"]:
+                    m["min"], m["min_step"] = v, step
+                if m["max"] is None or v > m["max"]:
+                    m["max"], m["max_step"] = v, step
+    for p in out["phases"].values():
+        for m in p["metrics"].values():
+            for key in ("last", "min", "max"):
+                if m[key] is not None:
+                    m[key] = encode_value(m[key])
+    return out
+
+
+def folded(state: SummaryState) -> dict:
+    data = state.to_json(0)
+    return {k: data[k] for k in ("records", "start_time", "first_time", "last_time", "phases")}
+
+
+values_ = st.one_of(numbers_, st.sampled_from(["nan", "inf", "-inf", "x", None, True, [1]]))
+records_ = st.lists(st.one_of(
+    st.fixed_dictionaries({"phase": st.sampled_from(["train", "val", 3]), "step": st.one_of(st.integers(0, 50), st.just(1.5)),
+                           "time": st.one_of(st.floats(0, 2e9), st.just(math.inf), st.just("x"), st.just(True)),
+                           "metrics": st.dictionaries(st.sampled_from(["a", "b", "c"]), values_, max_size=3)}),
+    st.fixed_dictionaries({"event": st.just("start"), "time": st.floats(0, 2e9)}),
+    st.just([1]), st.just({"time": 1.0}),
+), max_size=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(records_)
+def test_the_fold_equals_the_plain_reference(records):
+    state = SummaryState()
+    state.fold_records(records)
+    assert json.dumps(folded(state), sort_keys=True) == json.dumps(reference_fold(records), sort_keys=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(records_)
+def test_summary_file_round_trip(records):
+    state = SummaryState()
+    state.fold_records(records)
+    data = json.loads(json.dumps(state.to_json(7), allow_nan=False))
+    assert SummaryState.from_json(data).to_json(7) == data
+
+
+def write_log(run_dir, records, cut: int):
+    """A log of `records` whose summary covers the first `cut` of them."""
+    lines = [json.dumps({"runx_metrics": 1, "time": 1.0}).encode() + b"\n"]
+    lines += [json.dumps(r, allow_nan=False).encode() + b"\n" for r in records]
+    (run_dir / layout.METRICS_FILE).write_bytes(b"".join(lines))
+    state = SummaryState()
+    state.fold_records(records[:cut])
+    (run_dir / layout.SUMMARY_FILE).write_text(json.dumps(state.to_json(len(b"".join(lines[:cut + 1]))), allow_nan=False))
+
+
+finite_records = st.lists(st.fixed_dictionaries({
+    "phase": st.sampled_from(["train", "val"]), "step": st.integers(0, 20), "time": st.floats(0, 2e9),
+    "metrics": st.dictionaries(st.sampled_from(["a", "b"]), st.one_of(st.floats(allow_nan=False, allow_infinity=False),
+                                                                      st.sampled_from(["nan", "inf"])), max_size=2)}),
+    min_size=1, max_size=20)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(finite_records, st.integers(0, 20))
+def test_summary_plus_tail_equals_folding_the_whole_log(tmp_path, records, cut):
+    cut = min(cut, len(records))
+    write_log(tmp_path, records, cut)
+    summary = summarize(str(tmp_path))
+    assert summary.summary_used
+    whole = SummaryState()
+    whole.fold_records(records)
+    state, _, used = fold_log(str(tmp_path))
+    assert used and json.dumps(folded(state)) == json.dumps(folded(whole))
+
+
+HOSTILE = [("records", 1e999), ("records", "x"), ("records", -1), ("start_time", "x"), ("first_time", math.inf),
+           ("last_time", math.nan), ("log_bytes", 1e400), ("skipped_lines", True), ("phases", [1]), ("phases", {"val": 1})]
+
+
+@pytest.mark.parametrize("key, bad", HOSTILE)
+def test_a_summary_that_fails_validation_is_ignored_and_the_log_refolded(tmp_path, key, bad):
+    records = [{"phase": "val", "step": s, "time": 10.0 + s, "metrics": {"acc": s}} for s in range(3)]
+    write_log(tmp_path, records, 3)
+    data = json.loads((tmp_path / layout.SUMMARY_FILE).read_text())
+    data[key] = bad
+    (tmp_path / layout.SUMMARY_FILE).write_text(json.dumps(data))  # NaN and Infinity as JSON's constants
+    summary = summarize(str(tmp_path))
+    assert not summary.summary_used and summary.records == 3 and summary.phases["val"].metrics["acc"].max == 2
+
+
+@pytest.mark.parametrize("field, bad", [("last", "x"), ("min", [1]), ("count", 1.5), ("last_step", None), ("max_step", "1")])
+def test_a_bad_metric_in_the_summary_is_caught_too(field, bad):
+    state = SummaryState()
+    state.fold_records([{"phase": "val", "step": 1, "time": 1.0, "metrics": {"acc": 0.5}}])
+    data = state.to_json(0)
+    data["phases"]["val"]["metrics"]["acc"][field] = bad
+    with pytest.raises(ValueError, match=field):
+        SummaryState.from_json(data)
+
+
+def test_the_writer_folds_what_the_reader_folds(tmp_path):
+    writer = MetricsWriter(str(tmp_path))
+    for step in range(30):
+        writer.write("train", step, {"loss": 1.0 / (step + 1), "odd": [math.nan, math.inf, 2][step % 3]})
+        if step % 5 == 0:
+            writer.write("val", step // 5, {"acc": step})
+    writer.close()
+    written = json.loads((tmp_path / layout.SUMMARY_FILE).read_text())
+    os.remove(tmp_path / layout.SUMMARY_FILE)
+    state, _, used = fold_log(str(tmp_path))
+    assert not used and state.to_json(written["log_bytes"]) == written
+
+
+# --- status -----------------------------------------------------------------------------------------------------
+
+
+def test_status_fold_skips_hostile_times_and_pids():
+    text = "queued 100\nstarted inf host=x pid=1\nstarted nan host=x pid=1\nstarted 1e20 host=x pid=1\n" \
+           "started 101 host=h pid=99999999999999999999999\n"
+    status = fold_status(text)
+    assert status == RunStatus("running", None, 100.0, 101.0, None, None, "h", 1, None, None)
+
+
+def test_settled_state_of_a_local_run_whose_processes_are_gone():
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    here = os.uname().nodename
+    queued = RunStatus("queued", launcher=f"{here}:{dead.pid}")
+    running = RunStatus("running", started=1.0, host=here, pid=dead.pid, launcher=f"{here}:{os.getpid()}")
+    assert settled_state(queued) == "cancelled" and settled_state(running) == "failed"
+    assert settled_state(queued._replace(launcher=f"{here}:{os.getpid()}")) == "queued"
+    assert settled_state(RunStatus("running", host=here, pid=dead.pid)) == "running"  # not local: left to its farm
+
+
+# --- config --------------------------------------------------------------------------------------------------------
+
+
+def test_config_lookup_order(tmp_path):
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    (home / ".config").mkdir(parents=True)
+    cwd.mkdir()
+    assert config.locate_config(None, str(cwd), str(home)) is None
+    (home / ".config" / "runx.yml").write_text("LOGROOT: u\n")
+    assert config.locate_config(None, str(cwd), str(home)) == str(home / ".config" / "runx.yml")
+    (cwd / ".runx").write_text("LOGROOT: c\n")
+    assert config.locate_config(None, str(cwd), str(home)) == str(cwd / ".runx")
+    assert config.locate_config(str(home / ".config" / "runx.yml")) == str(home / ".config" / "runx.yml")
+    with pytest.raises(LogxError, match="missing.yml: config file given with -c does not exist"):
+        config.locate_config(str(tmp_path / "missing.yml"))
+    with pytest.raises(LogxError, match="is a directory"):
+        config.locate_config(str(tmp_path))
+
+
+def test_logroot_resolution(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RUNX_TEST_ROOT", "/data")
+    source = str(tmp_path / "proj" / ".runx")
+    here = os.path.realpath(tmp_path / "proj")
+    assert config.resolve_logroot("$HOME/x", source) == str(tmp_path / "home" / "x")
+    assert config.resolve_logroot("~/x", source) == str(tmp_path / "home" / "x")
+    assert config.resolve_logroot("${RUNX_TEST_ROOT}/a/../b", source) == "/data/b"
+    assert config.resolve_logroot("logs", source) == os.path.join(here, "logs")
+    assert config.resolve_logroot("../logs/", source) == os.path.join(os.path.dirname(here), "logs")
+    for bad, message in (("$RUNX_NOT_SET_ANYWHERE/x", r"\$RUNX_NOT_SET_ANYWHERE is not set"), ("", "expected a directory"),
+                         (3, "expected a directory"), (None, "expected a directory"), ("a\0b", "NUL")):
+        with pytest.raises(LogxError, match=message):
+            config.resolve_logroot(bad, source)
+
+
+@pytest.mark.parametrize("text, message", [("LOGROOT: [1\n", "not valid YAML"), ("- a\n", "expected a mapping"),
+                                           ("FARM: x\n", "LOGROOT: missing"), ("LOGROOT: 5\n", "expected a directory path")])
+def test_read_logroot_names_the_file_and_the_problem(tmp_path, text, message):
+    path = tmp_path / ".runx"
+    path.write_text(text)
+    with pytest.raises(LogxError, match=message) as err:
+        config.read_logroot(str(path))
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
