@@ -198,13 +198,15 @@ def _width(text: str) -> int:
 
 
 def _plain(value: Any) -> Any:
-    """A value for CSV and JSON: numbers kept (non-finite as "nan"/"inf"/"-inf"), tuples as lists."""
+    """A value for CSV and JSON: numbers kept (non-finite as "nan"/"inf"/"-inf", also inside lists and mappings), tuples as lists."""
     if isinstance(value, float) and (value != value or value in (_INF, -_INF)):
         return "nan" if value != value else ("inf" if value > 0 else "-inf")
     if isinstance(value, Stat):  # before tuple: a Stat is one
         return {"mean": _plain(value.mean), "std": _plain(value.std), "n": value.n}
-    if isinstance(value, tuple):
+    if isinstance(value, (tuple, list)):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):  # a hyperparameter's nested value: NaN and inf inside it too
+        return {k: _plain(v) for k, v in value.items()}
     return value
 
 
