@@ -8,7 +8,9 @@ import textwrap
 
 import pytest
 from runx.logx import LogX, LogxError
-from runx.logx.metrics_format import MetricsWriter, read_records, summarize
+from runx.logx.rundir.codec import read_records
+from runx.logx.rundir.summary import summarize
+from runx.logx.rundir.writer import MetricsWriter
 from runx_testing import require
 
 
