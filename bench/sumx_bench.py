@@ -84,7 +84,8 @@ def write_jsonl_run(run_dir: Path, name: str, hparams: dict, t0: float, rows: li
     lines = ['{"runx_metrics": 1, "time": %r}\n' % t0, '{"event":"start","time":%r}\n' % t0]
     for e, t, loss, acc, top5 in rows:
         lines.append('{"phase":"val","step":%d,"time":%r,"metrics":{"loss":%r,"acc":%r,"top5":%r}}\n' % (e, t, loss, acc, top5))
-        state.fold("val", ("loss", "acc", "top5"), [(e, loss, acc, top5)], t, t)
+    if rows:  # one batch: the same fold as record by record (tests/logx/test_metrics_writer.py)
+        state.fold("val", ("loss", "acc", "top5"), [(e, loss, acc, top5) for e, _, loss, acc, top5 in rows], rows[0][1], rows[-1][1])
     data = "".join(lines).encode()
     (run_dir / "metrics.jsonl").write_bytes(data)
     (run_dir / "metrics.summary.json").write_text(json.dumps(state.to_json(len(data))))
