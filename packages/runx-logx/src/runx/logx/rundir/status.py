@@ -8,7 +8,7 @@ job's POSIX shell script writes its own lines.
 from __future__ import annotations
 
 import os
-from typing import Any, List, NamedTuple, Optional
+from typing import Any, Callable, List, NamedTuple, Optional
 
 from runx.logx.rundir.layout import STATUS_FILE
 

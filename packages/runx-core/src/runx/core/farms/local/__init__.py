@@ -81,8 +81,8 @@ class LocalFarm(Farm):
         """A run whose runx process (queued) or job (running) is gone from this machine ended without writing
         so: queued becomes cancelled, running becomes failed (exit code unknown). A process that has the
         job's pid but is not provably the job's (proctree.is_job) does not keep a run running."""
-        from runx.core.status import read_status
         from runx.core.farms.local.proctree import is_job
+        from runx.core.status import read_status
         from runx.logx.rundir.status import settled_state
 
         found = {}
