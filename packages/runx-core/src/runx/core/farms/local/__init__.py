@@ -90,7 +90,11 @@ class LocalFarm(Farm):
             if entry.status is None:
                 continue
             run_dir = str(entry.run_dir)
-            state = settled_state(entry.status, lambda s, d=run_dir: not is_job(s.pid, d, s.started))
+
+            def job_gone(status: Any, where: str = run_dir) -> bool:
+                return not is_job(status.pid, where, status.started)
+
+            state = settled_state(entry.status, job_gone)
             if state == entry.status.state:
                 continue
             now = read_status(entry.run_dir)  # it may have ended (and said so) since status.log was read
