@@ -14,7 +14,6 @@ from runx.logx.rundir.layout import STATUS_FILE
 
 __all__ = ["RunStatus", "fold_status", "parse_status", "read_status", "settled_state", "process_alive"]
 
-_LATEST = 1e11  # a clock reading past this (year 5138) is not a time a job wrote
 _MAX_PID_DIGITS = 10
 
 
@@ -50,7 +49,8 @@ def _small_int(text: str) -> Optional[int]:
 def fold_status(text: str) -> Optional[RunStatus]:
     """Fold status lines into the latest attempt's RunStatus; None without an event.
 
-    Lines that are short, or whose time is not a finite number of seconds, are skipped.
+    Lines that are short or whose time is not a number are skipped; a time that is not finite is kept
+    as read (runx.core.ledger shows such a run as unknown, with a note).
     """
     state = exit_code = queued = started = finished = job_id = host = pid = launcher = None
     attempts = 0
@@ -61,8 +61,6 @@ def fold_status(text: str) -> Optional[RunStatus]:
         try:
             when = float(parts[1])
         except ValueError:
-            continue
-        if not 0 <= when < _LATEST:  # also NaN
             continue
         event = parts[0]
         if event == "queued":
