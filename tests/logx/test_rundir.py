@@ -339,7 +339,7 @@ def test_logroot_resolution(tmp_path, monkeypatch):
     assert config.resolve_logroot("logs", source) == os.path.join(here, "logs")
     assert config.resolve_logroot("../logs/", source) == os.path.join(os.path.dirname(here), "logs")
     for bad, message in (("$RUNX_NOT_SET_ANYWHERE/x", r"\$RUNX_NOT_SET_ANYWHERE is not set"), ("", "expected a directory"),
-                         (3, "expected a directory"), (None, "expected a directory"), ("a\0b", "NUL")):
+                         (3, "expected a directory"), (None, "expected a directory")):
         with pytest.raises(LogxError, match=message):
             config.resolve_logroot(bad, source)
 

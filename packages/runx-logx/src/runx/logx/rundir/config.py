@@ -38,8 +38,6 @@ def resolve_logroot(value: Any, source: str) -> str:
     """LOGROOT `value` as set in file `source`: expanded, absolute (relative to `source`'s folder), normalised."""
     if not isinstance(value, str) or not value.strip():
         raise LogxError(f"{source}: LOGROOT: expected a directory path, found {value!r:.80}")
-    if "\0" in value:
-        raise LogxError(f"{source}: LOGROOT: expected a directory path, found a NUL character in {value!r:.80}")
     expanded = os.path.expandvars(os.path.expanduser(value))
     if "$" in expanded:
         import re
