@@ -76,7 +76,7 @@ wait_for() {  # wait_for WHAT COMMAND...: until COMMAND succeeds, or fail after 
     until "$@" >/dev/null 2>&1; do
         if [ $SECONDS -ge $deadline ]; then
             log "$what did not come up in ${READY_TIMEOUT} s" >&2
-            tail -n 20 "$SPOOL/qmaster/messages" "$SPOOL/execd/$HOST/messages" >&2 2>/dev/null || true
+            tail -n 20 "$SPOOL/qmaster/messages" "$SPOOL"/execd/*/messages >&2 2>/dev/null || true
             return 1
         fi
         sleep 0.3
@@ -114,6 +114,13 @@ queue_ready() { qstat -f 2>/dev/null | grep -q "all.q@$HOST .* lx-amd64 *$"; }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# execd names its spool folder by the name the cell gave the host (localhost here, not $HOST).
+execd_alive() {
+    local pidfile
+    for pidfile in "$SPOOL"/execd/*/execd.pid; do pid_alive "$pidfile" && return 0; done
+    return 1
+}
+
 # A daemon that cannot bind its port yet (a cell stopped a moment ago) is tried again for 20 s.
 start_daemon() {
     local tries
@@ -133,7 +140,7 @@ start() {
     pid_alive "$SPOOL/qmaster/qmaster.pid" || start_daemon sge_qmaster
     wait_for qmaster qconf -sh
     configure_queue
-    pid_alive "$SPOOL/execd/$HOST/execd.pid" || start_daemon sge_execd
+    execd_alive || start_daemon sge_execd
     wait_for execd queue_ready
     log "up in $((SECONDS - started_at)) s: $(qstat -f | grep all.q | tr -s ' ')"
 }
