@@ -133,3 +133,34 @@ def test_close_and_the_at_exit_hook_do_not_raise_on_a_full_disk(small_disk):
     assert done.stderr.count("metrics.jsonl (No space left on device)") == 1, done.stderr[-3000:]
     assert done.stderr.count("TensorBoard misses these scalars") <= 1, done.stderr[-3000:]
     _check_no_glued_line(small_disk.path / "run")
+
+
+def test_save_model_on_a_full_disk_keeps_the_last_good_checkpoints_loadable(small_disk):
+    """ENOSPC inside save_model: it raises, the previous latest and best still load, no temporary is
+    left behind, a resumed logger finds them, and saving works again once space returns."""
+    require("torch")
+    import torch
+
+    logdir = small_disk.path / "run"
+    log = LogX().initialize(logdir=str(logdir), tensorboard=False)
+    log.save_model({"state_dict": {"w": torch.full((16,), 1.0)}}, 1.0, 0)
+    log.save_model({"state_dict": {"w": torch.full((16,), 2.0)}}, 0.5, 1)
+    before = sorted(p.name for p in logdir.iterdir())
+    small_disk.fill()
+    with pytest.raises(OSError) as raised:
+        log.save_model({"state_dict": {"w": torch.full((16,), 3.0)}}, 9.0, 2)
+    assert raised.value.errno == 28  # ENOSPC, reported to the caller
+    assert sorted(p.name for p in logdir.iterdir()) == before  # no temporary, nothing replaced
+    latest, best = log.latest_checkpoint(), log.get_best_checkpoint()
+    assert latest.endswith("last_checkpoint_ep1.pth") and best.endswith("best_checkpoint_ep0.pth")
+    assert torch.load(latest, weights_only=True)["state_dict"]["w"][0] == 2.0
+    assert torch.load(best, weights_only=True)["state_dict"]["w"][0] == 1.0
+    log.close()
+
+    resumed = LogX().initialize(logdir=str(logdir), tensorboard=False)  # still full: resume reads, writes nothing big
+    assert resumed.latest_checkpoint() == latest and resumed.get_best_checkpoint() == best
+    small_disk.release()
+    assert resumed.save_model({"state_dict": {"w": torch.full((16,), 4.0)}}, 9.0, 2) is True
+    assert torch.load(resumed.latest_checkpoint(), weights_only=True)["state_dict"]["w"][0] == 4.0
+    assert resumed.get_best_checkpoint().endswith("best_checkpoint_ep2.pth")
+    resumed.close()
