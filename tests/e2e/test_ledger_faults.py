@@ -243,3 +243,54 @@ def test_one_malformed_run_is_unknown_with_a_note_and_the_others_are_unaffected(
     resume = project.runx("m.yml", "-i", "--resume", "-n")
     assert resume.returncode == 0 and "Traceback" not in resume.stderr, resume.stderr
     assert f"--resume: {bad.name}: skipped: {name}" in resume.stderr
+
+
+# ---- SIGKILL of runx between claiming a run and handing it to the farm -----------------------
+
+SLOW_FARM = """#!/usr/bin/env python3
+import os, subprocess, sys, time
+if os.path.exists(os.environ["SLOW"]):
+    time.sleep(30)  # the farm takes its time: runx is killed while it waits
+job = sys.argv[sys.argv.index("-c") + 1]
+print("Job id: 7", flush=True)
+subprocess.run(["bash", "-c", job])
+"""
+
+
+@pytest.mark.parametrize("command", [("resubmit", "k", "--failed"), ("k.yml",)])
+def test_runx_killed_before_the_farm_has_a_run_leaves_it_failed_and_resubmittable(project, tmp_path, command):
+    """A run runx claimed (queued) but never handed to the farm reads as failed once that runx is gone,
+    not queued for ever; resubmit --failed then submits each such run once."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "submit_job").write_text(SLOW_FARM)
+    (bin_dir / "submit_job").chmod(0o755)
+    slow = tmp_path / "slow"
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "SLOW": str(slow)}
+    project.write(".runx", "LOGROOT: logs\nFARM: big\nbig:\n  SUBMIT_CMD: submit_job\n")
+    (project.root / "train.py").write_text("import sys\nsys.exit(3)\n")
+    project.write("k.yml", "CMD: python train.py\nHPARAMS:\n  n: [1, 2, 3]\n")
+    if command[0] == "resubmit":
+        assert project.runx("k.yml", env=env).returncode == 0
+        assert all(" failed " in row for row in rows(project, "k").values())
+    slow.write_text("")
+    runx = subprocess.Popen([sys.executable, "-m", "runx.runx", *command], cwd=project.root, env={**os.environ, **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    queued = "attempt=resubmit" if command[0] == "resubmit" else "queued"
+
+    def all_claimed() -> bool:
+        runs = project.runs("k") if (project.root / "logs" / "k").exists() else []
+        return len(runs) == 3 and all(queued in status_text(r) for r in runs)
+
+    wait_for(all_claimed, timeout=60)
+    os.killpg(runx.pid, signal.SIGKILL)  # runx, and the submission it waits on: a group this test made
+    runx.wait()
+    table = rows(project, "k")
+    assert len(table) == 3 and all(" failed " in row for row in table.values()), table
+    slow.unlink()
+    again = project.runx("resubmit", "k", "--failed", env=env)
+    assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr  # the farm took all three
+    assert again.stdout.count("resubmitted as job 7") == 3, again.stdout
+    for run in project.runs("k"):
+        assert status_text(run).count("submitted") == (2 if command[0] == "resubmit" else 1), status_text(run)
+    assert all(" failed " in row and " 3 " in row for row in rows(project, "k").values())

@@ -17,6 +17,7 @@ from runx.core.runfiles import RUN_FILE
 from runx.core.staging import STAGING_FILE, staging_state
 from runx.core.status import STATUS_FILE, RunStatus, read_status
 from runx.logx.rundir.layout import not_searched
+from runx.logx.rundir.status import submission_abandoned
 
 if TYPE_CHECKING:
     from runx.core.farms import Farm
@@ -127,6 +128,8 @@ def read_ledger(exp_dir: Path, ask_farms: bool = True) -> list:
             runs.append(LedgerEntry(run_dir, record, status, "unknown", None, None, note))
             continue
         state = "unknown" if status is None else _STATUS_STATE.get(status.state, status.state)
+        if status is not None and submission_abandoned(status):
+            state = "failed"  # runx stopped before the farm had it: resubmit --failed hands it over
         runs.append(LedgerEntry(run_dir, record, status, state, status.exit_code if status else None, farm))
     if not ask_farms:
         return runs

@@ -186,8 +186,11 @@ class Farm:
         return None
 
     def queued_fields(self) -> Dict[str, Any]:
-        """Extra fields of the `queued` status line runx writes before the job is run or submitted."""
-        return {}
+        """Extra fields of the `queued` status line runx writes before the job is run or submitted: this
+        runx process, so a run it never handed to the farm (runx killed) reads as failed, not queued forever."""
+        from runx.core.status import launcher_id
+
+        return {"submitter": launcher_id()}
 
     def submit_all(self, jobs: list) -> Optional[list]:
         """Submit every job at once where the farm can (a job array); None to submit one by one."""

@@ -1,7 +1,7 @@
 """Reading `status.log`: one event per line, `<event> <unix-seconds> [key=value ...]`, the last event decides.
 
 Events: `queued` (runx created the run or is about to resubmit it; a local run's names its runx
-process, `launcher=<host>:<pid>`), `submitted` (a farm accepted it; `job_id=`), `started` (the job
+process, `launcher=<host>:<pid>`, another farm's the runx process submitting it, `submitter=`), `submitted` (a farm accepted it; `job_id=`), `started` (the job
 began; `host=`, `pid=`), `finished` (`exit=`), `cancelled`. runx appends with runx.core.status, the
 job's POSIX shell script writes its own lines.
 """
@@ -12,7 +12,8 @@ from typing import Any, Callable, List, NamedTuple, Optional
 
 from runx.logx.rundir.layout import STATUS_FILE
 
-__all__ = ["RunStatus", "fold_status", "parse_status", "read_status", "settled_state", "process_alive"]
+__all__ = ["RunStatus", "fold_status", "parse_status", "read_status", "settled_state", "submission_abandoned",
+           "process_alive"]
 
 _MAX_PID_DIGITS = 10
 
@@ -31,6 +32,8 @@ class RunStatus(NamedTuple):
     pid: Optional[int] = None
     launcher: Optional[str] = None
     """`host:pid` of the runx process that runs a local run (the `queued` line's `launcher=`)."""
+    submitter: Optional[str] = None
+    """`host:pid` of the runx process that is handing the run to a farm (the `queued` line's `submitter=`)."""
 
 
 def _field(parts: List[str], prefix: str, default: Any) -> Any:
@@ -52,7 +55,7 @@ def fold_status(text: str) -> Optional[RunStatus]:
     Lines that are short or whose time is not a number are skipped; a time that is not finite is kept
     as read (runx.core.ledger shows such a run as unknown, with a note).
     """
-    state = exit_code = queued = started = finished = job_id = host = pid = launcher = None
+    state = exit_code = queued = started = finished = job_id = host = pid = launcher = submitter = None
     attempts = 0
     for line in text.splitlines():
         parts = line.split()
@@ -66,6 +69,7 @@ def fold_status(text: str) -> Optional[RunStatus]:
         if event == "queued":
             state, queued, started, finished, exit_code = "queued", when, None, None, None
             launcher = _field(parts, "launcher=", None)
+            submitter = _field(parts, "submitter=", None)
         elif event == "submitted":
             # Only names the job: a fast job may have started (even finished) before runx wrote this.
             job_id = _field(parts, "job_id=", job_id)
@@ -89,7 +93,7 @@ def fold_status(text: str) -> Optional[RunStatus]:
             state, finished = "cancelled", when
     if state is None:
         return None
-    return RunStatus(state, exit_code, queued, started, finished, job_id, host, attempts, pid, launcher)
+    return RunStatus(state, exit_code, queued, started, finished, job_id, host, attempts, pid, launcher, submitter)
 
 
 parse_status = fold_status
@@ -121,6 +125,16 @@ def process_alive(pid: int) -> bool:
     except (OverflowError, ValueError):
         return False
     return not os.path.isdir("/proc")  # no /proc: trust kill(0)
+
+
+def submission_abandoned(status: RunStatus) -> bool:
+    """Whether runx stopped before handing this queued run to its farm: the `submitter=` process on this
+    machine is gone and no `submitted` line followed (a farm run that nothing will ever start)."""
+    if status.state != "queued" or not status.submitter:
+        return False
+    host, _, pid = status.submitter.rpartition(":")
+    number = _small_int(pid)
+    return host == os.uname().nodename and number is not None and not process_alive(number)
 
 
 def settled_state(status: RunStatus, job_gone: Optional[Callable[[RunStatus], bool]] = None) -> str:
