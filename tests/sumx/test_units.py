@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
 
 import pytest
 from conftest import write_run
@@ -37,6 +38,20 @@ def test_the_state_column_reads_the_status_record(tmp_path):
     assert reader.read_status(str(run)) == (None, None)  # a runx 0.0.11 run has none
     (run / "status.log").write_text("queued 1700000000\nstarted 1700000001 host=a pid=7\nfinished 1700000009 exit=3\n")
     assert reader.read_status(str(run)) == ("failed", 3)
+    host = os.uname().nodename
+    dead = _a_dead_pid()
+    (run / "status.log").write_text(f"queued 1700000000 submitter={host}:{os.getpid()}\n")
+    assert reader.read_status(str(run)) == ("queued", None)  # its runx (this process) is still handing it over
+    (run / "status.log").write_text(f"queued 1700000000 submitter={host}:{dead}\n")
+    assert reader.read_status(str(run)) == ("failed", None)  # that runx is gone and the farm never had it
+    (run / "status.log").write_text(f"queued 1700000000 submitter={host}:{dead}\nsubmitted 1700000001 job_id=4\n")
+    assert reader.read_status(str(run)) == ("submitted", None)
+
+
+def _a_dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
 
 
 def test_fanout_gives_the_same_runs_in_the_same_order(tmp_path, monkeypatch):

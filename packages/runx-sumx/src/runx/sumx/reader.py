@@ -13,7 +13,7 @@ from typing import Any, Dict, NamedTuple, Optional, Tuple
 from runx.logx.rundir.codec import read_bytes, read_json
 from runx.logx.rundir.layout import HPARAMS_FILE, LEGACY_METRICS_FILE, RUN_FILE, SUMMARY_FILE
 from runx.logx.rundir.status import read_status as read_run_status
-from runx.logx.rundir.status import settled_state
+from runx.logx.rundir.status import settled_state, submission_abandoned
 from runx.logx.rundir.summary import RunSummary, summarize
 
 NOTE_NO_METRICS = "no metrics yet"
@@ -101,6 +101,8 @@ def read_status(run_dir: str) -> Tuple[Optional[str], Optional[int]]:
     status = read_run_status(run_dir)
     if status is None:
         return None, None
+    if submission_abandoned(status):
+        return "failed", None  # runx stopped before its farm had the run (as runx status shows it)
     return settled_state(status), status.exit_code
 
 
