@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import sys
 
 import pytest
 from conftest import write_run
@@ -56,7 +57,9 @@ def test_json_and_csv_keep_the_real_values(sumx):
     sumx("e", "--csv", "table.csv")
     with open(sumx.root / "table.csv", newline="", encoding="utf-8") as f:
         table = list(csv.DictReader(f))
-    assert sorted(r["value"] for r in table if r["value"] != "plain") == sorted(HOSTILE)
+    # Before Python 3.11 the csv module can neither write nor read a NUL: sumx writes it as `\x00` there.
+    in_csv = HOSTILE if sys.version_info >= (3, 11) else [v.replace("\0", "\\x00") for v in HOSTILE]
+    assert sorted(r["value"] for r in table if r["value"] != "plain") == sorted(in_csv)
     assert "run\x1b[2J" in [r["run"] for r in table]
     assert "acc\x1b[31m" in table[0]
 

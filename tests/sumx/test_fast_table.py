@@ -1,11 +1,16 @@
 """runx.sumx.fast_table gives byte for byte what tabulate's "simple" format gives for sumx's tables."""
 from __future__ import annotations
 
-from hypothesis import example, given, settings
+import tabulate as tabulate_module
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from runx.core.text import printable
 from runx.sumx.fast_table import simple
 from tabulate import tabulate
+
+# tabulate 0.9 (the last for Python 3.9) raises IndexError on a table with headers and no rows; 0.10
+# prints the headers. fast_table follows 0.10, so empty tables are compared on 0.10 and later only.
+EMPTY_TABLES_WORK = tuple(int(p) for p in tabulate_module.__version__.split(".")[:2]) >= (0, 10)
 
 # Cells as sumx hands them over: any text made printable (no control characters), so wide (CJK)
 # characters, combining marks, odd spaces and emoji are in, and so are leading and trailing spaces.
@@ -36,6 +41,7 @@ def reference(headers, rows, aligns) -> str:
 @example((["a", "b"], [], ["right", "right"]))
 def test_fast_table_equals_tabulate_simple(table):
     headers, rows, aligns = table
+    assume(rows or EMPTY_TABLES_WORK)
     assert simple(headers, rows, aligns) == reference(headers, rows, aligns)
 
 

@@ -7,6 +7,8 @@ tabulate; every other format is tabulate's own.
 """
 from __future__ import annotations
 
+import sys
+
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from runx.core.text import printable
@@ -236,7 +238,7 @@ def render_csv(table: Table, out: Any) -> None:
         header += [best, f"{best} std"] if grouped else [best]
     header += ["epoch", "epoch time (s)", "state", "note"]
     writer = csv.writer(out)
-    writer.writerow(header)
+    writer.writerow(_csv_writable(header))
     for r in table.rows:
         row: List[Any] = []
         if len(table.experiments) > 1:
@@ -252,7 +254,15 @@ def render_csv(table: Table, out: Any) -> None:
         seconds = r.epoch_seconds
         row += [_csv_cell(r.epoch), "" if seconds is None else round(seconds, 3),
                 state_text(r.state, r.exit_code) or "", "; ".join(r.notes)]
-        writer.writerow(row)
+        writer.writerow(_csv_writable(row))
+
+
+def _csv_writable(row: List[Any]) -> List[Any]:
+    """The row as the csv module of this Python can write it: before 3.11 it cannot hold a NUL, which is
+    then written as the four characters `\\x00` (every other character is kept as it is)."""
+    if sys.version_info >= (3, 11):
+        return row
+    return [c.replace("\0", "\\x00") if isinstance(c, str) else c for c in row]
 
 
 def render_json(table: Table) -> str:
