@@ -47,7 +47,8 @@ def test_resubmit_refuses_a_run_that_is_still_running(project, tmp_path):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             runs = project.runs("exp")
-            if runs and "started" in (runs[0] / "status.log").read_text():
+            status = runs[0] / "status.log" if runs else None  # the run dir exists before its status.log
+            if status is not None and status.exists() and "started" in status.read_text():
                 break
             time.sleep(0.1)
         [run] = project.runs("exp")
