@@ -8,7 +8,6 @@ tabulate; every other format is tabulate's own.
 from __future__ import annotations
 
 import sys
-
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from runx.core.text import printable
