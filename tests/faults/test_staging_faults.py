@@ -197,9 +197,14 @@ def test_sigkill_at_random_points_of_staging_leaves_nothing_invisible(tmp_path):
     exp_dir = root / "logs" / "exp"
     rng = random.Random(14)
     tries, outcomes = 12, {"failed-to-stage": 0, "complete": 0, "not started": 0}
-    for _ in range(tries):
+    for i in range(tries):
         proc = launch_in_background(root)
-        time.sleep(rng.uniform(0.1, 2.5))
+        if i % 2:
+            time.sleep(rng.uniform(0.1, 2.5))  # anywhere in the launch
+        else:  # inside staging for sure: once a run's staging marker exists, however fast the machine is
+            deadline = time.monotonic() + 30
+            while not any(exp_dir.glob("*/staging.json")) and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.002)
         proc.kill()
         proc.wait(timeout=30)
         proc.stderr.close()
