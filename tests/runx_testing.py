@@ -29,6 +29,13 @@ _PROBES = {
     # Building the four release wheels and sdists offline needs build, setuptools and setuptools-scm.
     "release": lambda: ("RUNX_TEST_REQUIRE" not in os.environ or "release" in promised())
     and all(importlib.util.find_spec(m) is not None for m in ("build", "setuptools", "setuptools_scm")),
+    # A headless Chromium with Debian's chromedriver, driven by selenium (.ci/chromium.sh; tests/browser.py);
+    # Pillow decodes its screenshots.
+    "browser": lambda: all(importlib.util.find_spec(m) is not None for m in ("selenium", "PIL"))
+    and os.access("/usr/bin/chromedriver", os.X_OK)
+    and any(shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")),
+    # sumx --plot's optional extra (runx-sumx[plot]).
+    "matplotlib": lambda: importlib.util.find_spec("matplotlib") is not None,
     "bench": lambda: "RUNX_TEST_REQUIRE" not in os.environ or "bench" in promised(),
 }
 
