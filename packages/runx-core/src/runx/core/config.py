@@ -7,7 +7,7 @@ A relative LOGROOT resolves against the folder of the file that set it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple, Optional
+from typing import Any, Mapping, NamedTuple, Optional, Sequence
 
 from runx.core.errors import RunxError, did_you_mean
 from runx.core.naming import name_max
@@ -88,6 +88,8 @@ class Settings(NamedTuple):
     metric_goals: Mapping[str, str]
     sweep: Mapping[str, Any]
     warnings: tuple = ()
+    overrides: tuple = ()
+    """The `key=value` overrides of the command line, as given (recorded in run.json)."""
 
 
 def locate_config(explicit: Optional[str], cwd: Optional[Path] = None, home: Optional[Path] = None) -> Optional[Path]:
@@ -158,7 +160,7 @@ def config_logroot(config_path: Path) -> Path:
     return _resolve_logroot(config["LOGROOT"], config_path)
 
 
-def _farm_kind(name: str, section: Mapping[str, Any], source: Path) -> str:
+def _farm_kind(name: str, section: Mapping[str, Any], source: str) -> str:
     """TYPE when it names a farm runx knows, else the kind the section's name and SUBMIT_CMD suggest."""
     from runx.core.farms import infer_kind, known_kinds, lookup
 
@@ -261,7 +263,7 @@ def _farm_settings(
     )
 
 
-def _ignore_patterns(value: Any, where: Path) -> tuple:
+def _ignore_patterns(value: Any, where: str) -> tuple:
     if value is None:
         patterns = list(DEFAULT_IGNORE_PATTERNS)
     elif isinstance(value, str):
@@ -273,7 +275,7 @@ def _ignore_patterns(value: Any, where: Path) -> tuple:
     return tuple(dict.fromkeys(patterns + list(ALWAYS_IGNORED)))
 
 
-def _metric_goals(value: Any, where: Path) -> dict:
+def _metric_goals(value: Any, where: Any) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -298,19 +300,31 @@ def load_settings(
     farm: Optional[str] = None,
     exp_name: Optional[str] = None,
     interactive: bool = False,
+    overrides: Sequence[str] = (),
 ) -> Settings:
-    """Read and validate the config and experiment files into Settings (creates nothing)."""
+    """Read and validate the config and experiment files into Settings (creates nothing); `overrides`
+    (`key=value` words, runx.core.overrides) change the experiment's keys first."""
     exp_path = Path(experiment_file)
     if not exp_path.is_file():
         raise RunxError(f"{experiment_file}: experiment file not found")
     config_path = locate_config(config_file)
     config = load_yaml(config_path) if config_path else {}
     experiment = load_yaml(exp_path)
+    override_warnings: list = []
+    overridden: set = set()
+    if overrides:
+        from runx.core.overrides import apply_overrides, parse_overrides
 
-    def origin(key: str) -> Path:
+        parsed = parse_overrides(overrides)
+        experiment, override_warnings = apply_overrides(experiment, parsed, str(exp_path))
+        overridden = {o.key.split(".", 1)[0] for o in parsed}
+
+    def origin(key: str) -> str:
+        if key in overridden:
+            return "the command line"
         if key in experiment or config_path is None:
-            return exp_path
-        return config_path
+            return str(exp_path)
+        return str(config_path)
 
     if "LOGROOT" in experiment:
         logroot = _resolve_logroot(experiment["LOGROOT"], exp_path)
@@ -366,7 +380,8 @@ def load_settings(
     if not isinstance(sweep, dict):
         raise RunxError(f"{exp_path}: SWEEP: expected a mapping of sweep options")
     warnings = tuple(
-        [f"{exp_path}: {key}: ignored at the top level; it belongs inside HPARAMS (in each mapping it applies to)"
+        override_warnings
+        + [f"{exp_path}: {key}: ignored at the top level; it belongs inside HPARAMS (in each mapping it applies to)"
          for key in experiment if isinstance(key, str) and key.startswith(HPARAMS_ONLY_PREFIXES)]
         + _unknown_keys(config, config_path, experiment, exp_path, farm_name)
         + ([f"{exp_path}: RESOURCES: ignored, jobs run here (no farm)"]
@@ -386,4 +401,5 @@ def load_settings(
         metric_goals={**_metric_goals(config.get("METRICS"), config_path or exp_path), **_metric_goals(experiment.get("METRICS"), exp_path)},
         sweep=sweep,
         warnings=warnings,
+        overrides=tuple(overrides),
     )

@@ -14,10 +14,13 @@ PLACEHOLDER = "<run>"
 
 
 def show_plan(plan: Plan, farm: Farm, verbose: bool, out: TextIO) -> None:
-    """Print each run's readable command and, with `verbose`, its run directory and full submission
-    (a control character in a value is shown as an escape: runx.core.text)."""
+    """Print the overrides given, each run's readable command and, with `verbose`, its run directory and
+    full submission, then the config file used and LOGROOT (a control character in a value is shown as an escape: runx.core.text)."""
     named = verbose or plan.uses_logdir() or farm.display_uses_name()
     batch = None
+    settings = plan.settings
+    if settings.overrides:
+        out.write(printable(f"# overrides: {shell_join(settings.overrides)}") + "\n")
     for index, run in enumerate(plan.runs):
         run_dir = planned_dir(plan, run) if named else plan.exp_dir / PLACEHOLDER
         job = job_for(plan, run, run_dir)
@@ -33,3 +36,7 @@ def show_plan(plan: Plan, farm: Farm, verbose: bool, out: TextIO) -> None:
                     out.write(printable(f"    {shell_join(argv)}") + "\n")
     if batch is not None:
         out.write("\n".join(printable(line) for line in batch.split("\n")) + "\n")
+    if verbose:
+        config = settings.config_file if settings.config_file is not None else "none found"
+        out.write(printable(f"# config: {config}") + "\n")
+        out.write(printable(f"# LOGROOT: {settings.logroot}") + "\n")

@@ -104,7 +104,8 @@ def _create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO, staging:
             metric_goals=dict(settings.metric_goals),
             extra={"experiment_file": str(settings.experiment_file.resolve()),
                    "config_file": str(settings.config_file.resolve()) if settings.config_file else None,
-                   "sweep": sweep_origin(settings, run.combination)},
+                   "sweep": sweep_origin(settings, run.combination),
+                   "overrides": list(settings.overrides)},
         )
         write_json(run_dir / RUN_FILE, record)
         record_event(run_dir, "queued", farm=settings.farm.name, **farm.queued_fields())

@@ -37,6 +37,7 @@ def launch_main(args: Namespace) -> int:
         farm=args.farm,
         exp_name=args.exp_name,
         interactive=args.interactive,
+        overrides=args.overrides,
     )
     for warning in settings.warnings:
         sys.stderr.write(f"runx: warning: {printable(warning)}\n")

@@ -15,6 +15,8 @@ examples:
   runx sweep.yml -i -j 4     run 4 jobs at a time (one per GPU where there are GPUs)
   runx sweep.yml             submit every job to the FARM named in .runx
   runx sweep.yml --tag lr    name the runs lr_<coolname>_<date>
+  runx sweep.yml lr=0.1,0.2 epochs=3   override HPARAMS (a comma makes a sweep axis)
+  runx sweep.yml FARM=slurm RESOURCES.gpu=4   override top-level keys
   runx sweep.yml --resume    launch only configurations with no succeeded or live run
 
   runx status sweep          the state of every run of experiment sweep
@@ -35,10 +37,13 @@ EXAMPLES = {
 
 def launcher_parser() -> Parser:
     """`runx EXP_YML [options]`: runx 0.0.11's options plus a few additions."""
-    p = Parser("runx", "%(prog)s [options] EXP_YML",
+    p = Parser("runx", "%(prog)s [options] EXP_YML [KEY=VALUE ...]",
                "Expand an experiment YAML into runs, stage the code, and run or submit each job.\n" + SPELLING,
                LAUNCH_EXAMPLES, DISTRIBUTION)
     p.add_positional("exp_yml", "EXP_YML", "experiment YAML: CMD and HPARAMS")
+    p.add_positional("overrides", "KEY=VALUE",
+                     "change the experiment for this launch: lr=0.1,0.2 (a comma makes a sweep axis), flag=true, "
+                     "x=null (removes x), FARM=slurm, RESOURCES.gpu=4, SWEEP.trials=20", many=True, required=False)
     p.add_argument("--exp_name", help="experiment name (default: the YAML's base name)")
     p.add_argument("--tag", help="prefix each run name with this tag")
     p.add_argument("--no_cooldir", action="store_true", help="name runs by their tag only (no coolname or date)")
