@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
@@ -45,12 +44,6 @@ def test_bad_experiment(project, exp_text, expected):
 def test_malformed_yaml_names_the_line(project):
     project.write("exp.yml", "CMD: python train.py\nHPARAMS:\n  lr: [0.1\n  x: 2\n")
     run_bad(project, ["exp.yml"], ["exp.yml:4:4: malformed YAML: ", "expected ',' or ']'"])
-
-
-def test_no_config(project, tmp_path):
-    os.remove(project.root / ".runx")
-    project.write("exp.yml", GOOD)
-    run_bad(project, ["exp.yml"], ["exp.yml", "LOGROOT", "no config file"], env={"HOME": str(tmp_path / "home")})
 
 
 def test_no_logroot(project):

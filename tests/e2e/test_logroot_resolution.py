@@ -71,6 +71,31 @@ def test_runx_logx_and_sumx_agree(tmp_path, case):
         assert logged.stdout.strip() == str(root / "default")
 
 
+def test_runx_logx_and_sumx_find_the_config_above_the_cwd(tmp_path):
+    project, home = tmp_path / "proj", tmp_path / "home"
+    sub = project / "src" / "pkg"
+    sub.mkdir(parents=True)
+    (project / ".runx").write_text("LOGROOT: ../above_logs\n")
+    (sub / "train.py").write_text(LOGX_SCRIPT)
+    (project / "exp.yml").write_text(EXPERIMENT)
+    env = {k: v for k, v in os.environ.items() if k not in ("RUNX_LOGDIR", "LOGROOT")}
+    env["HOME"] = str(home)
+    root = tmp_path / "above_logs"
+    launched = run([sys.executable, "-m", "runx.runx", "../../exp.yml", "-i"], sub, env)
+    assert launched.returncode == 0, launched.stderr
+    assert len([p for p in (root / "exp").iterdir() if p.is_dir()]) == 1
+    logged = run([sys.executable, "-c", LOGX_SCRIPT], sub, env)
+    assert logged.returncode == 0 and logged.stdout.strip() == str(root / "default"), logged.stderr
+    shown = run([sys.executable, "-m", "runx.sumx", "exp"], sub, env)
+    assert shown.returncode == 0 and "0.5" in shown.stdout, shown.stderr
+    status = run([sys.executable, "-m", "runx.runx", "status", "exp"], sub, env)
+    assert status.returncode == 0 and "succeeded" in status.stdout, status.stderr
+    nowhere = tmp_path / "nowhere"
+    nowhere.mkdir()
+    logged = run([sys.executable, "-c", LOGX_SCRIPT], nowhere, env)
+    assert logged.returncode == 1 and "(.runx here or in a folder above, ~/.config/runx.yml)" in logged.stderr
+
+
 def test_an_explicit_config_resolves_against_its_own_folder(tmp_path):
     project, configs = tmp_path / "proj", tmp_path / "configs"
     project.mkdir()

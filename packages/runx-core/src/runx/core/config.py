@@ -16,6 +16,8 @@ from runx.logx.errors import LogxError
 from runx.logx.rundir import config as rundir_config
 
 DEFAULT_IGNORE_PATTERNS = (".git", "*.pyc", "docs*", "test*")
+DEFAULT_LOGROOT = "logs"
+"""LOGROOT when no config is found and the experiment sets none: `logs` beside the experiment file."""
 ALWAYS_IGNORED = ("*.pth",)
 FARM_KEYS = ("SUBMIT_CMD", "RESOURCES", "PYTHONPATH", "NGC_LOGROOT", "WORKSPACE", "TYPE", "JOB_FLAG", "NAME_FLAG", "ARRAY")
 HPARAMS_ONLY_PREFIXES = ("RUNX.", "SUBMIT_JOB.")
@@ -90,10 +92,13 @@ class Settings(NamedTuple):
     warnings: tuple = ()
     overrides: tuple = ()
     """The `key=value` overrides of the command line, as given (recorded in run.json)."""
+    notes: tuple = ()
+    """What the user should know but need not fix (no config found: where runs go)."""
 
 
 def locate_config(explicit: Optional[str], cwd: Optional[Path] = None, home: Optional[Path] = None) -> Optional[Path]:
-    """`-c FILE` (must exist), else `./.runx`, else `~/.config/runx.yml`, else None (runx.logx.rundir.config)."""
+    """`-c FILE` (must exist), else `.runx` here or in the nearest folder above, else `~/.config/runx.yml`,
+    else None (runx.logx.rundir.config owns the lookup)."""
     try:
         found = rundir_config.locate_config(explicit, None if cwd is None else str(cwd), None if home is None else str(home))
     except LogxError as err:
@@ -263,6 +268,11 @@ def _farm_settings(
     )
 
 
+def default_ignore_patterns() -> tuple:
+    """The patterns in effect when neither the config nor the experiment sets CODE_IGNORE_PATTERNS."""
+    return _ignore_patterns(None, "")
+
+
 def _ignore_patterns(value: Any, where: str) -> tuple:
     if value is None:
         patterns = list(DEFAULT_IGNORE_PATTERNS)
@@ -311,6 +321,7 @@ def load_settings(
     config = load_yaml(config_path) if config_path else {}
     experiment = load_yaml(exp_path)
     override_warnings: list = []
+    notes: list = []
     overridden: set = set()
     if overrides:
         from runx.core.overrides import apply_overrides, parse_overrides
@@ -329,10 +340,9 @@ def load_settings(
     if "LOGROOT" in experiment:
         logroot = _resolve_logroot(experiment["LOGROOT"], exp_path)
     elif config_path is None:
-        raise RunxError(
-            f"{exp_path}: LOGROOT: no config file found (tried -c, ./.runx, ~/.config/runx.yml) "
-            "and the experiment sets no LOGROOT; expected LOGROOT: <directory for runs>"
-        )
+        logroot = _resolve_logroot(DEFAULT_LOGROOT, exp_path)
+        notes.append(f"no config found ({rundir_config.LOOKUP}), so runs go to {logroot} beside {exp_path.name} "
+                     f"(runx status and sumx find them with --logroot {logroot}; LOGROOT in a .runx sets another)")
     elif "LOGROOT" not in config:
         raise RunxError(f"{config_path}: LOGROOT: missing; expected the directory that holds experiments")
     else:
@@ -402,4 +412,5 @@ def load_settings(
         sweep=sweep,
         warnings=warnings,
         overrides=tuple(overrides),
+        notes=tuple(notes),
     )

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 from typing import Optional, TextIO
 
-from runx.core.config import Settings
+from runx.core.config import DEFAULT_IGNORE_PATTERNS, Settings, default_ignore_patterns
 from runx.core.errors import RunxError
 from runx.core.farms import Farm
 from runx.core.farms.base import JOB_SCRIPT
@@ -57,6 +57,15 @@ def _warn_if_vanished(stats, err: TextIO) -> None:
               f"the snapshot: {shown}{more}\n")
 
 
+def _warn_if_python_dropped(stats, err: TextIO) -> None:
+    if not stats.dropped_python:
+        return
+    shown = ", ".join(f"{rel} ({pattern})" for rel, pattern in stats.dropped_python[:5])
+    more = f" and {len(stats.dropped_python) - 5} more" if len(stats.dropped_python) > 5 else ""
+    err.write(f"runx: warning: the default CODE_IGNORE_PATTERNS left Python code out of the staged code/: {shown}{more}; "
+              "set CODE_IGNORE_PATTERNS in .runx or the experiment to keep it\n")
+
+
 def create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO = sys.stderr) -> list:
     """Claim each run directory, stage code once and link it into every run, write the run files.
 
@@ -81,9 +90,12 @@ def _create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO, staging:
         job = job_for(plan, run, run_dir)
         code = run_dir / CODE_DIR
         if first_code is None:
-            stats = snapshot(source_dir, code, settings.ignore_patterns, exclude, run_markers=(RUN_FILE, STAGING_FILE))
+            report = DEFAULT_IGNORE_PATTERNS if settings.ignore_patterns == default_ignore_patterns() else ()
+            stats = snapshot(source_dir, code, settings.ignore_patterns, exclude, run_markers=(RUN_FILE, STAGING_FILE),
+                             report=report)
             _warn_if_large(stats, err)
             _warn_if_vanished(stats, err)
+            _warn_if_python_dropped(stats, err)
             first_code = code
         else:
             link_tree(first_code, code)

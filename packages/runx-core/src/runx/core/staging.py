@@ -28,7 +28,7 @@ from typing import Any, List, Optional, Set, Tuple
 from runx.core.errors import RunxError
 from runx.core.naming import claim_run_dir
 
-__all__ = ["SnapshotStats", "GitState", "Staging", "snapshot", "link_tree", "git_state", "staging_state",
+__all__ = ["SnapshotStats", "GitState", "Staging", "snapshot", "unstaged_script", "link_tree", "git_state", "staging_state",
            "check_writable", "LARGE_SNAPSHOT_BYTES", "STAGING_FILE", "STAGING_STATES"]
 
 LARGE_SNAPSHOT_BYTES = 100 * 1024 * 1024
@@ -48,6 +48,8 @@ class SnapshotStats:
     bytes: int = 0
     biggest: list = field(default_factory=list)
     vanished: list = field(default_factory=list)
+    dropped_python: list = field(default_factory=list)
+    """(relative path, pattern): Python files and folders holding one that a reported pattern left out."""
 
     def note_file(self, relative: str, size: int) -> None:
         self.files += 1
@@ -102,11 +104,25 @@ def _remove(path: Path) -> None:
         pass
 
 
-def snapshot(source: Path, dest: Path, patterns: tuple, exclude: tuple = (), run_markers: tuple = ()) -> SnapshotStats:
+def _holds_python(folder: str, limit: int = 10_000) -> bool:
+    """Whether `folder` holds a `.py` file anywhere below it (looking at no more than `limit` entries)."""
+    seen = 0
+    for _, dirs, files in os.walk(folder):
+        if any(name.endswith(".py") for name in files):
+            return True
+        seen += len(dirs) + len(files)
+        if seen > limit:
+            return False
+    return False
+
+
+def snapshot(source: Path, dest: Path, patterns: tuple, exclude: tuple = (), run_markers: tuple = (),
+             report: tuple = ()) -> SnapshotStats:
     """Copy `source` into the new directory `dest`, skipping ignored names, the `exclude` directories,
     `dest` itself and any directory below `source` that holds one of the `run_markers` files.
 
-    A file or directory that vanishes while it is copied is left out and listed in `vanished`."""
+    A file or directory that vanishes while it is copied is left out and listed in `vanished`; a `.py`
+    file or a folder holding one that a pattern of `report` leaves out is listed in `dropped_python`."""
     source = Path(os.path.abspath(source))
     os.makedirs(dest)
     excluded = _identities(tuple(exclude) + (dest,))
@@ -128,6 +144,12 @@ def snapshot(source: Path, dest: Path, patterns: tuple, exclude: tuple = (), run
             continue
         for entry in entries:
             if _ignored(entry.name, patterns):
+                pattern = next((p for p in report if fnmatch.fnmatch(entry.name, p)), None)
+                if pattern is not None and not entry.is_symlink():
+                    if entry.name.endswith(".py") and entry.is_file():
+                        stats.dropped_python.append((f"{rel_dir}{entry.name}", pattern))
+                    elif entry.is_dir() and _holds_python(entry.path):
+                        stats.dropped_python.append((f"{rel_dir}{entry.name}/", pattern))
                 continue
             src_path = Path(entry.path)
             dst_path = dst_dir / entry.name
@@ -153,6 +175,42 @@ def snapshot(source: Path, dest: Path, patterns: tuple, exclude: tuple = (), run
         except _VANISHED:
             pass
     return stats
+
+
+def _cmd_script(cmd: str) -> Optional[str]:
+    """The script CMD runs (`python train.py` → train.py, `./run.sh`, `bash tools/go.sh`), if it names one."""
+    import shlex
+
+    try:
+        words = shlex.split(cmd)
+    except ValueError:
+        return None
+    for word in words:
+        if word.startswith("-") or "LOGDIR" in word or "$" in word or ("=" in word and "/" not in word.split("=")[0]):
+            continue
+        if word.endswith((".py", ".sh")) or word.startswith("./"):
+            return word
+    return None
+
+
+def unstaged_script(cmd: str, source: Path, patterns: tuple) -> Optional[str]:
+    """Why the script CMD runs is not in what will be staged from `source` (a warning), or None: it is
+    outside `source`, missing there, or left out by an ignore pattern."""
+    script = _cmd_script(cmd)
+    if script is None:
+        return None
+    root = os.path.normpath(os.path.abspath(source))
+    where = f"{root} (the folder runx was started from, staged as each run's code/)"
+    path = os.path.normpath(script if os.path.isabs(script) else os.path.join(root, script))
+    if path != root and not path.startswith(root.rstrip(os.sep) + os.sep):
+        return f"CMD runs {script}, which is outside {where}; the jobs run it from outside their snapshot"
+    if not os.path.exists(path):
+        return f"CMD runs {script}, which is not in {where}; start runx from the folder that holds it"
+    for part in os.path.relpath(path, root).split(os.sep):
+        pattern = next((p for p in patterns if fnmatch.fnmatch(part, p)), None)
+        if pattern is not None:
+            return f"CMD runs {script}, which CODE_IGNORE_PATTERNS {pattern!r} leaves out of what is staged from {where}"
+    return None
 
 
 def link_tree(src: Path, dest: Path) -> None:

@@ -41,6 +41,8 @@ def launch_main(args: Namespace) -> int:
     )
     for warning in settings.warnings:
         sys.stderr.write(f"runx: warning: {printable(warning)}\n")
+    for note in settings.notes:
+        sys.stderr.write(f"runx: note: {printable(note)}\n")
     if args.seed is not None:
         settings = settings._replace(sweep={**settings.sweep, "seed": args.seed})
     if args.jobs < 1 or args.jobs_per_gpu < 1:
@@ -53,6 +55,13 @@ def launch_main(args: Namespace) -> int:
                      max_runs=MAX_RUNS if args.max_runs is None else args.max_runs)
     farm = make_farm(settings, LaunchOptions(array=args.array, jobs=args.jobs, gpus=args.gpus, jobs_per_gpu=args.jobs_per_gpu))
     _warn_about_ignored_flags(farm)
+    from pathlib import Path
+
+    from runx.core.staging import unstaged_script
+
+    script_problem = unstaged_script(settings.cmd, Path.cwd(), settings.ignore_patterns)
+    if script_problem:
+        sys.stderr.write(f"runx: warning: {printable(script_problem)}\n")
     if args.no_run:
         plan = _resume(plan) if args.resume else plan
         if plan.runs:
@@ -61,7 +70,6 @@ def launch_main(args: Namespace) -> int:
             show_plan(plan, farm, args.verbose, sys.stdout)
         return 0
     from contextlib import nullcontext
-    from pathlib import Path
 
     from runx.core.explock import experiment_lock
     from runx.core.launch import create_runs, run_jobs
@@ -98,7 +106,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             from runx.runx.ledger_cli import ledger_main
 
             return ledger_main(argv)
-        return launch_main(launcher_parser().read(argv))
+        parser = launcher_parser()
+        args = parser.read(argv)
+        if args.where:
+            from runx.runx.where import show_where
+
+            show_where(args, sys.stdout)
+            return 0
+        if args.exp_yml is None:
+            parser.error("expected EXP_YML: experiment YAML: CMD and HPARAMS")
+        return launch_main(args)
     except SystemExit as done:  # --help or --version was shown
         return int(done.code or 0)
     except UsageError as err:

@@ -18,6 +18,7 @@ examples:
   runx sweep.yml lr=0.1,0.2 epochs=3   override HPARAMS (a comma makes a sweep axis)
   runx sweep.yml FARM=slurm RESOURCES.gpu=4   override top-level keys
   runx sweep.yml --resume    launch only configurations with no succeeded or live run
+  runx --where               which config runx uses from here, and its LOGROOT
 
   runx status sweep          the state of every run of experiment sweep
   runx cancel sweep [RUN..]  cancel runs (all unfinished ones without RUN)
@@ -40,7 +41,7 @@ def launcher_parser() -> Parser:
     p = Parser("runx", "%(prog)s [options] EXP_YML [KEY=VALUE ...]",
                "Expand an experiment YAML into runs, stage the code, and run or submit each job.\n" + SPELLING,
                LAUNCH_EXAMPLES, DISTRIBUTION)
-    p.add_positional("exp_yml", "EXP_YML", "experiment YAML: CMD and HPARAMS")
+    p.add_positional("exp_yml", "EXP_YML", "experiment YAML: CMD and HPARAMS", required=False)
     p.add_positional("overrides", "KEY=VALUE",
                      "change the experiment for this launch: lr=0.1,0.2 (a comma makes a sweep axis), flag=true, "
                      "x=null (removes x), FARM=slurm, RESOURCES.gpu=4, SWEEP.trials=20", many=True, required=False)
@@ -50,8 +51,12 @@ def launcher_parser() -> Parser:
     p.add_argument("-n", "--no_run", action="store_true", help="print the plan, create nothing")
     p.add_argument("-i", "--interactive", action="store_true", help="run jobs here instead of on a farm")
     p.add_argument("--farm", help="farm to submit to (overrides FARM)")
-    p.add_argument("-c", "--config_file", metavar="FILE", help="config file to use instead of ./.runx or ~/.config/runx.yml")
-    p.add_argument("-v", "--verbose", action="store_true", help="with -n, also print the full wrapped command")
+    p.add_argument("-c", "--config_file", metavar="FILE", help="config file to use instead of .runx (here or in a folder above) or ~/.config/runx.yml")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="with -n, also print the full wrapped command, the config file used and LOGROOT")
+    p.add_argument("--where", action="store_true",
+                   help="print which config file runx uses from here (-c, else .runx here or in a folder above, else "
+                        "~/.config/runx.yml) and LOGROOT (EXP_YML's, when given), then exit")
     p.add_argument("-j", "--jobs", action=Converted, convert=integer, expects="an integer", default=1, metavar="N",
                    help="with -i, run N jobs at once (output to each run's job.log)")
     p.add_argument("--gpus", metavar="LIST", help="with -i -j, GPU ids to share out (default: CUDA_VISIBLE_DEVICES, else nvidia-smi)")
@@ -78,5 +83,5 @@ def ledger_parser(command: str) -> Parser:
     if command == "resubmit":
         p.add_argument("--failed", action="store_true", help="every failed or cancelled run")
     p.add_argument("--logroot", metavar="DIR", help="directory holding the experiments (default: LOGROOT of the config)")
-    p.add_argument("-c", "--config_file", metavar="FILE", help="config file instead of ./.runx or ~/.config/runx.yml")
+    p.add_argument("-c", "--config_file", metavar="FILE", help="config file instead of .runx (here or in a folder above) or ~/.config/runx.yml")
     return p

@@ -29,7 +29,7 @@ def _exp_dir(args: Namespace) -> Path:
 
     config = locate_config(args.config_file)
     if config is None:
-        raise RunxError("no --logroot and no config found (tried -c, ./.runx, ~/.config/runx.yml)")
+        raise RunxError("no --logroot and no config found (tried -c, .runx here or in a folder above, ~/.config/runx.yml)")
     return config_logroot(config) / args.experiment
 
 

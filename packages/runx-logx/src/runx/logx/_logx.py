@@ -379,8 +379,8 @@ def _default_logdir(coolname: bool) -> str:
 
     root = default_logroot()
     if root is None:
-        raise LogxError("logx.initialize(): no logdir given, RUNX_LOGDIR is not set, and there is no ./.runx "
-                        "or ~/.config/runx.yml with LOGROOT")
+        raise LogxError("logx.initialize(): no logdir given, RUNX_LOGDIR is not set, and there is no config with "
+                        "LOGROOT (.runx here or in a folder above, ~/.config/runx.yml)")
     if coolname:
         try:
             from coolname import generate_slug

@@ -18,7 +18,7 @@ MAX_NAMES = 5
 
 
 def resolve_logroot(logroot: Optional[str], config: Optional[str]) -> Optional[str]:
-    """--logroot, else LOGROOT of the config (-c, ./.runx, ~/.config/runx.yml) as runx resolves it; None without one."""
+    """--logroot, else LOGROOT of the config (-c, .runx here or above, ~/.config/runx.yml) as runx resolves it; None without one."""
     if logroot is not None:
         return logroot
     from runx.logx.errors import LogxError
@@ -33,7 +33,7 @@ def resolve_logroot(logroot: Optional[str], config: Optional[str]) -> Optional[s
 def collect(names: List[str], logroot: Optional[str]) -> tuple:
     """(experiment names, runs, goals recorded by runx, warnings) for the experiments named."""
     if logroot is None and not all(os.path.isabs(n) or n.startswith(("./", "../")) for n in names):
-        raise SumxError("no LOGROOT: give --logroot DIR or -c CONFIG, or write LOGROOT in ./.runx or ~/.config/runx.yml")
+        raise SumxError("no LOGROOT: give --logroot DIR or -c CONFIG, or write LOGROOT in .runx (here or in a folder above) or ~/.config/runx.yml")
     experiments: List[str] = []
     pending: List[tuple] = []
     for name in names:

@@ -33,7 +33,7 @@ def sumx_parser() -> Parser:
     p.add_positional("experiments", "EXP", "experiment name below LOGROOT, or a path to one (absolute or "
                      "starting with ./ or ../)", many=True)
     p.add_argument("--logroot", metavar="DIR", help="directory holding the experiments (default: LOGROOT of the config)")
-    p.add_argument("-c", "--config_file", metavar="FILE", help="config file instead of ./.runx or ~/.config/runx.yml")
+    p.add_argument("-c", "--config_file", metavar="FILE", help="config file instead of .runx (here or in a folder above) or ~/.config/runx.yml")
     p.add_argument("-s", "--sortwith", metavar="METRIC", help="sort by the best value of this val metric")
     p.add_argument("--goal", action="append", metavar="METRIC=min|max",
                    help="which way is better for a metric (repeatable; overrides the experiment's METRICS)")

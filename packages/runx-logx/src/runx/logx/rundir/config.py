@@ -1,37 +1,88 @@
 """The runx config file and its LOGROOT: one lookup and one resolution for runx, logx and sumx.
 
-Lookup: `-c FILE` (an error if it is missing), else `./.runx`, else `~/.config/runx.yml`.
+Lookup: `-c FILE` (an error if it is missing), else `.runx` in the current directory or the nearest
+folder above it (up to the filesystem root, as git and tox look for their files), else
+`~/.config/runx.yml`. A `.runx` in a folder above that belongs to another user (not root) is passed
+over, as git passes over a repository another user owns: it could name any SUBMIT_CMD.
 LOGROOT: `~` and `$VARS` expanded (an unset variable is an error), and a relative path resolved
 against the folder of the file that set it (not the current directory).
 """
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import Any, List, NamedTuple, Optional
 
 from runx.logx.errors import LogxError
 
-__all__ = ["CONFIG_NAMES", "locate_config", "resolve_logroot", "read_logroot", "default_logroot"]
+__all__ = ["CONFIG_NAMES", "LOOKUP", "ConfigLookup", "look_up_config", "locate_config", "resolve_logroot",
+           "read_logroot", "default_logroot"]
 
-CONFIG_NAMES = ("./.runx", "~/.config/runx.yml")
-"""Where the config is looked for, in order (when not given with -c)."""
+CONFIG_NAMES = (".runx", "~/.config/runx.yml")
+"""What the config is looked for as, in order (when not given with -c): `.runx` here or in a folder above."""
+LOOKUP = ".runx here or in a folder above, ~/.config/runx.yml"
+"""The lookup in words, for messages."""
 
 
-def locate_config(explicit: Optional[str] = None, cwd: Optional[str] = None, home: Optional[str] = None) -> Optional[str]:
-    """`explicit` (must be a file), else `<cwd>/.runx`, else `<home>/.config/runx.yml`, else None."""
+class ConfigLookup(NamedTuple):
+    """Where the config was looked for: `path` found (None: none), every candidate in order, and
+    the `.runx` files passed over (another user's)."""
+
+    path: Optional[str]
+    searched: List[str]
+    passed_over: List[str]
+    explicit: bool = False
+
+
+def _candidates(cwd: str, home: str) -> List[str]:
+    """`.runx` in `cwd` and in each folder above it up to the root, then `home/.config/runx.yml`."""
+    folder = os.path.abspath(cwd)
+    found = []
+    while True:
+        found.append(os.path.join(folder, ".runx"))
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    found.append(os.path.join(home, ".config", "runx.yml"))
+    return found
+
+
+def _owned_by_another_user(path: str) -> bool:
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:
+        return False
+    try:
+        owner = os.stat(path).st_uid
+    except OSError:
+        return False
+    return owner not in (getuid(), 0)
+
+
+def look_up_config(explicit: Optional[str] = None, cwd: Optional[str] = None, home: Optional[str] = None) -> ConfigLookup:
+    """The config lookup (see the module docstring), saying where it looked."""
     if explicit is not None:
         path = os.path.expanduser(str(explicit))
         if not os.path.isfile(path):
             problem = "is a directory, not a file" if os.path.isdir(path) else "does not exist"
             raise LogxError(f"{explicit}: config file given with -c {problem}")
-        return path
-    local = os.path.join(cwd if cwd is not None else os.getcwd(), ".runx")
-    if os.path.isfile(local):
-        return local
-    user = os.path.join(home if home is not None else os.path.expanduser("~"), ".config", "runx.yml")
-    if os.path.isfile(user):
-        return user
-    return None
+        return ConfigLookup(path, [path], [], explicit=True)
+    here = cwd if cwd is not None else os.getcwd()
+    candidates = _candidates(here, home if home is not None else os.path.expanduser("~"))
+    passed_over = []
+    for index, candidate in enumerate(candidates):
+        if not os.path.isfile(candidate):
+            continue
+        if 0 < index < len(candidates) - 1 and _owned_by_another_user(candidate):
+            passed_over.append(candidate)
+            continue
+        return ConfigLookup(candidate, candidates[:index + 1], passed_over)
+    return ConfigLookup(None, candidates, passed_over)
+
+
+def locate_config(explicit: Optional[str] = None, cwd: Optional[str] = None, home: Optional[str] = None) -> Optional[str]:
+    """`explicit` (must be a file), else the nearest `.runx` from `cwd` upward, else
+    `<home>/.config/runx.yml`, else None."""
+    return look_up_config(explicit, cwd, home).path
 
 
 def resolve_logroot(value: Any, source: str) -> str:
