@@ -127,7 +127,7 @@ def test_values_conversions_and_errors():
     ]:
         with pytest.raises(UsageError, match=re.escape(message)) as raised:
             launcher_parser().read(argv)
-        assert raised.value.report.startswith("usage: runx [options] EXP_YML\nrunx: error: ")
+        assert raised.value.report.startswith("usage: runx [options] EXP_YML [KEY=VALUE ...]\nrunx: error: ")
         assert raised.value.report.count("\n") == 2
 
 
@@ -135,15 +135,15 @@ def test_help_lists_every_option_with_its_twin(capsys):
     with pytest.raises(SystemExit) as done:
         launcher_parser().read(["-h"])
     text = capsys.readouterr().out
-    assert done.value.code == 0 and text.startswith("usage: runx [options] EXP_YML\n")
+    assert done.value.code == 0 and text.startswith("usage: runx [options] EXP_YML [KEY=VALUE ...]\n")
     for name in ("--exp_name", "--exp-name", "--no_run", "--no-run", "-n", "-i", "--config_file", "--config-file", "-c",
-                 "--farm", "--tag", "--no_cooldir", "--jobs-per-gpu", "--jobs_per_gpu", "--version"):
+                 "--farm", "--tag", "--no_cooldir", "--jobs-per-gpu", "--jobs_per_gpu", "--version", "--where"):
         assert re.search(rf"(^|[\s,]){re.escape(name)}\b", text), name
 
 
 @pytest.mark.parametrize("argv, status, stream, first, last", [
-    (["--help"], 0, "stdout", "usage: runx [options] EXP_YML", "  runx resubmit sweep --failed   rerun failed runs in their own directories"),
-    (["sweep.yml", "-j", "x"], 2, "stderr", "usage: runx [options] EXP_YML", "runx: error: -j x: expected an integer"),
+    (["--help"], 0, "stdout", "usage: runx [options] EXP_YML [KEY=VALUE ...]", "  runx resubmit sweep --failed   rerun failed runs in their own directories"),
+    (["sweep.yml", "-j", "x"], 2, "stderr", "usage: runx [options] EXP_YML [KEY=VALUE ...]", "runx: error: -j x: expected an integer"),
     (["cancel", "-h"], 0, "stdout", "usage: runx cancel [options] EXPERIMENT [RUN ...]", "          runx cancel sweep RUN_NAME"),
     (["status"], 2, "stderr", "usage: runx status [options] EXPERIMENT", "runx status: error: expected EXPERIMENT: experiment name below LOGROOT (or a path to its directory)"),
     (["resubmit", "sweep", "--bogus"], 2, "stderr", "usage: runx resubmit [options] EXPERIMENT [RUN ...]", "runx resubmit: error: unrecognized option --bogus (see runx resubmit --help)"),

@@ -67,13 +67,15 @@ def test_top_level_overrides_and_refusals(project, tmp_path):
         ("lr=0.1,",): "override lr=0.1,: an empty value between commas",
         ("lr=",): "lr=: expected key=value with a value after '='",
         ("lr=[0.1",): "override lr=[0.1",
-        ("-n", "lr=0.1", "nonsense"): "nonsense: expected an override key=value after the experiment file",
     }
     for args, message in bad.items():
         done = project.runx("sweep.yml", *args)
         assert done.returncode == 2, (args, done.stderr)
         assert done.stderr.startswith("runx: error: ") and message in done.stderr, (args, done.stderr)
         assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
+    done = project.runx("sweep.yml", "-n", "lr=0.1", "nonsense")
+    assert done.returncode == 2 and done.stderr.splitlines() == [
+        "usage: runx [options] EXP_YML [KEY=VALUE ...]", "runx: error: unrecognized arguments: nonsense (expected KEY=VALUE)"]
     assert not project.logroot.exists()
     help_text = project.runx("--help").stdout
     assert "KEY=VALUE" in help_text and "RESOURCES.gpu=4" in help_text

@@ -331,10 +331,9 @@ def test_bad_input_is_one_line_and_exit_2(sumx, args, fragment):
     assert done.stderr.strip().splitlines()[-1].startswith("sumx: error:")
 
 
-def test_logroot_from_option_config_and_paths(sumx, tmp_path):
+def test_logroot_from_option_config_and_paths(sumx, tmp_path_factory):
     three_runs(sumx)
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
+    elsewhere = tmp_path_factory.mktemp("elsewhere")  # not below sumx.root, whose .runx is found from below
     run = lambda *a: subprocess.run([sys.executable, "-m", "runx.sumx", *a], cwd=elsewhere, capture_output=True, text=True)  # noqa: E731
     assert run("sweep", "--logroot", str(sumx.logroot)).returncode == 0
     assert run("sweep", "-c", str(sumx.root / ".runx")).returncode == 0

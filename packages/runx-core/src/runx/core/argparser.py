@@ -114,6 +114,8 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, prog: str, usage: str, description: str, epilog: str, distribution: str) -> None:
         self.long_options: Dict[str, argparse.Action] = {}
         self.positionals: List[Tuple[str, str, str, bool, bool]] = []  # dest, metavar, help, many, required
+        self.waivers: Dict[str, str] = {}  # positional dest -> the option whose presence makes it optional
+        self.checks: Dict[str, Callable[[str], bool]] = {}  # list positional dest -> what each word must pass
         super().__init__(prog=prog, usage=usage, description=description, epilog=epilog,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
         self.add_argument("--version", action=Version, distribution=distribution, help="show the version and exit")
@@ -126,13 +128,23 @@ class Parser(argparse.ArgumentParser):
         self.long_options.update((name, action) for name in action.option_strings if name.startswith("--"))
         return action
 
-    def add_positional(self, dest: str, metavar: str, help: str, many: bool = False, required: bool = True) -> None:
-        """One positional argument, or with `many` a list of them (options may come between them)."""
+    def add_positional(self, dest: str, metavar: str, help: str, many: bool = False, required: bool = True,
+                       unless: Optional[str] = None, check: Optional[Callable[[str], bool]] = None) -> None:
+        """One positional argument, or with `many` a list of them (options may come between them); a
+        required one may be left out when option `unless` is given; a word of a list that fails
+        `check` is an unrecognized argument."""
         self.add_argument(dest, nargs="*" if many else "?", metavar=metavar, help=help)
         self.positionals.append((dest, metavar, help, many, required))
+        if unless is not None:
+            self.waivers[dest] = unless
+        if check is not None:
+            self.checks[dest] = check
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(self.prog, self.format_usage(), message)
+
+    def _metavar(self, dest: str) -> str:
+        return next(metavar for d, metavar, _, _, _ in self.positionals if d == dest)
 
     def spell_out(self, argv: Sequence[str]) -> List[str]:
         """argv with each abbreviated long option written in full when all the names it abbreviates
@@ -161,7 +173,13 @@ class Parser(argparse.ArgumentParser):
             getattr(args, lists[-1]).extend(extra)
         elif extra:
             self.error(f"unrecognized arguments: {' '.join(extra)}")
+        for dest, check in self.checks.items():
+            wrong = [word for word in getattr(args, dest) if not check(word)]
+            if wrong:
+                self.error(f"unrecognized arguments: {' '.join(wrong)} (expected {self._metavar(dest)})")
         for dest, metavar, help, many, required in self.positionals:
+            if dest in self.waivers and getattr(args, self.waivers[dest]):
+                continue
             if required and getattr(args, dest) in (None, []):
                 expected = f"at least one {metavar}" if many else metavar
                 self.error(f"expected {expected}: {' '.join(help.split())}")

@@ -14,11 +14,16 @@ PLACEHOLDER = "<run>"
 
 
 def show_plan(plan: Plan, farm: Farm, verbose: bool, out: TextIO) -> None:
-    """Print the overrides given, each run's readable command and, with `verbose`, its run directory and
-    full submission, then the config file used and LOGROOT (a control character in a value is shown as an escape: runx.core.text)."""
+    """Print (with `verbose`) the config file used and LOGROOT, the overrides given, then each run's
+    readable command and, with `verbose`, its run directory and full submission (a control character
+    in a value is shown as an escape: runx.core.text)."""
     named = verbose or plan.uses_logdir() or farm.display_uses_name()
     batch = None
     settings = plan.settings
+    if verbose:
+        config = settings.config_file if settings.config_file is not None else "none found"
+        out.write(printable(f"# config: {config}") + "\n")
+        out.write(printable(f"# LOGROOT: {settings.logroot}") + "\n")
     if settings.overrides:
         out.write(printable(f"# overrides: {shell_join(settings.overrides)}") + "\n")
     for index, run in enumerate(plan.runs):
@@ -36,7 +41,3 @@ def show_plan(plan: Plan, farm: Farm, verbose: bool, out: TextIO) -> None:
                     out.write(printable(f"    {shell_join(argv)}") + "\n")
     if batch is not None:
         out.write("\n".join(printable(line) for line in batch.split("\n")) + "\n")
-    if verbose:
-        config = settings.config_file if settings.config_file is not None else "none found"
-        out.write(printable(f"# config: {config}") + "\n")
-        out.write(printable(f"# LOGROOT: {settings.logroot}") + "\n")

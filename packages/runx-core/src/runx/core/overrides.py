@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any, List, NamedTuple, Sequence, Tuple
 
 from runx.core.errors import RunxError, did_you_mean
-from runx.core.yamlfile import parse_yaml
 
 __all__ = ["Override", "parse_overrides", "apply_overrides", "looks_like_override"]
 
@@ -61,6 +60,8 @@ def parse_overrides(words: Sequence[str]) -> List[Override]:
 
 def _read(text: str, override: Override) -> Any:
     """One value as YAML reads it (the project's reader: spellings kept, `1e-5` a number)."""
+    from runx.core.yamlfile import parse_yaml
+
     return parse_yaml(text, f"override {override.text}")
 
 

@@ -60,9 +60,9 @@ def launch_main(args: Namespace) -> int:
     from runx.core.staging import unstaged_script
 
     script_problem = unstaged_script(settings.cmd, Path.cwd(), settings.ignore_patterns)
-    if script_problem:
-        sys.stderr.write(f"runx: warning: {printable(script_problem)}\n")
     if args.no_run:
+        if script_problem:
+            sys.stderr.write(f"runx: warning: {printable(script_problem)}\n")
         plan = _resume(plan) if args.resume else plan
         if plan.runs:
             from runx.core.dryrun import show_plan
@@ -82,6 +82,8 @@ def launch_main(args: Namespace) -> int:
         if not plan.runs:
             return 0
         jobs = create_runs(plan, farm, Path.cwd())
+    if script_problem:
+        sys.stderr.write(f"runx: warning: {printable(script_problem)}\n")
     return run_jobs(jobs, farm, sys.stdout)
 
 
@@ -106,15 +108,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             from runx.runx.ledger_cli import ledger_main
 
             return ledger_main(argv)
-        parser = launcher_parser()
-        args = parser.read(argv)
+        args = launcher_parser().read(argv)
         if args.where:
             from runx.runx.where import show_where
 
             show_where(args, sys.stdout)
             return 0
-        if args.exp_yml is None:
-            parser.error("expected EXP_YML: experiment YAML: CMD and HPARAMS")
         return launch_main(args)
     except SystemExit as done:  # --help or --version was shown
         return int(done.code or 0)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from runx.core.argparser import Converted, Parser, integer
+from runx.core.overrides import looks_like_override
 
 __all__ = ["SUBCOMMANDS", "launcher_parser", "ledger_parser"]
 
@@ -41,10 +42,11 @@ def launcher_parser() -> Parser:
     p = Parser("runx", "%(prog)s [options] EXP_YML [KEY=VALUE ...]",
                "Expand an experiment YAML into runs, stage the code, and run or submit each job.\n" + SPELLING,
                LAUNCH_EXAMPLES, DISTRIBUTION)
-    p.add_positional("exp_yml", "EXP_YML", "experiment YAML: CMD and HPARAMS", required=False)
+    p.add_positional("exp_yml", "EXP_YML", "experiment YAML: CMD and HPARAMS", unless="where")
     p.add_positional("overrides", "KEY=VALUE",
                      "change the experiment for this launch: lr=0.1,0.2 (a comma makes a sweep axis), flag=true, "
-                     "x=null (removes x), FARM=slurm, RESOURCES.gpu=4, SWEEP.trials=20", many=True, required=False)
+                     "x=null (removes x), FARM=slurm, RESOURCES.gpu=4, SWEEP.trials=20", many=True, required=False,
+                     check=looks_like_override)
     p.add_argument("--exp_name", help="experiment name (default: the YAML's base name)")
     p.add_argument("--tag", help="prefix each run name with this tag")
     p.add_argument("--no_cooldir", action="store_true", help="name runs by their tag only (no coolname or date)")
