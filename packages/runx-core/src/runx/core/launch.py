@@ -1,7 +1,9 @@
 """Carrying out a validated plan: stage the code, write the run files, run or submit each job."""
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 from typing import Optional, TextIO
 
@@ -26,7 +28,7 @@ from runx.core.status import record_event
 from runx.core.sweep import Combination, sweep_options
 from runx.logx.rundir.layout import CODE_DIR
 
-__all__ = ["create_runs", "run_jobs", "runx_version", "sweep_origin"]
+__all__ = ["create_runs", "run_jobs", "runx_version", "sweep_origin", "new_launch_id"]
 
 
 def runx_version() -> str:
@@ -36,6 +38,12 @@ def runx_version() -> str:
     except ImportError:
         return "unknown"
     return version
+
+
+def new_launch_id() -> str:
+    """The id every run of one launch records (run.json `launch`, status.log `launch=`): the UTC time and
+    runx's pid, `2026-12-02T16:18:02Z-4242`, so ids sort by time and sumx tells launches apart."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + f"-{os.getpid()}"
 
 
 def _warn_if_large(stats, err: TextIO) -> None:
@@ -82,6 +90,7 @@ def _create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO, staging:
     git = git_state(source_dir)
     version = runx_version()
     farm_info = farm.record()
+    launch = new_launch_id()
     exclude = (str(settings.logroot), str(plan.exp_dir))
     jobs = []
     first_code: Optional[Path] = None
@@ -117,10 +126,10 @@ def _create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO, staging:
             extra={"experiment_file": str(settings.experiment_file.resolve()),
                    "config_file": str(settings.config_file.resolve()) if settings.config_file else None,
                    "sweep": sweep_origin(settings, run.combination),
-                   "overrides": list(settings.overrides)},
+                   "overrides": list(settings.overrides), "launch": launch},
         )
         write_json(run_dir / RUN_FILE, record)
-        record_event(run_dir, "queued", farm=settings.farm.name, **farm.queued_fields())
+        record_event(run_dir, "queued", farm=settings.farm.name, launch=launch, **farm.queued_fields())
         jobs.append(job)
     return jobs
 

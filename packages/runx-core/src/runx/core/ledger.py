@@ -22,7 +22,8 @@ from runx.logx.rundir.status import submission_abandoned
 if TYPE_CHECKING:
     from runx.core.farms import Farm
 
-__all__ = ["LedgerEntry", "find_runs", "read_ledger", "group_by_farm", "format_table"]
+__all__ = ["LedgerEntry", "find_runs", "read_ledger", "ask_farms_about", "group_by_farm", "format_table", "duration_seconds",
+           "duration_text", "time_text", "plain_table"]
 
 
 class LedgerEntry(NamedTuple):
@@ -100,14 +101,16 @@ def _status_problem(status: Optional[RunStatus]) -> str:
     return ""
 
 
-def read_ledger(exp_dir: Path, ask_farms: bool = True) -> list:
+def read_ledger(exp_dir: Path, ask_farms: bool = True, farms: Optional[dict] = None) -> list:
     """Every run of the experiment with its state; each farm is asked about its open runs in one batch.
 
     A run whose files are malformed is `unknown`, with a note saying what is wrong; the others are unaffected.
+    `farms` caches the farm backends by their record: pass one dict to read several experiments and
+    `ask_farms=False`, then call `ask_farms_about` once over all their entries (one query per farm in all).
     """
     from runx.core.farms import farm_for_record
 
-    farms: dict = {}
+    farms = {} if farms is None else farms
     runs = []
     for run_dir in find_runs(exp_dir):
         status, record = read_status(run_dir), _load(run_dir)
@@ -131,8 +134,11 @@ def read_ledger(exp_dir: Path, ask_farms: bool = True) -> list:
         if status is not None and submission_abandoned(status):
             state = "failed"  # runx stopped before the farm had it: resubmit --failed hands it over
         runs.append(LedgerEntry(run_dir, record, status, state, status.exit_code if status else None, farm))
-    if not ask_farms:
-        return runs
+    return ask_farms_about(runs) if ask_farms else runs
+
+
+def ask_farms_about(runs: list) -> list:
+    """The entries with each queued or running run's state as its farm tells it (one batched query per farm)."""
     answers = {}
     for farm, entries in group_by_farm([r for r in runs if r.state in ("queued", "running")]).items():
         answers.update(farm.query(entries))
@@ -149,13 +155,26 @@ def group_by_farm(entries: list) -> "Dict[Farm, List[LedgerEntry]]":
     return groups
 
 
-def _duration(status: Optional[RunStatus]) -> str:
+def duration_seconds(status: Optional[RunStatus]) -> Optional[float]:
+    """How long the latest attempt ran (so far, while it runs); None before it started."""
     if status is None or status.started is None:
-        return ""
+        return None
     end = status.finished if status.finished is not None and status.state != "running" else time.time()
-    seconds = int(max(0, end - status.started))
-    hours, rest = divmod(seconds, 3600)
+    return max(0.0, end - status.started)
+
+
+def duration_text(status: Optional[RunStatus]) -> str:
+    """`H:MM:SS` of duration_seconds, or ''."""
+    seconds = duration_seconds(status)
+    if seconds is None:
+        return ""
+    hours, rest = divmod(int(seconds), 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def time_text(when: Optional[float]) -> str:
+    """A Unix time as local `YYYY-MM-DD HH:MM:SS`, or ''."""
+    return "" if when is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
 
 
 def format_table(entries: list) -> str:
@@ -169,12 +188,15 @@ def format_table(entries: list) -> str:
         header.append("note")
     rows = []
     for e in entries:
-        started = ""
-        if e.status and e.status.started and not e.note:
-            started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.status.started))
+        started = time_text(e.status.started) if e.status and e.status.started and not e.note else ""
         row = [e.name, e.farm_kind, e.job_id or "", e.state, "" if e.exit_code is None else e.exit_code,
-               started, "" if e.note else _duration(e.status), e.status.attempts if e.status else 0]
+               started, "" if e.note else duration_text(e.status), e.status.attempts if e.status else 0]
         rows.append([printable(str(cell)) for cell in (row + [e.note] if notes else row)])
+    return plain_table(header, rows)
+
+
+def plain_table(header: List[str], rows: List[List[str]]) -> str:
+    """Columns padded with two spaces, a dashed line under the header (cells already printable)."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(),
              "  ".join("-" * w for w in widths)]

@@ -100,14 +100,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point: returns 0 on success, 1 when a job or submission failed, 2 on bad input."""
     from runx.core.argparser import UsageError
     from runx.core.errors import RunxError
-    from runx.runx.cli import SUBCOMMANDS, launcher_parser
+    from runx.runx.cli import LEDGER_COMMANDS, SUBCOMMANDS, launcher_parser
 
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        if argv and argv[0] in SUBCOMMANDS:
+        if argv and argv[0] in LEDGER_COMMANDS:
             from runx.runx.ledger_cli import ledger_main
 
             return ledger_main(argv)
+        if argv and argv[0] in SUBCOMMANDS:
+            from runx.runx.commands import command_module
+
+            module = command_module(argv[0])
+            return module.run(argv[0], module.parser(argv[0]).read(argv[1:]))
         args = launcher_parser().read(argv)
         if args.where:
             from runx.runx.where import show_where

@@ -1,13 +1,16 @@
-"""runx's command lines: the launcher (`runx EXP.yml ...`) and `runx status|cancel|resubmit EXP ...`."""
+"""runx's command lines: the launcher (`runx EXP.yml ...`) and `runx status|cancel|resubmit EXP ...`;
+the other subcommands (ls, show, diff, note, rm, restore) have their parsers in runx.runx.commands."""
 from __future__ import annotations
 
 from runx.core.argparser import Converted, Parser, integer
 from runx.core.overrides import looks_like_override
+from runx.runx.commands import COMMANDS
 
 __all__ = ["SUBCOMMANDS", "launcher_parser", "ledger_parser"]
 
 DISTRIBUTION = "runx-core"
-SUBCOMMANDS = ("status", "cancel", "resubmit")
+LEDGER_COMMANDS = ("status", "cancel", "resubmit")
+SUBCOMMANDS = (*LEDGER_COMMANDS, *COMMANDS)
 SPELLING = "Every --long_option may also be written with hyphens (--no-run, --exp-name)."
 LAUNCH_EXAMPLES = """\
 examples:
@@ -21,9 +24,13 @@ examples:
   runx sweep.yml --resume    launch only configurations with no succeeded or live run
   runx --where               which config runx uses from here, and its LOGROOT
 
+  runx ls                    the experiments under LOGROOT; runx ls sweep: its runs
+  runx show sweep RUN        everything about one run; runx diff sweep RUN_A RUN_B
   runx status sweep          the state of every run of experiment sweep
   runx cancel sweep [RUN..]  cancel runs (all unfinished ones without RUN)
   runx resubmit sweep --failed   rerun failed runs in their own directories
+  runx note sweep RUN "text"     keep a note with a run; runx rm sweep --failed: to the trash
+  (see docs/cli.md for every command)
 """
 DESCRIPTIONS = {
     "status": "Show the state of every run of an experiment.",
@@ -31,9 +38,10 @@ DESCRIPTIONS = {
     "resubmit": "Rerun runs of an experiment in their own directories.",
 }
 EXAMPLES = {
-    "status": "example: runx status sweep",
+    "status": "examples: runx status sweep\n          runx status sweep --json",
     "cancel": "examples: runx cancel sweep            (every queued or running run)\n          runx cancel sweep RUN_NAME",
-    "resubmit": "examples: runx resubmit sweep --failed\n          runx resubmit sweep RUN_NAME",
+    "resubmit": "examples: runx resubmit sweep --failed\n          runx resubmit sweep --failed -n   (only show what would be resubmitted)\n"
+                "          runx resubmit sweep RUN_NAME",
 }
 
 
@@ -84,6 +92,9 @@ def ledger_parser(command: str) -> Parser:
         p.add_positional("runs", "RUN", "run names (default: see below)", many=True, required=False)
     if command == "resubmit":
         p.add_argument("--failed", action="store_true", help="every failed or cancelled run")
+        p.add_argument("-n", "--no_run", action="store_true", help="show what would be resubmitted, change nothing")
+    if command == "status":
+        p.add_argument("--json", action="store_true", help="print the runs as JSON (times in Unix seconds)")
     p.add_argument("--logroot", metavar="DIR", help="directory holding the experiments (default: LOGROOT of the config)")
     p.add_argument("-c", "--config_file", metavar="FILE", help="config file instead of .runx (here or in a folder above) or ~/.config/runx.yml")
     return p

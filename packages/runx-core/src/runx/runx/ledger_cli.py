@@ -1,57 +1,44 @@
 """`runx status|cancel|resubmit EXP ...`: what became of each run, and acting on it."""
 from __future__ import annotations
 
-import os
-from argparse import Namespace
-from pathlib import Path
-
 from runx.core.errors import RunxError
 from runx.runx.cli import ledger_parser
+from runx.runx.commands.common import experiment_dir, print_json, read_experiment, select_runs
 
-__all__ = ["ledger_main"]
-
-
-def _exp_dir(args: Namespace) -> Path:
-    given = Path(args.experiment)
-    as_path = given.is_dir() and (given.is_absolute() or args.logroot is None and "/" in args.experiment)
-    if as_path:  # a path: anything but the current directory itself
-        refused = all(p in ("", ".") for p in args.experiment.split("/"))
-    else:  # a name: it must lead below LOGROOT
-        normal = os.path.normpath(args.experiment.strip() or ".")
-        refused = normal in (".", "..") or normal.startswith(("../", "/"))
-    if refused:
-        raise RunxError(f"EXPERIMENT: expected an experiment name below LOGROOT or a path to one, found {args.experiment!r}")
-    if as_path:
-        return given
-    if args.logroot:
-        return Path(args.logroot) / args.experiment
-    from runx.core.config import config_logroot, locate_config
-
-    config = locate_config(args.config_file)
-    if config is None:
-        raise RunxError("no --logroot and no config found (tried -c, .runx here or in a folder above, ~/.config/runx.yml)")
-    return config_logroot(config) / args.experiment
+__all__ = ["ledger_main", "status_json"]
 
 
-def _select(entries: list, names: list, default) -> list:
-    if not names:
-        return [e for e in entries if default(e)]
-    by_name = {e.name: e for e in entries}
-    missing = [n for n in names if n not in by_name]
-    if missing:
-        raise RunxError(f"no run named {', '.join(missing)} in this experiment")
-    return [by_name[n] for n in names]
+def _select(entries: list, exp_dir, names: list, default) -> list:
+    return select_runs(entries, exp_dir, names) if names else [e for e in entries if default(e)]
 
 
-def _read(exp_dir: Path) -> list:
-    from runx.core.ledger import read_ledger
+def status_json(entries: list) -> list:
+    """`runx status --json`: one object per run, times in Unix seconds."""
+    from runx.core.ledger import duration_seconds
 
-    entries = read_ledger(exp_dir)
-    experiments = sorted({str(e.record["experiment"]) for e in entries if e.record.get("experiment")})
-    if len(experiments) > 1:
-        shown = ", ".join(experiments[:5]) + (", ..." if len(experiments) > 5 else "")
-        raise RunxError(f"{exp_dir}: holds the runs of {len(experiments)} experiments ({shown}); name one of them")
-    return entries
+    out = []
+    for e in entries:
+        s = e.status
+        out.append({"run": e.name, "run_dir": str(e.run_dir), "farm": e.farm_kind if e.farm else None,
+                    "job_id": e.job_id, "state": e.state, "exit_code": e.exit_code,
+                    "queued": s.queued if s else None, "started": s.started if s else None,
+                    "finished": s.finished if s else None,
+                    "duration": None if e.note else duration_seconds(s), "attempts": s.attempts if s else 0,
+                    "note": e.note or None})
+    return out
+
+
+def _show_resubmit(chosen: list) -> int:
+    """`runx resubmit -n`: the runs that would be resubmitted, each with its farm and command; nothing changes."""
+    from runx.core.text import printable
+
+    if not chosen:
+        print("nothing to resubmit")
+        return 0
+    for e in chosen:
+        command = e.record.get("command")
+        print(printable(f"would resubmit {e.name} ({e.state}) on {e.farm_kind}: {command if isinstance(command, str) else '?'}"))
+    return 0
 
 
 def ledger_main(argv: list) -> int:
@@ -60,15 +47,23 @@ def ledger_main(argv: list) -> int:
     args = ledger_parser(command).read(rest)
     from runx.core.actions import skipped
 
-    exp_dir = _exp_dir(args)
+    exp_dir = experiment_dir(args)
     if command == "status":
-        from runx.core.ledger import format_table
+        entries = read_experiment(exp_dir)
+        if args.json:
+            print_json(status_json(entries))
+        else:
+            from runx.core.ledger import format_table
 
-        print(format_table(_read(exp_dir)))
+            print(format_table(entries))
         return 0
     if command == "cancel":
-        entries = _read(exp_dir)
-        chosen = skipped(_select(entries, args.runs, lambda e: e.state in ("queued", "running") or e.note), "cancelled")
+        entries = read_experiment(exp_dir)
+        chosen = skipped(_select(entries, exp_dir, args.runs, lambda e: e.state in ("queued", "running") or e.note),
+                         "cancelled")
+        if not chosen:
+            print("nothing to cancel: no run of this experiment is queued or running")
+            return 0
         from runx.core.actions import cancel_runs
 
         return cancel_runs(chosen)
@@ -78,10 +73,13 @@ def ledger_main(argv: list) -> int:
     from runx.core.explock import experiment_lock
 
     with experiment_lock(exp_dir):  # choosing and claiming, one runx at a time
-        entries = _read(exp_dir)
-        chosen = skipped(_select(entries, args.runs, lambda e: e.state in ("failed", "cancelled") or e.note), "resubmitted")
+        entries = read_experiment(exp_dir)
+        chosen = skipped(_select(entries, exp_dir, args.runs, lambda e: e.state in ("failed", "cancelled") or e.note),
+                         "resubmitted")
         alive = [f"{e.name} ({e.state}{', job ' + e.job_id if e.job_id else ''})" for e in chosen if e.state in ("queued", "running")]
         if alive:
             raise RunxError(f"runx resubmit: {', '.join(alive)} may still run; cancel first (runx cancel EXP RUN)")
+        if args.no_run:
+            return _show_resubmit(chosen)
         claimed = claim_runs(chosen)
     return resubmit_runs(claimed)

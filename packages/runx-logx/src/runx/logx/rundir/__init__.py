@@ -6,6 +6,7 @@
 - summary: the one fold of a metrics log into a summary, and the one summary reader;
 - writer: the metrics writer logx uses;
 - status: the fold of status.log;
+- notes: the notes a user stores with a run (`runx note`);
 - config: finding the runx config file and resolving its LOGROOT.
 
 runx.core, runx.logx and runx.sumx import these modules; none of them spells a file name of its own.

@@ -7,7 +7,7 @@ import re
 __all__ = [
     "RUN_FILE", "HPARAMS_FILE", "STATUS_FILE", "JOB_SCRIPT", "SUBMIT_FILE", "GIT_DIFF_FILE", "METRICS_FILE",
     "SUMMARY_FILE", "LEGACY_METRICS_FILE", "LOG_FILE", "CHECKPOINTS_FILE", "LOCK_FILE", "CODE_DIR",
-    "TFEVENTS_PREFIX", "LOGX_EVENTS_SUFFIX", "LAST_CHECKPOINT", "BEST_CHECKPOINT", "checkpoint_name", "is_temporary", "temporary_name",
+    "NOTES_FILE", "TRASH_DIR", "TFEVENTS_PREFIX", "LOGX_EVENTS_SUFFIX", "LAST_CHECKPOINT", "BEST_CHECKPOINT", "checkpoint_name", "is_temporary", "temporary_name",
     "not_searched",
 ]
 
@@ -26,6 +26,12 @@ GIT_DIFF_FILE = "git.diff"
 """The uncommitted changes of the source tree at launch."""
 CODE_DIR = "code"
 """The staged snapshot the job runs from; never searched for runs."""
+
+# Written by the user through runx.
+NOTES_FILE = "notes.txt"
+"""`runx note`'s notes, one per entry, each starting with its UTC time (runx.logx.rundir.notes)."""
+TRASH_DIR = ".trash"
+"""The folder below LOGROOT that `runx rm` moves runs into (`.trash/<experiment>/<run>`); never searched."""
 
 # Written by logx during training.
 METRICS_FILE = "metrics.jsonl"

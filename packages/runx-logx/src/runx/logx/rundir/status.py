@@ -1,6 +1,6 @@
 """Reading `status.log`: one event per line, `<event> <unix-seconds> [key=value ...]`, the last event decides.
 
-Events: `queued` (runx created the run or is about to resubmit it; a local run's names its runx
+Events: `queued` (runx created the run or is about to resubmit it, the first one naming its launch, `launch=`; a local run's names its runx
 process, `launcher=<host>:<pid>`, another farm's the runx process submitting it, `submitter=`), `submitted` (a farm accepted it; `job_id=`), `started` (the job
 began; `host=`, `pid=`), `finished` (`exit=`), `cancelled`. runx appends with runx.core.status, the
 job's POSIX shell script writes its own lines.
@@ -34,6 +34,8 @@ class RunStatus(NamedTuple):
     """`host:pid` of the runx process that runs a local run (the `queued` line's `launcher=`)."""
     submitter: Optional[str] = None
     """`host:pid` of the runx process that is handing the run to a farm (the `queued` line's `submitter=`)."""
+    launch: Optional[str] = None
+    """The id of the launch that created the run (the first `queued` line's `launch=`, kept by resubmissions)."""
 
 
 def _field(parts: List[str], prefix: str, default: Any) -> Any:
@@ -55,7 +57,7 @@ def fold_status(text: str) -> Optional[RunStatus]:
     Lines that are short or whose time is not a number are skipped; a time that is not finite is kept
     as read (runx.core.ledger shows such a run as unknown, with a note).
     """
-    state = exit_code = queued = started = finished = job_id = host = pid = launcher = submitter = None
+    state = exit_code = queued = started = finished = job_id = host = pid = launcher = submitter = launch = None
     attempts = 0
     for line in text.splitlines():
         parts = line.split()
@@ -70,6 +72,7 @@ def fold_status(text: str) -> Optional[RunStatus]:
             state, queued, started, finished, exit_code = "queued", when, None, None, None
             launcher = _field(parts, "launcher=", None)
             submitter = _field(parts, "submitter=", None)
+            launch = _field(parts, "launch=", launch)
         elif event == "submitted":
             # Only names the job: a fast job may have started (even finished) before runx wrote this.
             job_id = _field(parts, "job_id=", job_id)
@@ -93,7 +96,7 @@ def fold_status(text: str) -> Optional[RunStatus]:
             state, finished = "cancelled", when
     if state is None:
         return None
-    return RunStatus(state, exit_code, queued, started, finished, job_id, host, attempts, pid, launcher, submitter)
+    return RunStatus(state, exit_code, queued, started, finished, job_id, host, attempts, pid, launcher, submitter, launch)
 
 
 parse_status = fold_status
