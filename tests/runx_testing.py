@@ -17,6 +17,7 @@ _PROBES = {
     "tensorboard": lambda: importlib.util.find_spec("tensorboard") is not None,
     "tensorboardX": lambda: importlib.util.find_spec("tensorboardX") is not None,
     "numpy": lambda: importlib.util.find_spec("numpy") is not None,
+    "argcomplete": lambda: importlib.util.find_spec("argcomplete") is not None,
     # Under tox only the envs that promise Slurm run its tests (one env is enough for a 2-core cluster).
     "slurm": lambda: ("RUNX_TEST_REQUIRE" not in os.environ or "slurm" in promised())
     and shutil.which("sbatch") is not None and _slurm_answers(),

@@ -90,6 +90,9 @@ def reference_ledger_parser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("runs", nargs="*")
     if command == "resubmit":
         parser.add_argument("--failed", action="store_true")
+        parser.add_argument("-n", "--no_run", action="store_true")
+    if command == "status":
+        parser.add_argument("--json", action="store_true")
     parser.add_argument("--logroot")
     parser.add_argument("-c", "--config_file")
     return parser
@@ -98,7 +101,7 @@ def reference_ledger_parser(command: str) -> argparse.ArgumentParser:
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(["cancel", "resubmit", "status"]),
        st.lists(st.one_of(st.sampled_from(["--failed", "--logroot", "/tmp/x", "-c", "exp", "run-a", "-q", "--fail",
-                                           "--config-file", "--conf"]), free_text), max_size=6))
+                                           "--config-file", "--conf", "-n", "--json"]), free_text), max_size=6))
 def test_ledger_commands_read_argv_as_argparse_does(command, argv):
     theirs = reading(reference_ledger_parser(command).parse_intermixed_args, [w.replace("--config-file", "--config_file")
                                                                               for w in argv])

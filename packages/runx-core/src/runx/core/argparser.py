@@ -116,6 +116,7 @@ class Parser(argparse.ArgumentParser):
         self.positionals: List[Tuple[str, str, str, bool, bool]] = []  # dest, metavar, help, many, required
         self.waivers: Dict[str, str] = {}  # positional dest -> the option whose presence makes it optional
         self.checks: Dict[str, Callable[[str], bool]] = {}  # list positional dest -> what each word must pass
+        self.positional_actions: Dict[str, argparse.Action] = {}  # by dest (shell completion sets their completers)
         super().__init__(prog=prog, usage=usage, description=description, epilog=epilog,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
         self.add_argument("--version", action=Version, distribution=distribution, help="show the version and exit")
@@ -133,7 +134,7 @@ class Parser(argparse.ArgumentParser):
         """One positional argument, or with `many` a list of them (options may come between them); a
         required one may be left out when option `unless` is given; a word of a list that fails
         `check` is an unrecognized argument."""
-        self.add_argument(dest, nargs="*" if many else "?", metavar=metavar, help=help)
+        self.positional_actions[dest] = self.add_argument(dest, nargs="*" if many else "?", metavar=metavar, help=help)
         self.positionals.append((dest, metavar, help, many, required))
         if unless is not None:
             self.waivers[dest] = unless

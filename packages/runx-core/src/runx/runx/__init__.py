@@ -4,6 +4,7 @@ Parses nothing at import; `main(argv=None)` does. The command lines are in runx.
 """
 from __future__ import annotations
 
+import os
 import sys
 from argparse import Namespace
 from typing import TYPE_CHECKING, Optional, Sequence
@@ -102,6 +103,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from runx.core.errors import RunxError
     from runx.runx.cli import LEDGER_COMMANDS, SUBCOMMANDS, launcher_parser
 
+    if argv is None and "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (runx-core[completion])
+        from runx.runx.completion import complete
+
+        complete("runx")
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in LEDGER_COMMANDS:

@@ -28,9 +28,9 @@ examples:
   runx show sweep RUN        everything about one run; runx diff sweep RUN_A RUN_B
   runx status sweep          the state of every run of experiment sweep
   runx cancel sweep [RUN..]  cancel runs (all unfinished ones without RUN)
+  runx note sweep RUN "text"     keep a note with a run (every command: docs/cli.md)
+  runx rm sweep --failed         move failed runs to the trash (runx restore brings them back)
   runx resubmit sweep --failed   rerun failed runs in their own directories
-  runx note sweep RUN "text"     keep a note with a run; runx rm sweep --failed: to the trash
-  (see docs/cli.md for every command)
 """
 DESCRIPTIONS = {
     "status": "Show the state of every run of an experiment.",

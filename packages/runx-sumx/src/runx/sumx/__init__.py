@@ -4,6 +4,7 @@ Parses nothing at import; `main(argv=None)` does.
 """
 from __future__ import annotations
 
+import os
 import sys
 from typing import Sequence
 
@@ -15,6 +16,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from runx.sumx.cli import parse_args
     from runx.sumx.errors import SumxError
 
+    if argv is None and "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (runx-core[completion])
+        from runx.runx.completion import complete
+
+        complete("sumx")
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
     except SumxError as err:  # the usage line and the error
@@ -33,7 +38,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error; keep Python from complaining at exit.
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
