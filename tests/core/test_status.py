@@ -55,7 +55,8 @@ def test_record_event_appends_what_read_status_folds(tmp_path):
 def reference_fold(text: str):
     """The fold written plainly (runx.core.status before the fold was made fast for sumx)."""
     state, values = None, {"exit_code": None, "queued": None, "started": None, "finished": None,
-                           "job_id": None, "host": None, "attempts": 0, "pid": None, "launcher": None, "submitter": None}
+                           "job_id": None, "host": None, "attempts": 0, "pid": None, "launcher": None, "submitter": None,
+                           "launch": None}
     for line in text.splitlines():
         parts = line.split()
         if len(parts) < 2:
@@ -68,7 +69,7 @@ def reference_fold(text: str):
         if event == "queued":
             state = "queued"
             values.update(queued=when, started=None, finished=None, exit_code=None, launcher=fields.get("launcher"),
-                          submitter=fields.get("submitter"))
+                          submitter=fields.get("submitter"), launch=fields.get("launch", values["launch"]))
         elif event == "submitted":
             values["job_id"] = fields.get("job_id", values["job_id"])
             state = "submitted" if state == "queued" else state
@@ -95,7 +96,8 @@ events = st.lists(st.tuples(
     st.sampled_from(["queued", "submitted", "started", "finished", "cancelled", "garbage"]),
     st.sampled_from(["1700000000", "1700000000.5", "x", "", "-1", "1e20"]),
     st.lists(st.sampled_from(["exit=0", "exit=1", "exit=137", "exit=", "exit=x", "job_id=7", "job_id=",
-                              "host=n1", "pid=12", "pid=-1", "pid=", "noequals", "a=b=c", "launcher=h:1", "submitter=h:2"]), max_size=3),
+                              "host=n1", "pid=12", "pid=-1", "pid=", "noequals", "a=b=c", "launcher=h:1", "submitter=h:2",
+                              "launch=L1", "launch="]), max_size=3),
 ), max_size=10)
 
 

@@ -36,6 +36,15 @@ def names_by_hparams(project, experiment="sweep"):
     return out
 
 
+def launch_time_of(project, run, experiment="sweep"):
+    """The local time the run's launch id names, as sumx's `launched` column shows it."""
+    import calendar
+
+    launch = json.loads((project.logroot / experiment / run / "run.json").read_text())["launch"]
+    when = calendar.timegm(time.strptime(launch[:20], "%Y-%m-%dT%H:%M:%SZ"))
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+
+
 def one_line_error(done, start):
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert done.stderr.startswith(start), done.stderr
@@ -71,8 +80,8 @@ def test_ls_show_status_note_and_diff_tell_about_real_runs(project):
     project.write("sweep.yml", f"CMD: {sys.executable} train.py\nHPARAMS:\n  lr: [0.3]\n  exit: [0]\n  solver: adam\n")
     assert project.runx("sweep.yml", "-i").returncode == 0
     runs = names_by_hparams(project)
-    first_launch = {launch for (_, _, launch) in runs if True}
-    assert len(first_launch) == 2  # two launches, each one id for all its runs
+    launches = {launch for (_, _, launch) in runs}
+    assert len(launches) == 2  # two launches, each one id for all its runs
     ok = next(n for (lr, code, _), n in runs.items() if lr == 0.1 and code == 0)
     bad = next(n for (lr, code, _), n in runs.items() if lr == 0.2 and code == 3)
     new = next(n for (lr, _, _), n in runs.items() if lr == 0.3)
@@ -128,6 +137,25 @@ def test_ls_show_status_note_and_diff_tell_about_real_runs(project):
     assert "+    logx.metric(\"val\", {\"acc\": lr * 20 + epoch}, epoch=epoch)" in changed
     assert f"Only in {new}/code: blob.bin" in changed and "\0" not in changed
 
+    sumx = subprocess.run([sys.executable, "-m", "runx.sumx", "sweep", "--notes"], cwd=project.root, capture_output=True,
+                          text=True, timeout=60)
+    assert sumx.returncode == 0, sumx.stderr
+    header, _, *rows = sumx.stdout.splitlines()
+    assert "launched" in header and "notes" in header  # two launches in one experiment: told apart
+    launched = {line.split()[0]: line for line in rows}
+    new_time = runs_json["runs"][-1]["run"] == new and launch_time_of(project, new)
+    assert new_time and new_time in launched[new] and new_time not in launched[ok]
+    assert "lr warm-up helped; keep\\x1b]0;owned" in launched[ok] and "\x1b" not in sumx.stdout
+    last = subprocess.run([sys.executable, "-m", "runx.sumx", "sweep", "--last", "--json"], cwd=project.root,
+                          capture_output=True, text=True, timeout=60)
+    assert [row["run"] for row in json.loads(last.stdout)["rows"]] == [new]
+    assert json.loads(last.stdout)["rows"][0]["launch"] == json.loads(
+        (project.logroot / "sweep" / new / "run.json").read_text())["launch"]
+
+    pager_out = project.root / "paged.txt"
+    code, on_screen = on_a_terminal_with_pager(project, ["diff", "sweep", ok, new], pager_out)
+    assert code == 0 and pager_out.read_text() == changed and "blob.bin" not in on_screen  # through $PAGER
+
     bad = [(("show", "sweep", "nope"), "runx: error: "), (("show", "sweep"), "usage:"),
            (("note", "sweep", ok, " "), "runx: error: TEXT: expected a note"),
            (("diff", "sweep", ok, "nope"), "runx: error: "), (("ls", "nope"), "runx: error: "),
@@ -140,6 +168,27 @@ def test_ls_show_status_note_and_diff_tell_about_real_runs(project):
     for command, helped in zip(commands, runx_many(project, *([c, "--help"] for c in commands))):
         assert helped.returncode == 0 and helped.stdout.startswith(f"usage: runx {command} "), (command, helped.stdout)
         assert "examples:" in helped.stdout and "--logroot DIR" in helped.stdout
+
+
+def on_a_terminal_with_pager(project, args, pager_out):
+    """Run `runx ARGS` with a terminal as stdin and stdout and PAGER writing to `pager_out`: (exit code, screen)."""
+    main, child = pty.openpty()
+    env = {**os.environ, "PAGER": f"cat > '{pager_out}'", "MANPAGER": "", "TERM": "xterm"}
+    proc = subprocess.Popen([sys.executable, "-m", "runx.runx", *args], cwd=project.root, stdin=child, stdout=child,
+                            stderr=subprocess.PIPE, env=env)
+    os.close(child)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the terminal is gone: the process ended
+            break
+        if not chunk:
+            break
+        screen += chunk
+    proc.wait(timeout=60)
+    os.close(main)
+    return proc.returncode, screen.decode(errors="replace")
 
 
 def test_resubmit_n_shows_and_cancel_says_nothing_to_cancel(project):

@@ -12,7 +12,7 @@ from runx.core.errors import RunxError, did_you_mean
 from runx.core.ledger import LedgerEntry
 from runx.core.text import printable
 
-__all__ = ["add_location_options", "logroot", "experiment_dir", "read_experiment", "run_key", "find_run", "record_hparams",
+__all__ = ["add_location_options", "logroot", "experiment_dir", "read_experiment", "run_key", "find_run", "record_hparams", "comparable_hparams",
            "select_runs", "value_text", "hparams_text", "differing_keys", "json_value", "print_json"]
 
 DISTRIBUTION = "runx-core"
@@ -109,6 +109,15 @@ def record_hparams(entry: LedgerEntry) -> dict:
     """The hyperparameters run.json records for the run ({} when it records none)."""
     hparams = entry.record.get("hparams")
     return hparams if isinstance(hparams, dict) else {}
+
+
+def comparable_hparams(entry: LedgerEntry) -> dict:
+    """The run's hyperparameters with its own directory written as LOGDIR (as the YAML had it), so that
+    `logdir: LOGDIR` is the same in every run (runx.core.resume compares configurations the same way)."""
+    logdir = entry.record.get("job_logdir")
+    if not isinstance(logdir, str) or not logdir:
+        return record_hparams(entry)
+    return {k: v.replace(logdir, "LOGDIR") if isinstance(v, str) else v for k, v in record_hparams(entry).items()}
 
 
 def value_text(value: Any) -> str:

@@ -13,12 +13,12 @@ from runx.core.argparser import Parser
 from runx.core.text import printable
 from runx.runx.commands.common import (
     add_location_options,
+    comparable_hparams,
     differing_keys,
     experiment_dir,
     find_run,
     new_parser,
     read_experiment,
-    record_hparams,
     run_key,
     value_text,
 )
@@ -130,7 +130,7 @@ def report(exp_dir: Path, a, b) -> Iterator[str]:
 
     name_a, name_b = run_key(a, exp_dir), run_key(b, exp_dir)
     yield printable(f"runx diff {name_a} {name_b}")
-    hp_a, hp_b = record_hparams(a), record_hparams(b)
+    hp_a, hp_b = comparable_hparams(a), comparable_hparams(b)
     keys = differing_keys([hp_a, hp_b])
     yield "hparams:" if keys else "hparams: the same"
     missing = "(not set)"

@@ -10,6 +10,7 @@ from runx.core.ledger import LedgerEntry, duration_seconds, duration_text, plain
 from runx.core.text import printable
 from runx.runx.commands.common import (
     add_location_options,
+    comparable_hparams,
     differing_keys,
     experiment_dir,
     hparams_text,
@@ -97,7 +98,7 @@ def _list_runs(args: Namespace) -> int:
     exp_dir = experiment_dir(args)
     entries = sorted(read_experiment(exp_dir), key=_order)
     hparams = [record_hparams(e) for e in entries]
-    keys = differing_keys(hparams) if len(entries) > 1 else list(hparams[0]) if hparams else []
+    keys = differing_keys([comparable_hparams(e) for e in entries]) if len(entries) > 1 else list(hparams[0]) if hparams else []
     if args.json:
         print_json({"experiment": exp_dir.name, "path": str(exp_dir), "differing": keys, "runs": [
             {"run": run_key(e, exp_dir), "run_dir": str(e.run_dir), "state": e.state, "exit_code": e.exit_code,

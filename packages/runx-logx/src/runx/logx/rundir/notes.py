@@ -38,7 +38,11 @@ def append_note(run_dir: str, text: str, when: Optional[float] = None) -> Note:
     entry = format_note(text, when)
     fd = os.open(os.path.join(run_dir, NOTES_FILE), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, entry.encode("utf-8"))
+        try:
+            data = entry.encode("utf-8", "surrogateescape")  # a command line's undecodable bytes, as they were
+        except UnicodeEncodeError:
+            data = entry.encode("utf-8", "backslashreplace")
+        os.write(fd, data)
     finally:
         os.close(fd)
     return Note(entry[:20], text)
