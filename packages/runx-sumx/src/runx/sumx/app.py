@@ -89,6 +89,14 @@ def render_once(args: Any, logroot: Optional[str], out: TextIO) -> List[str]:
         filters = [parse_filter(f) for f in args.filter]
     goals = parse_goals(args.goal or [])
     experiments, found, recorded, warnings = collect(args.experiments, logroot)
+    if args.last:
+        from runx.sumx.table import latest_launch
+
+        found = latest_launch(found)
+    if args.notes:
+        from runx.sumx.reader import read_run_notes
+
+        found = [r._replace(run_notes=read_run_notes(r.path)) for r in found]
     runs = apply_filters(found, filters) if filters else found
     table = build_table(
         runs, experiments, found=found, recorded=recorded,
@@ -96,6 +104,7 @@ def render_once(args: Any, logroot: Optional[str], out: TextIO) -> List[str]:
         sortwith=args.sortwith, goals=goals,
         group_by=[s for s in (args.group_by or "").split(",") if s],
         only_metrics=[s for s in args.metrics.split(",") if s] if args.metrics else None,
+        notes=args.notes,
     )
     from runx.sumx import render
 

@@ -17,6 +17,7 @@ examples:
   sumx sweep --goal f1=min          say which way is better for a metric
   sumx sweep --filter 'lr<0.1' --filter solver=adam
   sumx sweep --group-by seed        mean ± std over seeds, one row per other setting
+  sumx sweep --last --notes         only the latest launch's runs, with their notes
   sumx sweep other --markdown       two experiments in one table, as Markdown
   sumx sweep --format latex         the table in any of tabulate's formats
   sumx sweep --csv results.csv      also write the table as CSV
@@ -45,6 +46,8 @@ def sumx_parser() -> Parser:
                         "'run~^tag/' (repeatable; all must hold)")
     p.add_argument("--group-by", metavar="K1,K2", help="runs that differ only in these hyperparameters become one row: "
                                                        "mean ± std, n")
+    p.add_argument("--last", action="store_true", help="only the runs of each experiment's latest launch")
+    p.add_argument("--notes", action="store_true", help="add a column with each run's notes (runx note)")
     p.add_argument("--json", action="store_true", help="print the table as JSON")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown (GitHub's pipe tables)")
     p.add_argument("--format", metavar="FMT", help="print the table in this tabulate format: github, latex, "

@@ -22,7 +22,8 @@ NOTE_TORN = "torn or corrupt metrics line skipped"
 NOTE_NO_SUMMARY = f"no valid {SUMMARY_FILE}: read the whole log"
 NOTE_BAD_HPARAMS = f"{HPARAMS_FILE} unreadable"
 
-__all__ = ["Metric", "Run", "Val", "load_run", "read_goals", "read_bytes", "read_json", "read_val", "read_status"]
+__all__ = ["Metric", "Run", "Val", "load_run", "read_goals", "read_bytes", "read_json", "read_val", "read_status",
+           "read_run_notes"]
 
 
 class Metric(NamedTuple):
@@ -46,6 +47,10 @@ class Run(NamedTuple):
     state: Optional[str]
     exit_code: Optional[int]
     notes: Tuple[str, ...]
+    launch: Optional[str] = None
+    """The id of the launch that created the run (status.log's `launch=`); None for runs of earlier versions."""
+    run_notes: Tuple[str, ...] = ()
+    """The user's notes (`runx note`), read only for `sumx --notes`: `TIME text` each."""
 
 
 class Val(NamedTuple):
@@ -98,12 +103,24 @@ def read_status(run_dir: str) -> Tuple[Optional[str], Optional[int]]:
 
     The state is settled: a local run whose runx process or job script died unrecorded is shown as it ended.
     """
+    return _status(run_dir)[:2]
+
+
+def _status(run_dir: str) -> Tuple[Optional[str], Optional[int], Optional[str]]:
+    """(state, exit code, launch id) from the run's status record (see read_status)."""
     status = read_run_status(run_dir)
     if status is None:
-        return None, None
+        return None, None, None
     if submission_abandoned(status):
-        return "failed", None  # runx stopped before its farm had the run (as runx status shows it)
-    return settled_state(status), status.exit_code
+        return "failed", None, status.launch  # runx stopped before its farm had the run (as runx status shows it)
+    return settled_state(status), status.exit_code, status.launch
+
+
+def read_run_notes(run_dir: str) -> Tuple[str, ...]:
+    """The run's notes (runx.logx.rundir.notes) as `TIME text` each, oldest first."""
+    from runx.logx.rundir.notes import read_notes
+
+    return tuple(f"{n.time} {n.text}" if n.time else n.text for n in read_notes(run_dir))
 
 
 def read_goals(run_dir: str) -> Dict[str, str]:
@@ -136,9 +153,9 @@ def load_run(experiment: str, exp_dir: str, run_dir: str) -> Optional[Run]:
         if not present:
             return None
         val = Val({}, None, None, (NOTE_NO_METRICS,))
-    state, exit_code = read_status(run_dir)
+    state, exit_code, launch = _status(run_dir)
     name = os.path.relpath(run_dir, exp_dir)
     if os.sep != "/":
         name = name.replace(os.sep, "/")
     return Run(experiment, name, run_dir, hparams or {}, val.metrics, val.epoch, val.epoch_seconds,
-               state, exit_code, notes + val.notes)
+               state, exit_code, notes + val.notes, launch)

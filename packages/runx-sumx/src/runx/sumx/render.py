@@ -11,7 +11,7 @@ import sys
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from runx.core.text import printable
-from runx.sumx.table import Row, Stat, Table, state_text
+from runx.sumx.table import Row, Stat, Table, launch_time, state_text
 
 __all__ = ["fmt_number", "fmt_seconds", "text_table", "render_text", "render_format", "render_markdown",
            "render_csv", "render_json", "TEXT_FORMAT"]
@@ -115,6 +115,10 @@ def _columns(table: Table) -> List[Column]:
     cols.append(Column("epoch", lambda rows: [fmt_number(r.epoch) for r in rows], True))
     cols.append(Column("epoch time", lambda rows: [fmt_seconds(r.epoch_seconds) for r in rows], True))
     cols.append(Column("state", lambda rows: [state_text(r.state, r.exit_code) or "" for r in rows], False))
+    if table.show_launch:
+        cols.append(Column("launched", lambda rows: [launch_time(r.launch) for r in rows], False))
+    if table.show_notes:
+        cols.append(Column("notes", lambda rows: ["; ".join(r.run_notes) for r in rows], False))
     if any(r.notes for r in table.rows):
         cols.append(Column("note", lambda rows: ["; ".join(r.notes) for r in rows], False))
     return cols
@@ -235,7 +239,8 @@ def render_csv(table: Table, out: Any) -> None:
     if table.sort_metric:
         best = f"{table.sort_metric}-best"
         header += [best, f"{best} std"] if grouped else [best]
-    header += ["epoch", "epoch time (s)", "state", "note"]
+    header += ["epoch", "epoch time (s)", "state"] + (["launch"] if table.show_launch else []) + (
+        ["notes"] if table.show_notes else []) + ["note"]
     writer = csv.writer(out)
     writer.writerow(_csv_writable(header))
     for r in table.rows:
@@ -251,8 +256,9 @@ def render_csv(table: Table, out: Any) -> None:
             else:
                 row.append(_csv_cell(v))
         seconds = r.epoch_seconds
-        row += [_csv_cell(r.epoch), "" if seconds is None else round(seconds, 3),
-                state_text(r.state, r.exit_code) or "", "; ".join(r.notes)]
+        row += [_csv_cell(r.epoch), "" if seconds is None else round(seconds, 3), state_text(r.state, r.exit_code) or ""]
+        row += ([r.launch or ""] if table.show_launch else []) + (["; ".join(r.run_notes)] if table.show_notes else [])
+        row.append("; ".join(r.notes))
         writer.writerow(_csv_writable(row))
 
 
@@ -282,7 +288,10 @@ def render_json(table: Table) -> str:
             state=r.state,
             exit_code=r.exit_code,
             notes=list(r.notes),
+            launch=r.launch,
         )
+        if table.show_notes:
+            entry["run_notes"] = list(r.run_notes)
         rows.append(entry)
     sort: Optional[dict] = None
     if table.sort_metric:

@@ -10,7 +10,7 @@ from runx.sumx.reader import Run
 
 DEFAULT_IGNORE = ("logdir", "command", "result_dir", "nbr_workers", "paths", "val_paths")
 
-__all__ = ["DEFAULT_IGNORE", "Stat", "Row", "Table", "build_table"]
+__all__ = ["DEFAULT_IGNORE", "Stat", "Row", "Table", "build_table", "latest_launch", "launch_time"]
 
 
 class Stat(namedtuple("Stat", "mean std n")):
@@ -22,7 +22,8 @@ class Stat(namedtuple("Stat", "mean std n")):
     n: int
 
 
-class Row(namedtuple("Row", "experiment name names hparams final best epoch epoch_seconds state exit_code notes")):
+class Row(namedtuple("Row", "experiment name names hparams final best epoch epoch_seconds state exit_code notes launch "
+                           "run_notes")):
     """One line of the table: a run, or a group of runs that differ only in the --group-by keys."""
 
     __slots__ = ()
@@ -37,9 +38,12 @@ class Row(namedtuple("Row", "experiment name names hparams final best epoch epoc
     state: Optional[str]
     exit_code: Optional[int]
     notes: Tuple[str, ...]
+    launch: Optional[str]
+    run_notes: Tuple[str, ...]
 
 
-class Table(namedtuple("Table", "experiments hparams metrics goals sort_metric group_by rows")):
+class Table(namedtuple("Table", "experiments hparams metrics goals sort_metric group_by rows show_launch show_notes",
+                       defaults=(False, False))):
     """Everything a renderer needs."""
 
     __slots__ = ()
@@ -50,6 +54,10 @@ class Table(namedtuple("Table", "experiments hparams metrics goals sort_metric g
     sort_metric: Optional[str]
     group_by: List[str]
     rows: List[Row]
+    show_launch: bool
+    """Whether an experiment holds runs of more than one launch (then a `launched` column tells them apart)."""
+    show_notes: bool
+    """Whether the user's notes are shown (`--notes`)."""
 
 
 def _key(value: Any) -> Any:
@@ -95,6 +103,21 @@ def _mean(values: Iterable[Any]) -> Optional[float]:
     return None if stat is None else stat.mean
 
 
+def launch_time(launch: Optional[str]) -> str:
+    """A launch id (`2026-12-02T16:18:02Z-4242`) as the local time it names, `2026-12-02 16:18:02`; an id of
+    another shape as it is; '' for none."""
+    if not launch:
+        return ""
+    import calendar
+    import time
+
+    try:
+        when = calendar.timegm(time.strptime(launch[:20], "%Y-%m-%dT%H:%M:%SZ"))
+    except ValueError:
+        return launch
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+
+
 def state_text(state: Optional[str], exit_code: Optional[int]) -> Optional[str]:
     if state == "failed" and exit_code is not None:
         return f"failed ({exit_code})"
@@ -108,9 +131,10 @@ def _run_rows(runs: List[Run], sort_metric: Optional[str], goal: str) -> List[Ro
     no_metric = (None, None, None)
     if sort_metric is None:
         return [make((r.experiment, r.name, (r.name,), r.hparams, {k: m[0] for k, m in r.metrics.items()},
-                      None, r.epoch, r.epoch_seconds, r.state, r.exit_code, r.notes)) for r in runs]
+                      None, r.epoch, r.epoch_seconds, r.state, r.exit_code, r.notes, r.launch, r.run_notes)) for r in runs]
     return [make((r.experiment, r.name, (r.name,), r.hparams, {k: m[0] for k, m in r.metrics.items()},
-                  r.metrics.get(sort_metric, no_metric)[best], r.epoch, r.epoch_seconds, r.state, r.exit_code, r.notes))
+                  r.metrics.get(sort_metric, no_metric)[best], r.epoch, r.epoch_seconds, r.state, r.exit_code, r.notes,
+                  r.launch, r.run_notes))
             for r in runs]
 
 
@@ -142,11 +166,13 @@ def _group_rows(runs: List[Run], keys: Sequence[str], ignore: set, metrics: List
             if text:  # runs without a status record (logx alone, 0.0.11) have no state
                 states[text] = states.get(text, 0) + 1
         notes = tuple(dict.fromkeys(n for r in members for n in r.notes))
+        launches = [r.launch for r in members if r.launch]
         rows.append(Row(experiment, first.name, tuple(r.name for r in members), hparams,
                         {m: s for m, s in final.items() if s is not None},
                         _stat(_best(r, sort_metric, goal) for r in members),
                         _mean(r.epoch for r in members), _mean(r.epoch_seconds for r in members),
-                        ", ".join(f"{n} {s}" for s, n in states.items()) or None, None, notes))
+                        ", ".join(f"{n} {s}" for s, n in states.items()) or None, None, notes,
+                        max(launches) if launches else None, tuple(n for r in members for n in r.run_notes)))
     return rows
 
 
@@ -177,11 +203,11 @@ def _default_sort_metric(metrics: List[str], explicit: Mapping[str, str], record
 def build_table(runs: List[Run], experiments: List[str], *, ignore: Sequence[str] = (), sortwith: Optional[str] = None,
                 goals: Optional[Mapping[str, str]] = None, group_by: Sequence[str] = (),
                 only_metrics: Optional[Sequence[str]] = None, found: Optional[List[Run]] = None,
-                recorded: Optional[Mapping[str, str]] = None) -> Table:
+                recorded: Optional[Mapping[str, str]] = None, notes: bool = False) -> Table:
     """Columns and sorted rows for `runs`.
 
     Option names are checked against `found` (the runs before filtering); `recorded` holds the
-    goals of the experiment's METRICS as runx recorded them.
+    goals of the experiment's METRICS as runx recorded them; `notes` shows the runs' notes (`--notes`).
     """
     explicit = dict(goals or {})
     ignore_set = set(DEFAULT_IGNORE) | set(ignore)
@@ -228,4 +254,18 @@ def build_table(runs: List[Run], experiments: List[str], *, ignore: Sequence[str
 
     rows.sort(key=order)
     hparams = [k for k in _differing(rows, ignore_set | set(group_by))] + list(group_by)
-    return Table(experiments, hparams, shown, resolved, sort_metric, list(group_by), rows)
+    launches: Dict[str, set] = {}
+    for run in runs:
+        launches.setdefault(run.experiment, set()).add(run.launch)
+    show_launch = any(len(ids) > 1 for ids in launches.values())
+    return Table(experiments, hparams, shown, resolved, sort_metric, list(group_by), rows, show_launch, notes)
+
+
+def latest_launch(runs: List[Run]) -> List[Run]:
+    """`--last`: of each experiment, only the runs of its latest launch (launch ids sort by time); an
+    experiment whose runs record no launch (made by earlier versions) keeps them all."""
+    latest: Dict[str, str] = {}
+    for run in runs:
+        if run.launch and run.launch > latest.get(run.experiment, ""):
+            latest[run.experiment] = run.launch
+    return [r for r in runs if r.experiment not in latest or r.launch == latest[r.experiment]]
