@@ -97,7 +97,16 @@ def _runx_parser(words: List[str]) -> Parser:
         return p
     p = launcher_parser()
     _completes(p.positional_actions["exp_yml"], _first_words)
+    p.positional_actions["exp_yml"].nargs = None  # the first word is the YAML; KEY=VALUE words come after it
+    for dest, action in p.positional_actions.items():
+        if dest != "exp_yml":
+            _completes(action, _nothing)
     return p
+
+
+def _nothing(prefix: str, **_: Any) -> List[str]:
+    """No candidates (KEY=VALUE overrides are the user's to write)."""
+    return []
 
 
 def complete(prog: str) -> None:
