@@ -18,7 +18,7 @@ def test_notes_round_trip_whatever_they_hold(tmp_path_factory, texts):
     notes = read_notes(str(run_dir))
     assert [n.text for n in notes] == texts
     assert [n.time for n in notes] == [f"2026-12-02T16:18:{2 + i:02d}Z" for i in range(len(texts))]
-    for line in (run_dir / NOTES_FILE).read_text(encoding="utf-8").split("\n")[:-1]:
+    for line in (run_dir / NOTES_FILE).read_bytes().decode("utf-8").split("\n")[:-1]:
         assert re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ |  )", line)  # an entry, or its continuation
 
 
