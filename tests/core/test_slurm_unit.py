@@ -327,3 +327,56 @@ def test_submit_rejections_are_user_errors(slurm_root):
         submit_run(run, options=slurm.sbatch_options({"partition": "no-such-partition"}))
     with pytest.raises(RunxError, match="unrecognized"):
         submit_run(run, options=slurm.sbatch_options({"no-such-option": 1}))
+
+
+# ---- large sweeps: arrays by default, chunks, id lists (pure) ------------------------------------
+
+
+def test_id_lists_are_cut_to_the_length_one_argument_may_have():
+    words = [str(10_000_000 + i) for i in range(30_000)]
+    chunks = slurm._chunks(words)
+    assert [w for c in chunks for w in c] == words and len(chunks) == 5
+    assert all(len(",".join(c)) <= slurm.ID_LIST_CHARS for c in chunks)
+    assert slurm._chunks(["1", "2", "3"], limit=3) == [["1", "2"], ["3"]]
+    assert slurm._chunks([]) == []
+
+
+def test_array_tasks_are_asked_as_their_array_and_cancelled_as_ranges():
+    assert slurm._asked(["7_0", "7_1", "8", "9_3", "7_2"]) == ["7", "8", "9"]
+    assert slurm._task_ranges([5, 0, 1, 2, 7, 8, 10]) == "0-2,5,7-8,10"
+    assert slurm._task_ranges([3]) == "3"
+
+
+def test_a_whole_array_reads_from_its_tasks_without_a_quadratic_scan():
+    found = {f"7_{i}": slurm.JobState("queued") for i in range(20_000)}
+    found["7_5"] = slurm.JobState("running")
+    answers: dict = {}
+    slurm._resolve(["7", "7_3", "8"] + [str(100 + i) for i in range(20_000)], found, answers)
+    assert answers["7"].state == "running" and answers["7_3"].state == "queued" and "8" not in answers
+
+
+def _farm(monkeypatch, array=None, flag=None, max_size=None, cluster=1001):
+    from runx.core.config import FarmSettings
+    from runx.core.farms import LaunchOptions
+
+    monkeypatch.setattr(slurm, "max_array_size", lambda: cluster)
+    return slurm.SlurmFarm(FarmSettings(name="slurm", kind="slurm", submit_cmd="sbatch", array=array,
+                                        array_max_size=max_size), None, LaunchOptions(array=flag))
+
+
+@pytest.mark.parametrize(
+    "array, flag, count, expected",
+    [
+        (None, None, 100, False), (None, None, 101, True), (None, None, 10_000, True),
+        (False, None, 10_000, False), (None, False, 10_000, False), (True, False, 10_000, False),
+        (True, None, 2, True), (None, True, 2, True), (False, True, 2, True), (None, True, 1, False),
+    ],
+)
+def test_arrays_by_default_above_the_threshold_and_as_told(monkeypatch, array, flag, count, expected):
+    assert _farm(monkeypatch, array, flag).uses_arrays(count) is expected
+
+
+def test_arrays_are_cut_to_the_smaller_of_array_max_size_and_the_clusters_limit(monkeypatch):
+    assert _farm(monkeypatch, max_size=60).array_size() == 60
+    assert _farm(monkeypatch, max_size=5000).array_size() == 1001
+    assert _farm(monkeypatch, cluster=300).array_size() == 300

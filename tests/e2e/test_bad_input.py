@@ -162,7 +162,7 @@ def test_misspelled_keys_are_named_in_warnings(project):
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [
         f"runx: warning: {project.root / '.runx'}: w.RESOURCE: unknown farm key, ignored (did you mean 'RESOURCES'?); "
-        "expected one of SUBMIT_CMD, RESOURCES, PYTHONPATH, NGC_LOGROOT, WORKSPACE, TYPE, JOB_FLAG, NAME_FLAG, ARRAY",
+        "expected one of SUBMIT_CMD, RESOURCES, PYTHONPATH, NGC_LOGROOT, WORKSPACE, TYPE, JOB_FLAG, NAME_FLAG, ARRAY, ARRAY_MAX_SIZE, SUBMIT_RATE",
         f"runx: warning: {project.root / '.runx'}: CODE_IGNORE: unknown key, ignored (did you mean 'CODE_IGNORE_PATTERNS'?)",
         "runx: warning: exp.yml: FRAM: unknown key, ignored (did you mean 'FARM'?)",
     ]  # `notes`, a mapping like no known key, may be anything (a YAML anchor, another tool's section)
@@ -223,3 +223,19 @@ def test_a_hash_that_is_no_comment_reaches_the_script(project, cmd):
     assert done.returncode == 0, done.stderr
     argv = project.argv_of(project.runs("exp")[0])["argv"]
     assert argv[-2:] == ["--lr", "0.1"] and any("#" in a for a in argv)
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("ARRAY: yes please", "s.ARRAY: expected true or false, found 'yes please'"),
+        ("ARRAY_MAX_SIZE: 0", "s.ARRAY_MAX_SIZE: expected a whole number of runs of at least 1, found 0"),
+        ("ARRAY_MAX_SIZE: 2.5", "s.ARRAY_MAX_SIZE: expected a whole number of runs of at least 1, found 2.5"),
+        ("SUBMIT_RATE: fast", "s.SUBMIT_RATE: expected submissions per second (a number, 0 for no limit), found 'fast'"),
+        ("SUBMIT_RATE: -1", "s.SUBMIT_RATE: expected submissions per second (a number, 0 for no limit), found -1"),
+    ],
+)
+def test_array_and_rate_settings_are_checked(project, line, expected):
+    project.write(".runx", f"LOGROOT: logs\nFARM: s\ns:\n  SUBMIT_CMD: echo\n  {line}\n")
+    project.write("exp.yml", GOOD)
+    run_bad(project, ["exp.yml", "-n"], [str(project.root / ".runx"), expected])

@@ -19,7 +19,8 @@ DEFAULT_IGNORE_PATTERNS = (".git", "*.pyc", "docs*", "test*")
 DEFAULT_LOGROOT = "logs"
 """LOGROOT when no config is found and the experiment sets none: `logs` beside the experiment file."""
 ALWAYS_IGNORED = ("*.pth",)
-FARM_KEYS = ("SUBMIT_CMD", "RESOURCES", "PYTHONPATH", "NGC_LOGROOT", "WORKSPACE", "TYPE", "JOB_FLAG", "NAME_FLAG", "ARRAY")
+FARM_KEYS = ("SUBMIT_CMD", "RESOURCES", "PYTHONPATH", "NGC_LOGROOT", "WORKSPACE", "TYPE", "JOB_FLAG", "NAME_FLAG", "ARRAY",
+             "ARRAY_MAX_SIZE", "SUBMIT_RATE")
 HPARAMS_ONLY_PREFIXES = ("RUNX.", "SUBMIT_JOB.")
 TOP_LEVEL_KEYS = ("CMD", "HPARAMS", "LOGROOT", "FARM", "CODE_IGNORE_PATTERNS", "PYTHONPATH", "METRICS", "SWEEP") + FARM_KEYS
 
@@ -72,7 +73,12 @@ class FarmSettings(NamedTuple):
     ngc_logroot: Optional[str] = None
     workspace: Optional[str] = None
     source: str = ""
-    array: bool = False
+    array: Optional[bool] = None
+    """ARRAY: true or false; None lets the farm choose by the sweep's size."""
+    array_max_size: Optional[int] = None
+    """ARRAY_MAX_SIZE: at most this many runs per job array (None: the scheduler's own limit)."""
+    submit_rate: Optional[float] = None
+    """SUBMIT_RATE: at most this many submissions per second (0: no limit; None: the farm's default)."""
 
 
 class Settings(NamedTuple):
@@ -264,8 +270,20 @@ def _farm_settings(
         ngc_logroot=values.get("NGC_LOGROOT"),
         workspace=values.get("WORKSPACE"),
         source=str(where),
-        array=bool(values.get("ARRAY", False)),
+        **_array_settings(values, where, farm_name),
     )
+
+
+def _array_settings(values: Mapping[str, Any], where: Any, farm_name: str) -> dict:
+    """ARRAY, ARRAY_MAX_SIZE and SUBMIT_RATE of a farm section, checked."""
+    array, size, rate = values.get("ARRAY"), values.get("ARRAY_MAX_SIZE"), values.get("SUBMIT_RATE")
+    if array is not None and not isinstance(array, bool):
+        raise RunxError(f"{where}: {farm_name}.ARRAY: expected true or false, found {array!r}")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise RunxError(f"{where}: {farm_name}.ARRAY_MAX_SIZE: expected a whole number of runs of at least 1, found {size!r}")
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < float("inf")):
+        raise RunxError(f"{where}: {farm_name}.SUBMIT_RATE: expected submissions per second (a number, 0 for no limit), found {rate!r}")
+    return {"array": array, "array_max_size": size, "submit_rate": None if rate is None else float(rate)}
 
 
 def default_ignore_patterns() -> tuple:

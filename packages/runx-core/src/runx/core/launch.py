@@ -12,6 +12,7 @@ from runx.core.errors import RunxError
 from runx.core.farms import Farm
 from runx.core.farms.base import JOB_SCRIPT
 from runx.core.plan import Plan, job_for
+from runx.core.progress import Progress
 from runx.core.runfiles import (
     GIT_DIFF_FILE,
     HPARAMS_FILE,
@@ -81,11 +82,11 @@ def create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO = sys.stde
     if any((source_dir / marker).exists() for marker in (RUN_FILE, STAGING_FILE)):
         raise RunxError(f"{source_dir}: runx was started inside a run directory, whose files would become the "
                         "new runs' code; expected to start it from the project (or from this run's code/)")
-    with Staging(plan.exp_dir) as staging:
-        return _create_runs(plan, farm, source_dir, err, staging)
+    with Staging(plan.exp_dir) as staging, Progress("staging runs", len(plan.runs), err) as progress:
+        return _create_runs(plan, farm, source_dir, err, staging, progress)
 
 
-def _create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO, staging: Staging) -> list:
+def _create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO, staging: Staging, progress: Progress) -> list:
     settings = plan.settings
     git = git_state(source_dir)
     version = runx_version()
@@ -108,7 +109,7 @@ def _create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO, staging:
             first_code = code
         else:
             link_tree(first_code, code)
-        write_json(run_dir / HPARAMS_FILE, plain_hparams(job))
+        write_json(run_dir / HPARAMS_FILE, plain_hparams(job), durable=False)
         write_executable(run_dir / JOB_SCRIPT, job_script(job))
         farm.prepare(job)
         write_executable(run_dir / SUBMIT_FILE, farm.script(job))
@@ -128,9 +129,10 @@ def _create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO, staging:
                    "sweep": sweep_origin(settings, run.combination),
                    "overrides": list(settings.overrides), "launch": launch},
         )
-        write_json(run_dir / RUN_FILE, record)
+        write_json(run_dir / RUN_FILE, record, durable=False)
         record_event(run_dir, "queued", farm=settings.farm.name, launch=launch, **farm.queued_fields())
         jobs.append(job)
+        progress.update(len(jobs))
     return jobs
 
 

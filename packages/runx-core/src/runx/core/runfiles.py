@@ -60,9 +60,10 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically (temp file + rename) so readers never see half a file."""
-    atomic.write_json(str(path), data, indent=2, default=_json_default)
+def write_json(path: Path, data: Any, durable: bool = True) -> None:
+    """Write JSON atomically (temp file + rename) so readers never see half a file; `durable=False` leaves
+    the fsync to one `os.sync()` of the caller's (runx.logx.rundir.atomic)."""
+    atomic.write_json(str(path), data, indent=2, default=_json_default, durable=durable)
 
 
 def _plain(value: Any) -> Any:
@@ -115,24 +116,25 @@ def run_record(
     return record
 
 
-def record_job_id(run_dir: Path, job_id: str) -> None:
+def record_job_id(run_dir: Path, job_id: str, durable: bool = True) -> None:
     """Set run.json's job_id to the latest attempt's, keeping every attempt's in job_ids."""
     path = run_dir / RUN_FILE
     record = json.loads(path.read_text(encoding="utf-8"))
     ids = record.get("job_ids") or ([record["job_id"]] if record.get("job_id") else [])
     record["job_ids"] = ids + [job_id]
     record["job_id"] = job_id
-    write_json(path, record)
+    write_json(path, record, durable)
 
 
-def record_submission(run_dir: Path, returncode: int, job_id: Optional[str]) -> bool:
-    """Record a farm's answer to a submission in status.log (and the job id in run.json); True if accepted."""
+def record_submission(run_dir: Path, returncode: int, job_id: Optional[str], durable: bool = True) -> bool:
+    """Record a farm's answer to a submission in status.log (and the job id in run.json); True if accepted.
+    `durable=False`: run.json is not fsynced (the caller syncs once for many runs)."""
     from runx.core.status import record_event
 
     if returncode == 0:
         record_event(run_dir, "submitted", job_id=job_id)
         if job_id:
-            record_job_id(run_dir, job_id)
+            record_job_id(run_dir, job_id, durable)
         return True
     record_event(run_dir, "finished", exit=returncode, reason="submission-failed")
     return False

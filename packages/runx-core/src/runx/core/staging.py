@@ -329,7 +329,8 @@ class Staging:
     removed (the runs are complete), on any exception every directory this launch created is
     removed (run directories, and the experiment directory and LOGROOT if it made them), and an
     OSError (disk full, permission, ...) becomes one RunxError line. A runx killed outright leaves
-    its markers, so `runx status` shows those runs as failed-to-stage."""
+    its markers, so `runx status` shows those runs as failed-to-stage. The runs' files may be written
+    without an fsync each: one `os.sync()` makes them all durable before the markers go."""
 
     def __init__(self, exp_dir: Path) -> None:
         self.exp_dir = Path(exp_dir)
@@ -357,6 +358,8 @@ class Staging:
 
     def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
         if kind is None:
+            if self.run_dirs:
+                os.sync()  # every run's files durable (written without an fsync each) before any is complete
             for run_dir in self.run_dirs:
                 os.unlink(run_dir / STAGING_FILE)
             return

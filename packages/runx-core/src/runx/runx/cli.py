@@ -72,7 +72,10 @@ def launcher_parser() -> Parser:
     p.add_argument("--gpus", metavar="LIST", help="with -i -j, GPU ids to share out (default: CUDA_VISIBLE_DEVICES, else nvidia-smi)")
     p.add_argument("--jobs-per-gpu", action=Converted, convert=integer, expects="an integer", default=1, metavar="K",
                    help="with -i -j, run K jobs on each GPU")
-    p.add_argument("--array", action="store_true", help="on a slurm farm, submit the sweep as one job array")
+    p.add_argument("--array", action="store_const", const=True, default=None,
+                   help="on a slurm or sge farm, submit the sweep as job arrays (default: above 100 runs)")
+    p.add_argument("--no-array", dest="array", action="store_const", const=False,
+                   help="on a slurm or sge farm, submit one job per run however large the sweep")
     p.add_argument("--resume", action="store_true",
                    help="skip configurations that already have a succeeded, queued or running run")
     p.add_argument("--seed", action=Converted, convert=integer, expects="an integer", metavar="S",

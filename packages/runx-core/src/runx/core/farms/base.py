@@ -7,6 +7,7 @@ ask about the kind (does a section belong to it, which keys it needs, where the 
 """
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import sys
@@ -38,9 +39,9 @@ class Submission(NamedTuple):
 
 
 class LaunchOptions(NamedTuple):
-    """The launcher's farm-related flags (`--array`, `-j`, `--gpus`, `--jobs-per-gpu`)."""
+    """The launcher's farm-related flags (`--array`/`--no-array`, `-j`, `--gpus`, `--jobs-per-gpu`)."""
 
-    array: bool = False
+    array: Optional[bool] = None
     jobs: int = 1
     gpus: Optional[str] = None
     jobs_per_gpu: int = 1
@@ -155,7 +156,8 @@ class Farm:
         """The launcher flags given that this farm does nothing with."""
         o = self.options
         return [flag for flag, given in (("-j", o.jobs != 1), ("--gpus", o.gpus is not None),
-                                         ("--jobs-per-gpu", o.jobs_per_gpu != 1), ("--array", o.array)) if given]
+                                         ("--jobs-per-gpu", o.jobs_per_gpu != 1),
+                                         ("--array" if o.array else "--no-array", o.array is not None)) if given]
 
     def where(self) -> str:
         """Where jobs go, for messages: `on a generic farm`."""
@@ -223,7 +225,15 @@ class Farm:
         failed, or -1 when interrupted."""
         results = self.submit_all(jobs)
         if results is not None:
-            return sum(not _record_submission(job.run_dir, job.name, result) for job, result in zip(jobs, results))
+            from runx.core.progress import Progress
+
+            failed = 0
+            with Progress("recording job ids", len(jobs)) as progress:
+                for index, (job, result) in enumerate(zip(jobs, results)):
+                    failed += not _record_submission(job.run_dir, job.name, result, durable=False)
+                    progress.update(index + 1)
+            os.sync()  # the run.json files written just now, all at once
+            return failed
         failed = 0
         for index, job in enumerate(jobs):
             out.write(f"Submitting job {job.name} ({index + 1}/{len(jobs)})\n")
@@ -280,10 +290,10 @@ def _recorded_argvs(entry: "LedgerEntry") -> list:
     return argvs
 
 
-def _record_submission(run_dir: Path, name: str, result: Submission) -> bool:
+def _record_submission(run_dir: Path, name: str, result: Submission, durable: bool = True) -> bool:
     from runx.core.runfiles import record_submission
 
-    if record_submission(run_dir, result.returncode, result.job_id):
+    if record_submission(run_dir, result.returncode, result.job_id, durable):
         return True
     sys.stderr.write(f"runx: job {name}: submission failed with exit code {result.returncode}\n")
     return False

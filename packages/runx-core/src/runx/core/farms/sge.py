@@ -430,7 +430,7 @@ class SgeFarm(Farm):
         return argv[0] if argv else "qsub"
 
     def ignored_flags(self) -> List[str]:
-        return [flag for flag in super().ignored_flags() if flag != "--array"]
+        return [flag for flag in super().ignored_flags() if flag not in ("--array", "--no-array")]
 
     def _options(self, job: Job) -> List[str]:
         try:

@@ -1,13 +1,16 @@
-"""The slurm farm: an sbatch script per run (or one job array per sweep), batched status, scancel.
+"""The slurm farm: an sbatch script per run (or job arrays for a large sweep), batched status, scancel.
 
 Below the farm class: RESOURCES as sbatch options, the batch script, and the batched
-sbatch / squeue / sacct / scancel calls (usable on their own). `ARRAY: true` in the farm section
-(or `runx --array`) submits the whole sweep as one job array.
+sbatch / squeue / sacct / scancel calls (usable on their own). A sweep of more than
+ARRAY_THRESHOLD runs goes as job arrays of at most the cluster's MaxArraySize tasks (runs with the
+same options share one); `ARRAY: true|false` in the farm section, or `runx --array|--no-array`,
+decides instead. Runs submitted one job each go at most SUBMIT_RATE per second, and an sbatch the
+controller is too busy to take is tried again with backoff (runx.core.farms.throttle).
 
-Status comes from one `squeue -t all` call (it also lists jobs that ended less than MinJobAge
-ago, with their exit codes); ids it no longer knows go to one `sacct` call where accounting
-exists, then to the job completion log where that is a readable text file. `scontrol show job`
-would only repeat what `squeue -t all` says, so it is not asked.
+Status comes from one `squeue -t all` call per chunk of job ids (it also lists jobs that ended less
+than MinJobAge ago, with their exit codes; array tasks are asked as their array); ids it no longer
+knows go to `sacct` where accounting exists, then to the job completion log where that is a
+readable text file. `scontrol show job` would only repeat what `squeue -t all` says, so it is not asked.
 """
 from __future__ import annotations
 
@@ -17,12 +20,13 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from runx.core.argv import display_quote, shell_join
 from runx.core.errors import RunxError
 from runx.core.farms import register
 from runx.core.farms.base import Farm, RunState, Submission, job_script_path
+from runx.core.farms.throttle import RETRY_DELAYS, Busy, RateLimit, retry
 from runx.core.plan import Job, Plan, job_for, planned_dir
 
 __all__ = [
@@ -48,6 +52,14 @@ STATES = ("queued", "running", "succeeded", "failed", "cancelled", "unknown")
 OUTPUT = "slurm-%j.out"
 ERROR = "slurm-%j.err"
 TIMEOUT = 120.0
+ARRAY_THRESHOLD = 100
+"""A sweep of more runs than this goes as job arrays, unless `--no-array` or `ARRAY: false`."""
+SUBMIT_RATE = 20.0
+"""sbatch calls per second at most when runs go one job each (the farm's SUBMIT_RATE; 0: no limit)."""
+DEFAULT_MAX_ARRAY_SIZE = 1001
+"""Slurm's default MaxArraySize, used where `scontrol show config` does not answer."""
+ID_LIST_CHARS = 60_000
+"""The longest `--jobs=` list runx passes in one call (Linux takes at most 128 KiB in one argument)."""
 
 _FLAGS = {
     "cpu": "--cpus-per-task",
@@ -61,6 +73,10 @@ _FLAGS = {
 }
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
 _JOB_ID = re.compile(r"\d+(_\d+)?\Z")
+_BUSY = re.compile(
+    r"socket timed out|resource temporarily unavailable|temporarily unable|try again|not responding|"
+    r"unable to contact slurm controller|connection refused|connection timed out|EAGAIN", re.I
+)
 _USER_ERROR = re.compile(
     r"invalid|unrecognized option|not available|can ?not be satisfied|violates|exceed|not permitted|denied", re.I
 )
@@ -217,11 +233,12 @@ def _run(argv: list[str], timeout: float = TIMEOUT) -> subprocess.CompletedProce
         raise SlurmError(f"cannot run {argv[0]}: {err}") from None
 
 
-def submit(script_path: str) -> str:
-    """`sbatch --parsable script_path`; the job id (RunxError when sbatch rejects the options)."""
+def _submit_once(script_path: str) -> str:
     done = _run(["sbatch", "--parsable", script_path])
     message = " ".join(done.stderr.split()) or " ".join(done.stdout.split())
     if done.returncode != 0:
+        if _BUSY.search(message):
+            raise Busy(message)
         if done.returncode == 255 or _USER_ERROR.search(message):
             raise RunxError(f"sbatch rejected {script_path}: {message}")
         raise SlurmError(f"sbatch failed ({done.returncode}): {message}")
@@ -230,6 +247,17 @@ def submit(script_path: str) -> str:
     if not job_id.isdigit():
         raise SlurmError(f"sbatch printed no job id: {done.stdout.strip()!r}")
     return job_id
+
+
+def submit(script_path: str, retry_delays: Sequence[float] = RETRY_DELAYS) -> str:
+    """`sbatch --parsable script_path`; the job id (RunxError when sbatch rejects the options).
+
+    While the controller says it is busy (a socket time-out, EAGAIN, "temporarily unable"), sbatch is
+    tried again after each of `retry_delays` seconds (runx.core.farms.throttle); then SlurmError."""
+    try:
+        return retry(lambda: _submit_once(script_path), "sbatch", retry_delays)
+    except Busy as busy:
+        raise SlurmError(f"sbatch failed: the controller stayed busy: {busy}") from None
 
 
 def test_options(options: list[str]) -> None:
@@ -291,6 +319,7 @@ def _combine(states: list[JobState]) -> JobState:
 
 def _resolve(ids: list[str], found: dict[str, JobState], answers: dict[str, JobState]) -> None:
     """Move answers for `ids` out of `found` (keyed `N` or `N_K`) into `answers`; `N` also gathers `N_*`."""
+    tasks_of: Optional[Dict[str, List[JobState]]] = None
     for job_id in ids:
         if job_id in answers:
             continue
@@ -298,9 +327,46 @@ def _resolve(ids: list[str], found: dict[str, JobState], answers: dict[str, JobS
             answers[job_id] = found[job_id]
             continue
         if "_" not in job_id:
-            tasks = [st for key, st in found.items() if key.split("_")[0] == job_id]
-            if tasks:
-                answers[job_id] = _combine(tasks)
+            if tasks_of is None:
+                tasks_of = {}
+                for key, st in found.items():
+                    array_id, sep, _ = key.partition("_")
+                    if sep:
+                        tasks_of.setdefault(array_id, []).append(st)
+            if job_id in tasks_of:
+                answers[job_id] = _combine(tasks_of[job_id])
+
+
+def _asked(ids: Iterable[str]) -> list[str]:
+    """The ids to ask Slurm about: an array task `N_K` is asked as its array `N` (listed task by task)."""
+    return list(dict.fromkeys(job_id.partition("_")[0] for job_id in ids))
+
+
+def _chunks(words: list[str], limit: int = ID_LIST_CHARS) -> list[list[str]]:
+    """`words` cut into runs whose comma-joined length stays within `limit` (one `--jobs=` list each)."""
+    chunks: list[list[str]] = []
+    size = limit + 1
+    for word in words:
+        if size + 1 + len(word) > limit:
+            chunks.append([])
+            size = -1
+        chunks[-1].append(word)
+        size += 1 + len(word)
+    return chunks
+
+
+def _task_ranges(tasks: list[int]) -> str:
+    """Task numbers as Slurm's range list: [0, 1, 2, 5] → `0-2,5`."""
+    parts, ordered = [], sorted(set(tasks))
+    start = prev = ordered[0]
+    for task in ordered[1:] + [None]:
+        if task is not None and task == prev + 1:
+            prev = task
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if task is not None:
+            start = prev = task
+    return ",".join(parts)
 
 
 def _from_squeue(ids: list[str]) -> dict[str, JobState]:
@@ -332,15 +398,33 @@ def _from_sacct(ids: list[str]) -> dict[str, JobState]:
     return found
 
 
+_CLUSTER_CONFIG: Dict[str, str] = {}
+
+
+def cluster_config() -> Dict[str, str]:
+    """`scontrol show config` as key: value, asked once per process ({} where scontrol does not answer)."""
+    if not _CLUSTER_CONFIG:
+        try:
+            done = _run(["scontrol", "show", "config"])
+        except (RunxError, SlurmError):
+            return {}
+        if done.returncode != 0:
+            return {}
+        for line in done.stdout.splitlines():
+            key, sep, value = line.partition("=")
+            if sep:
+                _CLUSTER_CONFIG[key.strip()] = value.strip()
+    return _CLUSTER_CONFIG
+
+
+def max_array_size() -> int:
+    """The most tasks one job array may have here: the cluster's MaxArraySize (0: arrays are off)."""
+    value = cluster_config().get("MaxArraySize", "")
+    return int(value) if value.isdigit() else DEFAULT_MAX_ARRAY_SIZE
+
+
 def _jobcomp_file() -> Optional[str]:
-    done = _run(["scontrol", "show", "config"])
-    if done.returncode != 0:
-        return None
-    config = {}
-    for line in done.stdout.splitlines():
-        key, sep, value = line.partition("=")
-        if sep:
-            config[key.strip()] = value.strip()
+    config = cluster_config()
     if config.get("JobCompType") != "jobcomp/filetxt":
         return None
     return config.get("JobCompLoc") or None
@@ -370,9 +454,11 @@ def _from_jobcomp(wanted: set[str]) -> dict[str, JobState]:
 
 
 def query(job_ids: list[str]) -> dict[str, JobState]:
-    """Each job's state: one squeue call, then one sacct call and the completion log for the rest.
+    """Each job's state: one squeue call per chunk of ids, then sacct and the completion log for the rest.
 
     Ids are `N` (a job, or a whole array) or `N_K` (array task K); anything else reads as unknown.
+    Array tasks are asked as their array (`--jobs=N`, which lists every task), so a sweep of 10,000
+    runs in job arrays of 1,001 costs one squeue call with ten ids.
     """
     answers: dict[str, JobState] = {}
     ids = []
@@ -381,29 +467,44 @@ def query(job_ids: list[str]) -> dict[str, JobState]:
             ids.append(job_id)
         else:
             answers[job_id] = JobState("unknown", None, "not a Slurm job id")
-    if ids:
-        _resolve(ids, _from_squeue(ids), answers)
-    for source in (_from_sacct, lambda missing: _from_jobcomp(set(missing))):
+    sources = (_from_squeue, _from_sacct)
+    for source in sources:
         missing = [j for j in ids if j not in answers]
         if not missing:
             break
-        _resolve(missing, source(missing), answers)
+        found: dict[str, JobState] = {}
+        for chunk in _chunks(_asked(missing)):
+            found.update(source(chunk))
+        _resolve(missing, found, answers)
+    missing = [j for j in ids if j not in answers]
+    if missing:
+        _resolve(missing, _from_jobcomp(set(_asked(missing))), answers)
     for job_id in ids:
         answers.setdefault(job_id, JobState("unknown", None, "Slurm no longer knows this job"))
     return {str(j).strip(): answers[str(j).strip()] for j in job_ids}
 
 
 def cancel(job_ids: list[str]) -> None:
-    """One `scancel` for all the jobs; ids that are gone or already finished are not an error."""
-    ids = [j for j in dict.fromkeys(str(j).strip() for j in job_ids) if _JOB_ID.match(j)]
-    if not ids:
-        return
-    done = _run(["scancel", *ids])
-    if done.returncode != 0:
-        message = " ".join(done.stderr.split())
-        if re.search(r"already completing or completed|Invalid job id", message, re.I):
-            return
-        raise SlurmError(f"scancel failed ({done.returncode}): {message}")
+    """`scancel` for all the jobs, one call per chunk of ids (array tasks as `N_[0-99,120]`); ids that
+    are gone or already finished are not an error."""
+    plain: list[str] = []
+    tasks: dict[str, list[int]] = {}
+    for job_id in dict.fromkeys(str(j).strip() for j in job_ids):
+        if not _JOB_ID.match(job_id):
+            continue
+        array_id, sep, task = job_id.partition("_")
+        if sep:
+            tasks.setdefault(array_id, []).append(int(task))
+        else:
+            plain.append(job_id)
+    words = plain + [f"{array_id}_[{_task_ranges(numbers)}]" for array_id, numbers in tasks.items()]
+    for chunk in _chunks(words):
+        done = _run(["scancel", *chunk])
+        if done.returncode != 0:
+            message = " ".join(done.stderr.split())
+            if re.search(r"already completing or completed|Invalid job id", message, re.I):
+                continue
+            raise SlurmError(f"scancel failed ({done.returncode}): {message}")
 
 
 # ---- the farm ------------------------------------------------------------------------------------
@@ -424,13 +525,25 @@ class SlurmFarm(Farm):
     def check_settings(cls, values: Mapping[str, Any], submit_cmd: str, where: str, name: str) -> None:
         return None
 
-    @property
-    def array(self) -> bool:
-        """Whether the sweep goes as one job array (`--array` or ARRAY: true)."""
-        return self.options.array or bool(self.farm.array)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        rate = self.farm.submit_rate
+        self._pace = RateLimit(SUBMIT_RATE if rate is None else rate)
+
+    def uses_arrays(self, count: int) -> bool:
+        """Whether a sweep of `count` runs goes as job arrays: `--array`/`--no-array`, else ARRAY, else
+        whether it has more than ARRAY_THRESHOLD runs (a single run is always a job of its own)."""
+        choice = self.options.array if self.options.array is not None else self.farm.array
+        return count >= 2 and (count > ARRAY_THRESHOLD if choice is None else choice)
+
+    def array_size(self) -> int:
+        """The most runs per job array: ARRAY_MAX_SIZE where given, within the cluster's MaxArraySize."""
+        cluster = max_array_size()
+        given = self.farm.array_max_size
+        return cluster if given is None else min(given, cluster)
 
     def ignored_flags(self) -> List[str]:
-        return [flag for flag in super().ignored_flags() if flag != "--array"]
+        return [flag for flag in super().ignored_flags() if flag not in ("--array", "--no-array")]
 
     def submit_argv(self) -> list:
         return ["sbatch"]
@@ -468,6 +581,7 @@ class SlurmFarm(Farm):
         return f"{shell_join(['sbatch', *self._options(job)])} --wrap {display_quote(job.command)}"
 
     def submit(self, job: Job) -> Submission:
+        self._pace.wait()
         try:
             job_id = submit(self._script_path(job))
         except (SlurmError, RunxError) as err:  # recorded as a failed submission, the others still tried
@@ -482,36 +596,63 @@ class SlurmFarm(Farm):
         return exp_dir / f".array_{stamp}.txt", exp_dir / f".array_{stamp}.sbatch"
 
     def display_batch(self, first: Job, count: int) -> Optional[str]:
-        if not self.array or count < 2:
+        if not self.uses_arrays(count):
             return None
-        options = shell_join([*self._options(first), array_option(count)])
-        return f"# one job array of {count} tasks: sbatch --parsable {self._array_paths(first)[1]}  ({options})"
+        size = self.array_size()
+        if size < 2:
+            return None
+        arrays = -(-count // size)
+        options = shell_join([*self._options(first), array_option(min(count, size))])
+        if arrays == 1:
+            return f"# one job array of {count} tasks: sbatch --parsable {self._array_paths(first)[1]}  ({options})"
+        return (f"# {arrays} job arrays of at most {size} tasks (runs with the same options share one), the first: "
+                f"sbatch --parsable {self._array_paths(first)[1]}  ({options})")
+
+    def _arrays(self, jobs: list) -> List[List[int]]:
+        """The indexes of `jobs` per job array: runs with the same sbatch options, in order, cut to array_size."""
+        size = self.array_size()
+        groups: Dict[tuple, List[int]] = {}
+        for index, job in enumerate(jobs):
+            groups.setdefault(tuple(self._options(job)), []).append(index)
+        return [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
 
     def submit_all(self, jobs: list) -> Optional[list]:
-        if not self.array or len(jobs) < 2:
+        """Every job, as job arrays (see `uses_arrays`); None to submit one job per run."""
+        if not self.uses_arrays(len(jobs)) or self.array_size() < 2:
             return None
-        options = {tuple(self._options(j)) for j in jobs}
-        if len(options) != 1:
-            raise RunxError(f"{self.farm.source}: {self.farm.name}.ARRAY: a job array needs the same resources for every run")
-        exp_dir = jobs[0].run_dir.parent
-        list_path, script_path = self._array_paths(jobs[0])
-        list_path.write_text(array_list(str(j.run_dir) for j in jobs), encoding="utf-8")
-        opts = [*options.pop(), array_option(len(jobs))]
+        results: List[Optional[Submission]] = [None] * len(jobs)
+        for indexes in self._arrays(jobs):
+            chunk = [jobs[i] for i in indexes]
+            if len(chunk) == 1:
+                results[indexes[0]] = self.submit(chunk[0])
+                continue
+            for index, result in zip(indexes, self._submit_array(chunk, len(jobs), indexes)):
+                results[index] = result
+        return results
+
+    def _submit_array(self, chunk: list, total: int, indexes: List[int]) -> List[Submission]:
+        """One job array of `chunk` (its list file and script beside the runs); each run's Submission."""
+        exp_dir = chunk[0].run_dir.parent
+        list_path, script_path = self._array_paths(chunk[0])
+        list_path.write_text(array_list(str(j.run_dir) for j in chunk), encoding="utf-8")
+        opts = [*self._options(chunk[0]), array_option(len(chunk))]
         script_path.write_text(batch_script(f"{self.settings.experiment}_array", str(exp_dir), str(list_path), opts, array=True))
+        self._pace.wait()
         try:
             array_id = submit(str(script_path))
         except (SlurmError, RunxError) as err:
             print(f"runx: {err}", file=sys.stderr)
-            return [Submission(1) for _ in jobs]
-        print(f"Submitted batch job {array_id} (array of {len(jobs)})")
+            return [Submission(1) for _ in chunk]
+        which = "" if len(chunk) == total else f", runs {indexes[0] + 1}-{indexes[-1] + 1} of {total}"
+        print(f"Submitted batch job {array_id} (array of {len(chunk)}{which})", flush=True)
         from runx.core.runfiles import SUBMIT_FILE, write_executable
 
-        for index, job in enumerate(jobs):  # say how the run was submitted; its own sbatch.sh reruns it alone
+        for index, job in enumerate(chunk):  # say how the run was submitted; its own sbatch.sh reruns it alone
             comment = (f"# Submitted by runx as task {index} of Slurm job array {array_id}:\n"
                        f"#   sbatch --parsable {shell_join([str(script_path)])}\n"
                        "# This script submits this run alone again (as runx resubmit does).")
             write_executable(job.run_dir / SUBMIT_FILE, self.script(job, comment))
-        return [Submission(0, f"{array_id}_{i}") for i in range(len(jobs))]
+        return [Submission(0, f"{array_id}_{i}") for i in range(len(chunk))]
 
     def query(self, entries: List[Any]) -> Dict[Path, RunState]:
         """One squeue call (then sacct, then the completion log) for every run with a job id. Slurm's word

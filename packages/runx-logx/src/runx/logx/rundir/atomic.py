@@ -1,7 +1,9 @@
 """The one atomic write of a run directory's files: a temporary name in the same folder, fsync, rename.
 
 A reader sees the old content or the new, never part of either; a crash leaves at most a hidden
-`.<name>.tmp<pid>` beside the file (runx.logx.rundir.layout.is_temporary).
+`.<name>.tmp<pid>` beside the file (runx.logx.rundir.layout.is_temporary). A writer of many files
+at once (runx staging thousands of runs) may pass `durable=False` and make them all durable with one
+`os.sync()` before it declares them complete.
 """
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ from runx.logx.rundir.layout import temporary_name
 __all__ = ["write_bytes", "write_text", "write_json"]
 
 
-def write_bytes(path: str, data: bytes, mode: int = 0o644) -> None:
-    """Replace `path` by `data` atomically (and durably: the data is fsynced before the rename)."""
+def write_bytes(path: str, data: bytes, mode: int = 0o644, durable: bool = True) -> None:
+    """Replace `path` by `data` atomically (and, if `durable`, the data is fsynced before the rename)."""
     tmp = temporary_name(str(path))
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
@@ -23,7 +25,8 @@ def write_bytes(path: str, data: bytes, mode: int = 0o644) -> None:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
@@ -35,13 +38,13 @@ def write_bytes(path: str, data: bytes, mode: int = 0o644) -> None:
         raise
 
 
-def write_text(path: str, text: str, mode: int = 0o644) -> None:
+def write_text(path: str, text: str, mode: int = 0o644, durable: bool = True) -> None:
     """Replace `path` by UTF-8 `text` atomically."""
-    write_bytes(path, text.encode("utf-8"), mode)
+    write_bytes(path, text.encode("utf-8"), mode, durable)
 
 
 def write_json(path: str, data: Any, indent: Optional[int] = 2, default: Optional[Callable[[Any], Any]] = str,
-               allow_nan: bool = True, ensure_ascii: bool = False) -> None:
+               allow_nan: bool = True, ensure_ascii: bool = False, durable: bool = True) -> None:
     """Replace `path` by `data` as JSON (a final newline) atomically; values JSON cannot hold go through `default`."""
     text = json.dumps(data, indent=indent, default=default, allow_nan=allow_nan, ensure_ascii=ensure_ascii)
-    write_text(path, text + "\n")
+    write_text(path, text + "\n", durable=durable)

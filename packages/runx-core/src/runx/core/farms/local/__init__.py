@@ -37,7 +37,7 @@ class LocalFarm(Farm):
         self.slots: list = []
 
     def ignored_flags(self) -> List[str]:
-        return ["--array"] if self.options.array else []
+        return [] if self.options.array is None else ["--array" if self.options.array else "--no-array"]
 
     def where(self) -> str:
         return "here (-i)"
