@@ -1,6 +1,6 @@
 """Every runx benchmark in one run, each figure beside its baseline measured in the same run.
 
-  python bench/run.py [--quick] [--only core,logx,sumx,baselines] [--venvs DIR] [--data DIR] [--markdown]
+  python bench/run.py [--quick] [--only core,logx,sumx,baselines,slurm] [--venvs DIR] [--data DIR] [--markdown]
 
 Prints one table: the figure, its median and spread [min-max] over interleaved repeats, the baseline
 measured in the same run, the ratio ours/baseline, the target from the issues, and PASS/FAIL.
@@ -11,6 +11,8 @@ Areas (--only):
   checkpoint stress (tests/logx/test_crash_safety.py with RUNX_KILL_TRIALS).
 - sumx: 100 and 1,000 runs x 100 epochs vs runx 0.0.11 in its own format; 10,000 x 1,000.
 - baselines: metric() beside the floor (a flushed JSON line), tensorboardX, MLflow and W&B offline.
+- slurm: stage and submit 1,000 and 10,000 runs as job arrays and 1,000 one job each (held jobs,
+  cancelled after), and `runx status` on them (bench/slurm_bench.py); skipped with a note without Slurm.
 Baselines live in venvs that this harness creates under --venvs (bench/baselines.py). --quick uses
 small sizes and few repeats, installs no venv, and uses those already complete; the full run
 installs what is missing and reports, row by row, any that cannot install. Targets whose size
@@ -41,9 +43,10 @@ sys.path.insert(0, str(BENCH))
 import baselines  # noqa: E402
 import core_bench  # noqa: E402
 import logx_bench  # noqa: E402
+import slurm_bench  # noqa: E402
 import sumx_bench  # noqa: E402
 
-AREAS = ("core", "logx", "sumx", "baselines")
+AREAS = ("core", "logx", "sumx", "baselines", "slurm")
 OLD = "runx-0.0.11"
 
 
@@ -334,6 +337,49 @@ def bench_sumx(sizes: Sizes, venvs: baselines.Venvs, data: Path) -> list:
     return rows
 
 
+def bench_slurm(quick: bool, work: Path) -> list:
+    """Stage + submit and `runx status` for large sweeps on the real Slurm (slurm_bench.py)."""
+    why = slurm_bench.unavailable()
+    if why:
+        return [Row("slurm", "large sweeps on Slurm", f"not run: {why}", result="n/a")]
+    small, big, each = (100, 1000, 100) if quick else (1000, 10000, 1000)
+    got = {}
+    for runs, array in ((small, True), (big, True), (each, False)):
+        launch = slurm_bench.Launch(work / f"slurm-{runs}-{int(array)}", f"s{runs}{'a' if array else 'j'}", runs, array)
+        try:
+            submit = launch.submit()
+            status = Samples([launch.status() for _ in range(3)], "s")
+        finally:
+            launch.clean()
+        got[(runs, array)] = (submit, status)
+
+    def per_run(runs: int, array: bool) -> float:
+        return got[(runs, array)][0] / runs
+
+    def ratio(a: float, b: float, limit: float) -> tuple:
+        return f"{a / b:.2f}x", "PASS" if a / b <= limit else "FAIL"
+
+    rows = []
+    for runs, array in ((small, True), (big, True)):
+        target, result = ("< 60 s", absolute(None if quick else got[(runs, array)][0] < 60)) if runs == big else ("-", "info")
+        rows.append(Row("slurm", f"stage + submit {runs:,} runs as job arrays",
+                        f"{got[(runs, array)][0]:.1f} s ({per_run(runs, array) * 1e3:.2f} ms/run)", target=target, result=result))
+    r, result = ratio(per_run(big, True), per_run(small, True), 1.25)
+    rows.append(Row("slurm", f"arrays: per run at {big:,} vs at {small:,}", f"{per_run(big, True) * 1e3:.2f} ms",
+                    f"{per_run(small, True) * 1e3:.2f} ms", r, "<= 1.25x (linear or better)", result))
+    rows.append(Row("slurm", f"stage + submit {each:,} runs one job each (SUBMIT_RATE 20/s)",
+                    f"{got[(each, False)][0]:.1f} s ({per_run(each, False) * 1e3:.1f} ms/run; "
+                    f"{big:,} runs ~{per_run(each, False) * big / 60:.0f} min)"))
+    status_big, status_small = got[(big, True)][1], got[(small, True)][1]
+    rows.append(Row("slurm", f"runx status, {big:,} queued runs in arrays", str(status_big), target="< 2 s",
+                    result=absolute(None if quick else status_big.median < 2.0)))
+    r, result = ratio(status_big.median / big, status_small.median / small, 1.25)
+    rows.append(Row("slurm", f"runx status per run at {big:,} vs at {small:,}", f"{status_big.median / big * 1e6:.0f} us",
+                    f"{status_small.median / small * 1e6:.0f} us", r, "<= 1.25x (linear or better)", result))
+    rows.append(Row("slurm", f"runx status, {each:,} queued runs one job each", str(got[(each, False)][1])))
+    return rows
+
+
 def machine() -> list:
     meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
     mem = next((int(line.split()[1]) / 2**20 for line in meminfo.splitlines() if line.startswith("MemTotal")), 0)
@@ -396,7 +442,8 @@ def main(argv: list | None = None) -> int:
                  ("logx", lambda: bench_logx_import(sizes, venvs, work)),
                  ("logx+baselines", lambda: bench_metric(sizes, venvs, areas)),
                  ("logx", lambda: bench_kill9(sizes)),
-                 ("sumx", lambda: bench_sumx(sizes, venvs, args.data))]
+                 ("sumx", lambda: bench_sumx(sizes, venvs, args.data)),
+                 ("slurm", lambda: bench_slurm(args.quick, work))]
         for wanted, step in steps:
             if not areas & set(wanted.split("+")):
                 continue

@@ -280,7 +280,7 @@ def test_runx_killed_before_the_farm_has_a_run_leaves_it_failed_and_resubmittabl
 
     def all_claimed() -> bool:
         runs = project.runs("k") if (project.root / "logs" / "k").exists() else []
-        return len(runs) == 3 and all(queued in status_text(r) for r in runs)
+        return len(runs) == 3 and all(queued in status_text(r) and not (r / "staging.json").exists() for r in runs)
 
     wait_for(all_claimed, timeout=60)
     os.killpg(runx.pid, signal.SIGKILL)  # runx, and the submission it waits on: a group this test made

@@ -110,6 +110,7 @@ def _create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO, staging:
         else:
             link_tree(first_code, code)
         write_json(run_dir / HPARAMS_FILE, plain_hparams(job), durable=False)
+        staging.unsynced.append(run_dir / HPARAMS_FILE)
         write_executable(run_dir / JOB_SCRIPT, job_script(job))
         farm.prepare(job)
         write_executable(run_dir / SUBMIT_FILE, farm.script(job))
@@ -130,6 +131,7 @@ def _create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO, staging:
                    "overrides": list(settings.overrides), "launch": launch},
         )
         write_json(run_dir / RUN_FILE, record, durable=False)
+        staging.unsynced.append(run_dir / RUN_FILE)
         record_event(run_dir, "queued", farm=settings.farm.name, launch=launch, **farm.queued_fields())
         jobs.append(job)
         progress.update(len(jobs))

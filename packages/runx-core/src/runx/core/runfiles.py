@@ -62,7 +62,7 @@ def _json_default(value: Any) -> Any:
 
 def write_json(path: Path, data: Any, durable: bool = True) -> None:
     """Write JSON atomically (temp file + rename) so readers never see half a file; `durable=False` leaves
-    the fsync to one `os.sync()` of the caller's (runx.logx.rundir.atomic)."""
+    the fsync to the caller (runx.logx.rundir.atomic.sync_files)."""
     atomic.write_json(str(path), data, indent=2, default=_json_default, durable=durable)
 
 

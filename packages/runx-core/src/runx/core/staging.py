@@ -27,6 +27,7 @@ from typing import Any, List, Optional, Set, Tuple
 
 from runx.core.errors import RunxError
 from runx.core.naming import claim_run_dir
+from runx.logx.rundir import atomic
 
 __all__ = ["SnapshotStats", "GitState", "Staging", "snapshot", "unstaged_script", "link_tree", "git_state", "staging_state",
            "check_writable", "LARGE_SNAPSHOT_BYTES", "STAGING_FILE", "STAGING_STATES"]
@@ -329,12 +330,13 @@ class Staging:
     removed (the runs are complete), on any exception every directory this launch created is
     removed (run directories, and the experiment directory and LOGROOT if it made them), and an
     OSError (disk full, permission, ...) becomes one RunxError line. A runx killed outright leaves
-    its markers, so `runx status` shows those runs as failed-to-stage. The runs' files may be written
-    without an fsync each: one `os.sync()` makes them all durable before the markers go."""
+    its markers, so `runx status` shows those runs as failed-to-stage. Files written without an fsync
+    (`durable=False`) and listed in `unsynced` are fsynced together before the markers go."""
 
     def __init__(self, exp_dir: Path) -> None:
         self.exp_dir = Path(exp_dir)
         self.run_dirs: List[Path] = []
+        self.unsynced: List[Path] = []
         self._made: List[Path] = []
         self._marker = json.dumps({"launcher": f"{os.uname().nodename}:{os.getpid()}",
                                    "process_start": _process_start(os.getpid()), "time": time.time()})
@@ -358,8 +360,7 @@ class Staging:
 
     def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
         if kind is None:
-            if self.run_dirs:
-                os.sync()  # every run's files durable (written without an fsync each) before any is complete
+            atomic.sync_files([str(path) for path in self.unsynced])  # durable before any run reads complete
             for run_dir in self.run_dirs:
                 os.unlink(run_dir / STAGING_FILE)
             return

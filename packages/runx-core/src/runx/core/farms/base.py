@@ -7,7 +7,6 @@ ask about the kind (does a section belong to it, which keys it needs, where the 
 """
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import sys
@@ -232,7 +231,10 @@ class Farm:
                 for index, (job, result) in enumerate(zip(jobs, results)):
                     failed += not _record_submission(job.run_dir, job.name, result, durable=False)
                     progress.update(index + 1)
-            os.sync()  # the run.json files written just now, all at once
+            from runx.core.runfiles import RUN_FILE
+            from runx.logx.rundir.atomic import sync_files
+
+            sync_files([str(job.run_dir / RUN_FILE) for job, result in zip(jobs, results) if result.job_id])
             return failed
         failed = 0
         for index, job in enumerate(jobs):

@@ -2,18 +2,22 @@
 
 A reader sees the old content or the new, never part of either; a crash leaves at most a hidden
 `.<name>.tmp<pid>` beside the file (runx.logx.rundir.layout.is_temporary). A writer of many files
-at once (runx staging thousands of runs) may pass `durable=False` and make them all durable with one
-`os.sync()` before it declares them complete.
+at once (runx staging thousands of runs) may pass `durable=False` and make them durable later with
+`sync_files`, before it declares them complete: fsyncs issued together from several threads are
+committed together by the file system, many times faster than one after another.
 """
 from __future__ import annotations
 
 import json
 import os
-from typing import Any, Callable, Optional
+from typing import Any, Callable, List, Optional
 
 from runx.logx.rundir.layout import temporary_name
 
-__all__ = ["write_bytes", "write_text", "write_json"]
+__all__ = ["write_bytes", "write_text", "write_json", "sync_files"]
+
+SYNC_THREADS = 16
+"""Threads that fsync at once in sync_files."""
 
 
 def write_bytes(path: str, data: bytes, mode: int = 0o644, durable: bool = True) -> None:
@@ -48,3 +52,22 @@ def write_json(path: str, data: Any, indent: Optional[int] = 2, default: Optiona
     """Replace `path` by `data` as JSON (a final newline) atomically; values JSON cannot hold go through `default`."""
     text = json.dumps(data, indent=indent, default=default, allow_nan=allow_nan, ensure_ascii=ensure_ascii)
     write_text(path, text + "\n", durable=durable)
+
+
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_files(paths: List[str]) -> None:
+    """fsync each file (written with `durable=False`), several at once; an OSError is raised once all are tried."""
+    if not paths:
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(SYNC_THREADS, len(paths))) as pool:
+        for _ in pool.map(_fsync, paths):
+            pass
