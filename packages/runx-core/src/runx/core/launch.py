@@ -147,8 +147,15 @@ def sweep_origin(settings: Settings, combination: Combination) -> Optional[dict]
 
 
 def run_jobs(jobs: list, farm: Farm, out: TextIO = sys.stdout) -> int:
-    """Run or submit each job on its farm; every job is tried; exit status 0, 1 if any failed, 130 if interrupted."""
+    """Run or submit each job on its farm; every job is tried (with --fail-fast, until one fails: on a farm
+    runx then watches the runs, failfast.py); exit status 0, 1 if any failed, 130 if interrupted."""
     failed = farm.run(jobs, out)
+    if failed == 0 and jobs and farm.options.fail_fast and farm.kind != "local":
+        from runx.core.failfast import watch
+
+        failed = watch(jobs, jobs[0].run_dir.parent, out)
+        if failed == 130:
+            return 130
     if failed < 0:
         return 130
     if failed:

@@ -54,7 +54,8 @@ def launch_main(args: Namespace) -> int:
 
     plan = make_plan(settings, tag=args.tag, no_cooldir=args.no_cooldir,
                      max_runs=MAX_RUNS if args.max_runs is None else args.max_runs)
-    farm = make_farm(settings, LaunchOptions(array=args.array, jobs=args.jobs, gpus=args.gpus, jobs_per_gpu=args.jobs_per_gpu))
+    farm = make_farm(settings, LaunchOptions(array=args.array, jobs=args.jobs, gpus=args.gpus, jobs_per_gpu=args.jobs_per_gpu,
+                                             fail_fast=args.fail_fast))
     _warn_about_ignored_flags(farm)
     from pathlib import Path
 

@@ -76,6 +76,9 @@ def launcher_parser() -> Parser:
                    help="on a slurm or sge farm, submit the sweep as job arrays (default: above 100 runs)")
     p.add_argument("--no-array", dest="array", action="store_const", const=False,
                    help="on a slurm or sge farm, submit one job per run however large the sweep")
+    p.add_argument("--fail_fast", action="store_true",
+                   help="once a run fails, launch no more and cancel this launch's pending runs (-i: those not started; "
+                        "on a farm runx stays to watch the runs and cancels those still queued)")
     p.add_argument("--resume", action="store_true",
                    help="skip configurations that already have a succeeded, queued or running run")
     p.add_argument("--seed", action=Converted, convert=integer, expects="an integer", metavar="S",

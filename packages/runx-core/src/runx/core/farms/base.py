@@ -38,12 +38,13 @@ class Submission(NamedTuple):
 
 
 class LaunchOptions(NamedTuple):
-    """The launcher's farm-related flags (`--array`/`--no-array`, `-j`, `--gpus`, `--jobs-per-gpu`)."""
+    """The launcher's farm-related flags (`--array`/`--no-array`, `-j`, `--gpus`, `--jobs-per-gpu`, `--fail-fast`)."""
 
     array: Optional[bool] = None
     jobs: int = 1
     gpus: Optional[str] = None
     jobs_per_gpu: int = 1
+    fail_fast: bool = False
 
 
 class RunState(NamedTuple):
@@ -240,7 +241,16 @@ class Farm:
         for index, job in enumerate(jobs):
             out.write(f"Submitting job {job.name} ({index + 1}/{len(jobs)})\n")
             out.flush()
-            failed += not _record_submission(job.run_dir, job.name, self.submit(job))
+            accepted = _record_submission(job.run_dir, job.name, self.submit(job))
+            failed += not accepted
+            if not accepted and self.options.fail_fast and index + 1 < len(jobs):
+                from runx.core.status import record_event
+
+                for pending in jobs[index + 1:]:
+                    record_event(pending.run_dir, "cancelled", reason="fail-fast")
+                out.write(f"runx: --fail-fast: the submission of {job.name} failed; {len(jobs) - index - 1} run(s) "
+                          "not submitted recorded as cancelled\n")
+                return failed
         return failed
 
     # ---- the ledger: state, cancel, resubmit ------------------------------------------------------

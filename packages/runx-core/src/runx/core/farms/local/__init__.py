@@ -74,8 +74,8 @@ class LocalFarm(Farm):
 
         with pool.interrupted_by_hangup_and_term():
             if self.options.jobs > 1 or self.slots:
-                return pool.run_parallel(jobs, self.options.jobs, self.slots, out)
-            return pool.run_sequential(jobs, out)
+                return pool.run_parallel(jobs, self.options.jobs, self.slots, out, self.options.fail_fast)
+            return pool.run_sequential(jobs, out, self.options.fail_fast)
 
     def query(self, entries: List[Any]) -> Dict[Path, RunState]:
         """A run whose runx process (queued) or job (running) is gone from this machine ended without writing
@@ -128,12 +128,7 @@ class LocalFarm(Farm):
 
 
 def _run_here(run_dir: Path) -> int:
-    """Run a job in the foreground; when runx is interrupted, stop it and all it started, then re-raise."""
-    from runx.core.farms.local.pool import start, stop
+    """Run a job in the foreground, its output streamed here and to its job.log (pool.run_here)."""
+    from runx.core.farms.local.pool import run_here
 
-    proc = start(run_dir)
-    try:
-        return proc.wait()
-    except BaseException:
-        stop([proc])
-        raise
+    return run_here(run_dir)

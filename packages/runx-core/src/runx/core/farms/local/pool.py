@@ -1,5 +1,7 @@
 """Running local jobs: the one way a job starts (`start`), one after another with output streamed
-live, or N at a time, each with its own GPU slot and its output in the run's job.log.
+live and appended to the run's job.log (stream.py), or N at a time, each with its own GPU slot and
+its output in the run's job.log. With `fail_fast`, the first failure stops the launching: the runs
+not started yet are recorded as cancelled (the running ones go on).
 
 In parallel the terminal gets one line per event (started, succeeded, failed) instead of interleaved
 output. Ctrl-C (or SIGTERM, or SIGHUP) stops every running job (SIGTERM to its process tree, SIGKILL
@@ -18,10 +20,11 @@ from typing import Iterator, List, Optional, TextIO
 
 from runx.core.farms.base import JOB_SCRIPT
 from runx.core.farms.local.proctree import job_environment, process_tree, stop_processes
+from runx.core.farms.local.stream import Streamed
 from runx.core.status import record_event, was_cancelled
 
-__all__ = ["detect_gpus", "gpu_slots", "start", "stop", "run_sequential", "run_parallel", "interrupted_by_hangup_and_term",
-           "JOB_LOG"]
+__all__ = ["detect_gpus", "gpu_slots", "start", "stop", "run_here", "run_sequential", "run_parallel",
+           "interrupted_by_hangup_and_term", "JOB_LOG"]
 
 JOB_LOG = "job.log"
 
@@ -45,15 +48,22 @@ def gpu_slots(gpus: list, jobs_per_gpu: int) -> list:
     return [g for g in gpus for _ in range(jobs_per_gpu)]
 
 
-def start(run_dir: Path, gpu: Optional[str] = None, log: Optional[Path] = None) -> subprocess.Popen:
-    """Start the run's job script: in this terminal (its stdin, stdout, stderr) or, with `log`, in a
-    session of its own with its output appended to `log`; `gpu` becomes CUDA_VISIBLE_DEVICES. Its
+def start(run_dir: Path, gpu: Optional[str] = None, log: Optional[Path] = None,
+          streamed: Optional[Streamed] = None) -> subprocess.Popen:
+    """Start the run's job script: in this terminal (its stdin; its output through `streamed`, which
+    copies it here and to job.log) or, with `log`, in a session of its own with its output appended to
+    `log`; `gpu` becomes CUDA_VISIBLE_DEVICES. Its
     environment names the run (proctree.JOB_MARKER), so `runx cancel` and `runx status` can tell its
     processes from any other that later gets the same pid."""
     argv = ["sh", str(Path(run_dir) / JOB_SCRIPT)]
     env = job_environment(str(run_dir))
     if gpu is not None:
         env["CUDA_VISIBLE_DEVICES"] = gpu
+    if streamed is not None:
+        try:
+            return subprocess.Popen(argv, env=env, **streamed.popen_kwargs())
+        finally:
+            streamed.started()
     if log is None:
         return subprocess.Popen(argv, env=env)
     with open(log, "ab") as out:
@@ -91,6 +101,20 @@ def interrupted_by_hangup_and_term() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def run_here(run_dir: Path) -> int:
+    """Run a job in the foreground, its output streamed here and appended to its job.log; when runx is
+    interrupted, stop it and all it started, then re-raise."""
+    streamed = Streamed(Path(run_dir) / JOB_LOG)
+    proc = start(run_dir, streamed=streamed)
+    try:
+        return proc.wait()
+    except BaseException:
+        stop([proc])
+        raise
+    finally:
+        streamed.finish()
+
+
 def _ended(job, returncode: int) -> str:
     """How a job ended: succeeded, cancelled (`runx cancel` recorded it), or failed."""
     if returncode == 0:
@@ -106,8 +130,17 @@ def _record(run_dir: Path, event: str, **fields: object) -> None:
         sys.stderr.write(f"runx: cannot record {event} in {run_dir}: {err.strerror or err}\n")
 
 
-def run_sequential(jobs: list, out: TextIO) -> int:
-    """Run jobs one after another, output streamed live; the number that failed (or -1 if interrupted)."""
+def _cancel_pending(pending: list, out: TextIO, failed_name: str) -> None:
+    """--fail-fast: record the runs not started yet as cancelled, and say so."""
+    for job in pending:
+        _record(job.run_dir, "cancelled", reason="fail-fast")
+    out.write(f"runx: --fail-fast: job {failed_name} failed; {len(pending)} run(s) not started recorded as cancelled\n")
+    out.flush()
+
+
+def run_sequential(jobs: list, out: TextIO, fail_fast: bool = False) -> int:
+    """Run jobs one after another, output streamed live and to each job.log; the number that failed (or
+    -1 if interrupted)."""
     failed = 0
     for index, job in enumerate(jobs):
         if was_cancelled(job.run_dir):
@@ -116,12 +149,7 @@ def run_sequential(jobs: list, out: TextIO) -> int:
         out.write(f"Running job {job.name} ({index + 1}/{len(jobs)})\n")
         out.flush()
         try:
-            proc = start(job.run_dir)
-            try:
-                returncode = proc.wait()
-            except BaseException:
-                stop([proc])
-                raise
+            returncode = run_here(job.run_dir)
         except KeyboardInterrupt:
             for pending in jobs[index:]:
                 _record(pending.run_dir, "cancelled", reason="interrupted")
@@ -133,10 +161,13 @@ def run_sequential(jobs: list, out: TextIO) -> int:
         elif ended == "failed":
             failed += 1
             sys.stderr.write(f"runx: job {job.name} exited with exit code {returncode}\n")
+            if fail_fast and index + 1 < len(jobs):
+                _cancel_pending(jobs[index + 1:], out, job.name)
+                break
     return failed
 
 
-def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO) -> int:
+def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO, fail_fast: bool = False) -> int:
     """Run jobs with at most `concurrency` at once (one per slot when slots are given); failures, or -1 if interrupted."""
     free = list(slots) if slots else [None] * concurrency
     free = free[:concurrency] if concurrency else free
@@ -174,6 +205,9 @@ def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO) -> int:
                 if ended == "failed":
                     failed += 1
                     say(f"[{job.name}] failed with exit code {proc.returncode}")
+                    if fail_fast and pending:
+                        _cancel_pending(pending, out, job.name)
+                        pending = []
                 else:
                     say(f"[{job.name}] {ended}")
     except KeyboardInterrupt:
