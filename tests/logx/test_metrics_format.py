@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from runx.logx import LogxError
 from runx.logx.rundir.codec import read_records
 from runx.logx.rundir.layout import METRICS_FILE, SUMMARY_FILE
-from runx.logx.rundir.summary import FORMAT_VERSION, RunSummary, summarize
+from runx.logx.rundir.summary import FORMAT_VERSION, SUMMARY_VERSION, RunSummary, summarize
 from runx.logx.rundir.writer import MetricsWriter
 
 
@@ -43,7 +43,7 @@ def test_file_layout_header_starts_and_records(tmp_path):
     assert records[1]["metrics"] == {"loss": 2.0, "acc": 0, "odd": "nan"}
     assert type(records[1]["metrics"]["acc"]) is int
     summary = json.loads((tmp_path / SUMMARY_FILE).read_text())
-    assert summary["runx_metrics_summary"] == FORMAT_VERSION
+    assert summary["runx_metrics_summary"] == SUMMARY_VERSION == 2
     assert summary["log_bytes"] == os.path.getsize(tmp_path / METRICS_FILE)
 
 

@@ -17,7 +17,7 @@ from runx.logx import LogxError
 from runx.logx.rundir import atomic, config, layout
 from runx.logx.rundir.codec import decode_value, encode_value, json_number, read_json, read_records, to_step
 from runx.logx.rundir.status import RunStatus, fold_status, settled_state
-from runx.logx.rundir.summary import SummaryState, fold_log, summarize
+from runx.logx.rundir.summary import HISTORY_POINTS, SummaryState, fold_log, history_of, summarize
 from runx.logx.rundir.writer import MetricsWriter
 
 # --- layout ---------------------------------------------------------------------------------------
@@ -177,6 +177,7 @@ def reference_fold(records) -> dict:
             m = p["metrics"].setdefault(k, {"last": v, "last_step": step, "min": None, "min_step": None,
                                             "max": None, "max_step": None, "count": 0})
             m["last"], m["last_step"], m["count"] = v, step, m["count"] + 1
+            m.setdefault("points", []).append((step, v))
             if v == v:
                 if m["min"] is None or v < m["min"]:
                     m["min"], m["min_step"] = v, step
@@ -184,6 +185,12 @@ def reference_fold(records) -> dict:
                     m["max"], m["max_step"] = v, step
     for p in out["phases"].values():
         for m in p["metrics"].values():
+            points = m.pop("points")
+            stride = 1
+            while -(-len(points) // stride) > HISTORY_POINTS - 1:
+                stride *= 2
+            m["history_stride"] = stride
+            m["history"] = [[s, encode_value(v)] for s, v in history_of(points)]
             for key in ("last", "min", "max"):
                 if m[key] is not None:
                     m[key] = encode_value(m[key])
@@ -248,7 +255,7 @@ def test_summary_plus_tail_equals_folding_the_whole_log(tmp_path, records, cut):
     assert summary.summary_used
     whole = SummaryState()
     whole.fold_records(records)
-    state, _, used = fold_log(str(tmp_path))
+    state, _, used = fold_log(str(tmp_path), history=True)
     assert used and json.dumps(folded(state)) == json.dumps(folded(whole))
 
 
@@ -353,3 +360,69 @@ def test_read_logroot_names_the_file_and_the_problem(tmp_path, text, message):
     with pytest.raises(LogxError, match=message) as err:
         config.read_logroot(str(path))
     assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+# --- summary: the bounded history -------------------------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 700), st.lists(st.integers(1, 90), min_size=1, max_size=30), st.booleans())
+def test_history_is_bounded_even_and_ends_exact_however_the_writes_are_batched(n, batches, round_trip):
+    """Folding n records in batches of any size (through the summary file between batches, or not) gives
+    history_of: at most 64 points, the first record, every stride-th after it, the latest record last."""
+    points = [(step * 3, float(step) if step % 7 else "nan") for step in range(n)]
+    state, done, i = SummaryState(), 0, 0
+    while done < n:
+        size = batches[i % len(batches)]
+        chunk = points[done:done + size]
+        state.fold("val", ["m"], [(s, decode_value(v)) for s, v in chunk], 1.0, 2.0)
+        if round_trip:
+            state = SummaryState.from_json(json.loads(json.dumps(state.to_json(0), allow_nan=False)))
+        done, i = done + len(chunk), i + 1
+    data = state.to_json(0)["phases"]["val"]["metrics"]["m"]
+    expected = history_of(points)
+    assert data["history"] == [[s, v] for s, v in expected]
+    assert len(expected) <= HISTORY_POINTS and expected[0] == points[0] and expected[-1] == points[-1]
+    stride = data["history_stride"]
+    assert [s for s, _ in expected[:-1]] == [s for s, _ in points[::stride]][:len(expected) - 1]
+    assert n <= HISTORY_POINTS or len(expected) >= HISTORY_POINTS // 2  # thinned, not starved
+    summary = state.result(False, True, history=True).phases["val"].metrics["m"]
+    assert [(s, encode_value(v)) for s, v in summary.history] == expected
+
+
+def test_a_version_1_summary_is_read_and_its_history_refolded_from_the_log(tmp_path):
+    records = [{"phase": "val", "step": s, "time": 10.0 + s, "metrics": {"acc": s / 10}} for s in range(200)]
+    write_log(tmp_path, records, 200)
+    data = json.loads((tmp_path / layout.SUMMARY_FILE).read_text())
+    assert data["runx_metrics_summary"] == 2
+    data["runx_metrics_summary"] = 1
+    for m in data["phases"]["val"]["metrics"].values():
+        del m["history"], m["history_stride"]
+    (tmp_path / layout.SUMMARY_FILE).write_text(json.dumps(data))
+    table = summarize(str(tmp_path))  # a table needs no history: the old summary serves as it is
+    assert table.summary_used and table.phases["val"].metrics["acc"].max == 19.9
+    assert table.phases["val"].metrics["acc"].history is None
+    pictured = summarize(str(tmp_path), history=True)  # a picture does: the log is refolded
+    assert not pictured.summary_used
+    history = pictured.phases["val"].metrics["acc"].history
+    assert history == history_of([(s, s / 10) for s in range(200)]) and len(history) <= HISTORY_POINTS
+    writer = MetricsWriter(str(tmp_path))  # a resumed writer writes version 2 with the whole history
+    writer.write("val", 200, {"acc": 0.5})
+    writer.close()
+    data = json.loads((tmp_path / layout.SUMMARY_FILE).read_text())
+    assert data["runx_metrics_summary"] == 2
+    assert data["phases"]["val"]["metrics"]["acc"]["history"] == [
+        [s, v] for s, v in history_of([(s, s / 10) for s in range(200)] + [(200, 0.5)])]
+
+
+@pytest.mark.parametrize("field, bad", [("history", "x"), ("history", [[1, 2, 3]]), ("history", [["1", 2]]),
+                                        ("history", [[0, "x"]]), ("history", [[0, 1.0], [5, 2.0]]),
+                                        ("history_stride", 3), ("history_stride", 0), ("history_stride", None)])
+def test_a_bad_history_is_caught_and_only_when_asked_for(tmp_path, field, bad):
+    state = SummaryState()
+    state.fold_records([{"phase": "val", "step": s, "time": 1.0, "metrics": {"acc": 0.5}} for s in range(3)])
+    data = state.to_json(0)
+    data["phases"]["val"]["metrics"]["acc"][field] = bad
+    with pytest.raises(ValueError, match=f"phases.val.metrics.acc.{field}"):
+        SummaryState.from_json(data)
+    assert SummaryState.from_json(data, history=False).phases["val"].metrics["acc"].count == 3

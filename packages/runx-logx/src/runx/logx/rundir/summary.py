@@ -2,7 +2,10 @@
 
 `metrics.summary.json` is replaced atomically and says how many bytes of `metrics.jsonl` it covers
 (`log_bytes`), so a reader folds in only the log's tail past it. A summary that fails validation is
-ignored and the whole log is folded instead.
+ignored and the whole log is folded instead. Besides latest, min and max it keeps each metric's
+history thinned to at most HISTORY_POINTS points (`history_of` is the plain definition), so a picture
+of a run costs what its row in a table costs. A version-1 summary (no history) is still read; its
+history is refolded from the log when a reader asks for it.
 """
 from __future__ import annotations
 
@@ -16,17 +19,23 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from runx.logx.rundir.codec import Number, ReadResult, decode_value, encode_value, is_time, read_records
 from runx.logx.rundir.layout import METRICS_FILE, SUMMARY_FILE
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # of metrics.jsonl (its header line)
+SUMMARY_VERSION = 2  # of metrics.summary.json; 2 added each metric's history
+READ_VERSIONS = (1, 2)
+HISTORY_POINTS = 64
+_SAMPLES = HISTORY_POINTS - 1  # evenly thinned points; the latest one makes the 64th
 
 __all__ = [
-    "FORMAT_VERSION", "MetricState", "PhaseState", "SummaryState", "MetricSummary", "PhaseSummary", "RunSummary",
+    "FORMAT_VERSION", "SUMMARY_VERSION", "HISTORY_POINTS", "history_of", "MetricState", "PhaseState", "SummaryState", "MetricSummary", "PhaseSummary", "RunSummary",
     "load_summary", "fold_log", "summarize",
 ]
 
 
 @dataclass
 class MetricState:
-    """One metric of one phase while folding: latest value, min and max (None until a non-NaN value) and count."""
+    """One metric of one phase while folding: latest value, min and max (None until a non-NaN value), count,
+    and its thinned history: the (step, value) of every `stride`-th record of it, from the first on
+    (`samples` is None when unknown: read from a version-1 summary)."""
 
     last: Number
     last_step: int
@@ -35,6 +44,16 @@ class MetricState:
     max: Optional[Number]
     max_step: Optional[int]
     count: int
+    stride: int = 1
+    samples: Optional[List[Tuple[int, Number]]] = field(default_factory=list)
+
+    def history(self) -> Optional[List[Tuple[int, Number]]]:
+        """At most HISTORY_POINTS (step, value) points, evenly thinned, the latest one last; None when unknown."""
+        if self.samples is None:
+            return None
+        if (self.count - 1) % self.stride == 0:
+            return list(self.samples)
+        return self.samples + [(self.last_step, self.last)]
 
 
 @dataclass
@@ -50,7 +69,8 @@ class PhaseState:
 
 @dataclass
 class MetricSummary:
-    """One metric in one phase: latest value, min and max (NaN ignored; NaN if never anything else) with their steps."""
+    """One metric in one phase: latest value, min and max (NaN ignored; NaN if never anything else) with their steps,
+    and, when asked for, its history: at most HISTORY_POINTS (step, value), evenly thinned, the latest one last."""
 
     last: Number
     last_step: Optional[int]
@@ -59,6 +79,7 @@ class MetricSummary:
     max: Number
     max_step: Optional[int]
     count: int
+    history: Optional[List[Tuple[int, Number]]] = None
 
 
 @dataclass
@@ -133,11 +154,20 @@ class SummaryState:
             real = column if total - total == 0 else [v for v in column if v == v]
             m = metrics.get(name)
             if m is None:
-                m = metrics[name] = MetricState(column[-1], last_step, None, None, None, None, count)
-            else:
-                m.last = column[-1]
-                m.last_step = last_step
-                m.count += count
+                m = metrics[name] = MetricState(column[-1], last_step, None, None, None, None, 0)
+            m.last = column[-1]
+            m.last_step = last_step
+            before = m.count
+            m.count += count
+            samples = m.samples
+            if samples is not None:
+                stride = m.stride
+                for i in range(-before % stride, count, stride):  # the records at multiples of the stride
+                    samples.append((rows[i][0], column[i]))
+                while len(samples) > _SAMPLES:  # thin evenly: every other one
+                    stride *= 2
+                    del samples[1::2]
+                m.stride = stride
             if not real:
                 continue
             lo, hi = min(real), max(real)
@@ -188,22 +218,27 @@ class SummaryState:
         for name, p in self.phases.items():
             phases[name] = {
                 "count": p.count, "last_step": p.last_step, "first_time": p.first_time, "last_time": p.last_time,
-                "metrics": {
-                    k: {"last": enc(m.last), "last_step": m.last_step,
-                        "min": None if m.min is None else enc(m.min), "min_step": m.min_step,
-                        "max": None if m.max is None else enc(m.max), "max_step": m.max_step, "count": m.count}
-                    for k, m in p.metrics.items()
-                },
+                "metrics": {k: _metric_json(m) for k, m in p.metrics.items()},
             }
-        return {"runx_metrics_summary": FORMAT_VERSION, "log_bytes": log_bytes, "records": self.records,
+        return {"runx_metrics_summary": SUMMARY_VERSION, "log_bytes": log_bytes, "records": self.records,
                 "skipped_lines": self.skipped, "start_time": self.start_time, "first_time": self.first_time,
                 "last_time": self.last_time, "phases": phases}
 
+    def has_history(self) -> bool:
+        """Whether every metric's history is known (False after reading a version-1 summary)."""
+        return all(m.samples is not None for p in self.phases.values() for m in p.metrics.values())
+
     @classmethod
-    def from_json(cls, data: Any) -> "SummaryState":
-        """Parse and validate a summary file's content; ValueError (naming the field) when it is not a valid version-1 summary."""
-        if not isinstance(data, dict) or data.get("runx_metrics_summary") != FORMAT_VERSION:
-            raise ValueError("not a version 1 summary")
+    def from_json(cls, data: Any, history: bool = True) -> "SummaryState":
+        """Parse and validate a summary file's content; ValueError (naming the field) when it is not a valid summary.
+
+        A version-1 summary leaves every history unknown; with `history=False` a version-2 summary's
+        histories are neither read nor checked (a table needs none), and are unknown too.
+        """
+        version = data.get("runx_metrics_summary") if isinstance(data, dict) else None
+        if version not in READ_VERSIONS or type(version) is not int:
+            raise ValueError(f"not a version {SUMMARY_VERSION} summary")
+        history = history and version >= 2
         state = cls(records=_count(data, "records"), skipped=_count(data, "skipped_lines", 0),
                     start_time=_time(data, "start_time"), first_time=_time(data, "first_time"),
                     last_time=_time(data, "last_time"))
@@ -220,22 +255,78 @@ class SummaryState:
                     raise ValueError(f"phases.{name}.metrics.{k}: expected an object")
                 lo = None if m.get("min") is None else _value(m, "min")
                 hi = None if m.get("max") is None else _value(m, "max")
-                phase.metrics[k] = MetricState(_value(m, "last"), _step(m, "last_step"),
-                                               lo, None if lo is None else _step(m, "min_step"),
-                                               hi, None if hi is None else _step(m, "max_step"), _count(m, "count"))
+                metric = phase.metrics[k] = MetricState(_value(m, "last"), _step(m, "last_step"),
+                                                        lo, None if lo is None else _step(m, "min_step"),
+                                                        hi, None if hi is None else _step(m, "max_step"),
+                                                        _count(m, "count"), 1, None)
+                if history:
+                    try:
+                        metric.stride, metric.samples = _history(m, metric)
+                    except ValueError as err:
+                        raise ValueError(f"phases.{name}.metrics.{k}.{err}") from None
         return state
 
-    def result(self, torn: bool, summary_used: bool) -> RunSummary:
-        """The RunSummary (a metric that was only ever NaN has min and max NaN)."""
+    def result(self, torn: bool, summary_used: bool, history: bool = False) -> RunSummary:
+        """The RunSummary (a metric that was only ever NaN has min and max NaN); each metric's history with `history`."""
         phases = {}
         for name, p in self.phases.items():
             phases[name] = PhaseSummary(p.count, p.last_step, p.first_time, p.last_time, {
                 k: MetricSummary(m.last, m.last_step, math.nan if m.min is None else m.min, m.min_step,
-                                 math.nan if m.max is None else m.max, m.max_step, m.count)
+                                 math.nan if m.max is None else m.max, m.max_step, m.count,
+                                 m.history() if history else None)
                 for k, m in p.metrics.items()
             })
         return RunSummary(phases, self.start_time, self.first_time, self.last_time, self.records,
                           torn or self.skipped > 0, summary_used)
+
+
+def history_of(points: Sequence[Tuple[int, Number]]) -> List[Tuple[int, Number]]:
+    """The plain definition of a metric's history from all its (step, value) points in log order: every
+    s-th point from the first, s the smallest power of two leaving at most HISTORY_POINTS - 1 of them,
+    then the latest point if it is not one of those."""
+    stride = 1
+    while -(-len(points) // stride) > _SAMPLES:
+        stride *= 2
+    out = list(points[::stride])
+    if points and (len(points) - 1) % stride:
+        out.append(points[-1])
+    return out
+
+
+def _metric_json(m: MetricState) -> dict:
+    enc = encode_value
+    out = {"last": enc(m.last), "last_step": m.last_step,
+           "min": None if m.min is None else enc(m.min), "min_step": m.min_step,
+           "max": None if m.max is None else enc(m.max), "max_step": m.max_step, "count": m.count}
+    points = m.history()
+    if points is not None:
+        out["history_stride"] = m.stride
+        out["history"] = [[step, enc(value)] for step, value in points]
+    return out
+
+
+def _history(data: dict, m: MetricState) -> Tuple[int, List[Tuple[int, Number]]]:
+    """(stride, samples) of a version-2 summary's metric, checked against its count and latest value."""
+    stride, points = data.get("history_stride"), data.get("history")
+    if type(stride) is not int or stride < 1 or stride & (stride - 1):
+        raise ValueError(f"history_stride: expected a power of two, got {stride!r:.40}")
+    if not isinstance(points, list):
+        raise ValueError(f"history: expected a list, got {points!r:.40}")
+    samples = []
+    for point in points:
+        if not isinstance(point, list) or len(point) != 2 or type(point[0]) is not int:
+            raise ValueError(f"history: expected [step, value] pairs, got {point!r:.40}")
+        try:
+            samples.append((point[0], decode_value(point[1])))
+        except ValueError as err:
+            raise ValueError(f"history: {err}") from None
+    if not samples or samples[-1][0] != m.last_step:
+        raise ValueError(f"history: expected the latest point (step {m.last_step}) last")
+    if (m.count - 1) % stride:
+        samples.pop()
+    if len(samples) != -(-m.count // stride) or len(samples) > _SAMPLES:
+        raise ValueError(f"history: {len(points)} points do not fit count {m.count} and stride {stride}")
+    return stride, samples
 
 
 def _count(data: dict, key: str, default: Optional[int] = None) -> int:
@@ -266,15 +357,17 @@ def _value(data: dict, key: str) -> Number:
         raise ValueError(f"{key}: {err}") from None
 
 
-def load_summary(run_dir: str, log_size: int) -> Optional[Tuple[SummaryState, int]]:
-    """(state, log_bytes) from a valid summary of this log that ends on one of its line boundaries, else None."""
+def load_summary(run_dir: str, log_size: int, history: bool = True) -> Optional[Tuple[SummaryState, int]]:
+    """(state, log_bytes) from a valid summary of this log that ends on one of its line boundaries, else None.
+
+    `history=False` skips reading the histories (SummaryState.from_json)."""
     try:
         with open(os.path.join(run_dir, SUMMARY_FILE), "rb") as f:
             data = json.loads(f.read())
         log_bytes = data["log_bytes"] if isinstance(data, dict) else None
         if type(log_bytes) is not int or not 0 <= log_bytes <= log_size:
             return None
-        state = SummaryState.from_json(data)
+        state = SummaryState.from_json(data, history)
         if 0 < log_bytes < log_size:
             with open(os.path.join(run_dir, METRICS_FILE), "rb") as f:
                 f.seek(log_bytes - 1)
@@ -285,14 +378,18 @@ def load_summary(run_dir: str, log_size: int) -> Optional[Tuple[SummaryState, in
         return None
 
 
-def fold_log(run_dir: str) -> Tuple[SummaryState, ReadResult, bool]:
+def fold_log(run_dir: str, history: bool = False) -> Tuple[SummaryState, ReadResult, bool]:
     """(state, the unread tail as read, whether the summary was used) for a run whose metrics.jsonl exists.
 
-    OSError (FileNotFoundError without a log) when the log cannot be read.
+    With `history`, every metric's history is known in the state: a summary without them (version 1)
+    is not used and the whole log is folded. OSError (FileNotFoundError without a log) when the log
+    cannot be read.
     """
     log = os.path.join(run_dir, METRICS_FILE)
     size = os.stat(log).st_size
-    loaded = load_summary(run_dir, size)
+    loaded = load_summary(run_dir, size, history)
+    if loaded is not None and history and not loaded[0].has_history():
+        loaded = None
     state, offset = loaded if loaded is not None else (SummaryState(), 0)
     if offset == size:
         return state, ReadResult([], False, size), loaded is not None
@@ -302,10 +399,13 @@ def fold_log(run_dir: str) -> Tuple[SummaryState, ReadResult, bool]:
     return state, tail, loaded is not None
 
 
-def summarize(run_dir: str) -> Optional[RunSummary]:
-    """A run's summary: metrics.summary.json plus only the log's tail past it; None without a readable log."""
+def summarize(run_dir: str, history: bool = False) -> Optional[RunSummary]:
+    """A run's summary: metrics.summary.json plus only the log's tail past it; None without a readable log.
+
+    With `history`, each metric's MetricSummary.history is filled in (from the log when the summary has none).
+    """
     try:
-        state, tail, used = fold_log(run_dir)
+        state, tail, used = fold_log(run_dir, history)
     except OSError:
         return None
-    return state.result(tail.torn, used)
+    return state.result(tail.torn, used, history)
