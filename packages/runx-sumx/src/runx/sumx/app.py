@@ -30,8 +30,9 @@ def resolve_logroot(logroot: Optional[str], config: Optional[str]) -> Optional[s
         raise SumxError(str(err)) from None
 
 
-def collect(names: List[str], logroot: Optional[str]) -> tuple:
-    """(experiment names, runs, goals recorded by runx, warnings) for the experiments named."""
+def collect(names: List[str], logroot: Optional[str], phase: str = "val", history: bool = False) -> tuple:
+    """(experiment names, runs, goals recorded by runx, warnings) for the experiments named: their metrics of
+    `phase`, with each metric's thinned history when `history`."""
     if logroot is None and not all(os.path.isabs(n) or n.startswith(("./", "../")) for n in names):
         raise SumxError("no LOGROOT: give --logroot DIR or -c CONFIG, or write LOGROOT in .runx (here or in a folder above) or ~/.config/runx.yml")
     experiments: List[str] = []
@@ -42,8 +43,13 @@ def collect(names: List[str], logroot: Optional[str]) -> tuple:
         experiments.append(label)
         pending += [(label, exp_dir, d) for d in subdirs(exp_dir)]
     runs: List[Run] = []
+    load = load_run
+    if phase != "val" or history:
+        import functools
+
+        load = functools.partial(load_run, phase=phase, history=history)
     while pending:  # folders that are not runs (tags) are searched a level deeper
-        loaded = load_all(pending, load_run)
+        loaded = load_all(pending, load)
         runs += [r for r in loaded if r is not None]
         pending = [(job[0], job[1], d) for job, r in zip(pending, loaded) if r is None for d in subdirs(job[2])]
     runs.sort(key=lambda r: (r.experiment, r.name))
@@ -77,8 +83,8 @@ def _csv_path(path: str) -> str:
     return path if path == "-" or path.lower().endswith(".csv") else path + ".csv"
 
 
-def render_once(args: Any, logroot: Optional[str], out: TextIO) -> List[str]:
-    """Build the table once and write it in the chosen format; returns the warnings."""
+def build(args: Any, logroot: Optional[str], history: bool = False, sortwith: Optional[str] = None) -> tuple:
+    """(table, the runs it shows, warnings) for the parsed options; `sortwith` stands in for a missing --sortwith."""
     from runx.sumx.goals import parse_goals
     from runx.sumx.table import build_table
 
@@ -88,7 +94,7 @@ def render_once(args: Any, logroot: Optional[str], out: TextIO) -> List[str]:
 
         filters = [parse_filter(f) for f in args.filter]
     goals = parse_goals(args.goal or [])
-    experiments, found, recorded, warnings = collect(args.experiments, logroot)
+    experiments, found, recorded, warnings = collect(args.experiments, logroot, args.phase, history)
     if args.last:
         from runx.sumx.table import latest_launch
 
@@ -101,11 +107,20 @@ def render_once(args: Any, logroot: Optional[str], out: TextIO) -> List[str]:
     table = build_table(
         runs, experiments, found=found, recorded=recorded,
         ignore=[s for s in (args.ignore or "").split(",") if s],
-        sortwith=args.sortwith, goals=goals,
+        sortwith=args.sortwith or sortwith, goals=goals,
         group_by=[s for s in (args.group_by or "").split(",") if s],
         only_metrics=[s for s in args.metrics.split(",") if s] if args.metrics else None,
         notes=args.notes,
+        phase=args.phase,
     )
+    return table, runs, warnings + _note_warnings(runs)
+
+
+def render_once(args: Any, logroot: Optional[str], out: TextIO, trend: Optional[str] = None) -> List[str]:
+    """Build the table once and write it in the chosen format (text ones with a `trend` column when given:
+    "unicode" or "ascii"); returns the warnings."""
+    trend = None if args.json else trend
+    table, runs, warnings = build(args, logroot, history=trend is not None)
     from runx.sumx import render
 
     if args.csv:
@@ -121,12 +136,12 @@ def render_once(args: Any, logroot: Optional[str], out: TextIO) -> List[str]:
     if args.json:
         out.write(render.render_json(table))
     elif args.markdown:
-        out.write(render.render_markdown(table))
+        out.write(render.render_format(table, "pipe", trend))
     elif args.format is not None and args.format != render.TEXT_FORMAT:
-        out.write(render.render_format(table, args.format))
+        out.write(render.render_format(table, args.format, trend))
     elif args.csv != "-":
-        out.write(render.render_text(table))
-    return warnings + _note_warnings(runs)
+        out.write(render.render_text(table, trend))
+    return warnings
 
 
 def _warn(lines: List[str]) -> None:
@@ -143,8 +158,16 @@ def run(args: Any) -> int:
 
         check_format(args.format)
     logroot = resolve_logroot(args.logroot, args.config_file)
+    if args.plot is not None or args.plot_hparams is not None or args.html is not None:
+        from runx.sumx.pictures import draw
+
+        _warn(draw(args, logroot))
+        return 0
+    from runx.sumx.spark import trend_style
+
+    trend = trend_style(args.trend, sys.stdout)
     if args.watch is None:
-        _warn(render_once(args, logroot, sys.stdout))
+        _warn(render_once(args, logroot, sys.stdout, trend))
         return 0
     import io
 
@@ -152,7 +175,7 @@ def run(args: Any) -> int:
     try:
         while True:
             buf = io.StringIO()
-            warnings = render_once(args, logroot, buf)
+            warnings = render_once(args, logroot, buf, trend)
             stamp = time.strftime("%H:%M:%S")
             sys.stdout.write((CLEAR if tty else "") + buf.getvalue() + f"[{stamp}, every {args.watch:g}s; Ctrl-C to stop]\n")
             sys.stdout.flush()

@@ -22,6 +22,10 @@ examples:
   sumx sweep --format latex         the table in any of tabulate's formats
   sumx sweep --csv results.csv      also write the table as CSV
   sumx sweep --watch 10             redraw every 10 seconds
+  sumx sweep --phase train          the train metrics instead of the val ones
+  sumx sweep --plot loss            one curve per run: sweep_loss.png (-o FILE for .svg or .pdf)
+  sumx sweep --plot-hparams acc     acc against each hyperparameter, and parallel coordinates
+  sumx sweep --html report.html     one self-contained page: table, curves, hyperparameters
 """
 
 
@@ -54,6 +58,22 @@ def sumx_parser() -> Parser:
                                                    "latex_booktabs, html, rst, orgtbl, grid, ... (default: simple)")
     p.add_argument("--csv", metavar="FILE", help="also write the table as CSV to FILE (.csv added if missing; "
                                                  "- for stdout only)")
+    p.add_argument("--phase", choices=("val", "train"), default="val",
+                   help="whose metrics to show: val (the default) or train")
+    p.add_argument("--trend", action="store_true", default=None,
+                   help="a sparkline of the sort metric per run (the default where stdout is a terminal)")
+    p.add_argument("--no-trend", dest="trend", action="store_false", help="no sparkline column")
+    p.add_argument("--plot", metavar="METRIC[,METRIC]",
+                   help="draw each run's curve of METRIC (one panel per metric) to a PNG, SVG or PDF "
+                        "(needs runx-sumx[plot])")
+    p.add_argument("--plot-hparams", metavar="METRIC",
+                   help="draw the best METRIC of each run against each differing hyperparameter, and "
+                        "parallel coordinates (needs runx-sumx[plot])")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="where --plot or --plot-hparams writes (.png, .svg or .pdf; default "
+                        "<experiment>_<metric>.png in the current directory)")
+    p.add_argument("--html", metavar="FILE", help="write one self-contained HTML report: the table (sortable, "
+                                                  "filterable), curves and hyperparameter views")
     p.add_argument("--watch", action=Converted, convert=positive_number, expects="a positive number of seconds",
                    nargs="?", const=DEFAULT_WATCH, metavar="SECONDS",
                    help=f"redraw the table every SECONDS (default {DEFAULT_WATCH:g}) until Ctrl-C")
@@ -70,6 +90,15 @@ def parse_args(argv: Sequence[str]) -> Namespace:
                                            ("--format", opts.format is not None)) if given]
         if len(chosen) > 1:
             parser.error(f"{' and '.join(chosen)}: choose one")
+        if opts.plot is not None and opts.plot_hparams is not None:
+            parser.error("--plot and --plot-hparams: choose one")
+        if opts.output is not None and opts.plot is None and opts.plot_hparams is None:
+            parser.error("-o/--output: only with --plot or --plot-hparams")
+        pictures = [flag for flag, given in (("--plot", opts.plot is not None), ("--plot-hparams", opts.plot_hparams
+                                                                                   is not None),
+                                             ("--html", opts.html is not None)) if given]
+        if pictures and opts.watch is not None:
+            parser.error(f"{pictures[0]} and --watch: choose one")
     except UsageError as err:
         raise SumxError(err.report.rstrip("\n")) from None
     return opts

@@ -43,11 +43,27 @@ def _min_max(texts: Iterable[str]) -> tuple:
     return min(values), max(values)
 
 
-def read_legacy(path: str) -> Optional[Val]:
-    """The val phase of a 0.0.11 metrics.csv; None when there is no such file."""
+def _history(steps: list, values: list) -> tuple:
+    """A metric's thinned history as the summary keeps it (0.0.11's epochs as steps, else the row index)."""
+    from runx.logx.rundir.summary import history_of
+
+    points = []
+    for i, (step, text) in enumerate(zip(steps, values)):
+        value = _number(text)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            points.append((step if isinstance(step, int) else i, value))
+    return tuple(history_of(points))
+
+
+def read_legacy(path: str, phase: str = "val", history: bool = False) -> Optional[Val]:
+    """The val phase of a 0.0.11 metrics.csv (each metric's history with `history`); None when there is no such file.
+
+    0.0.11 wrote no train rows: for `phase="train"` the run has no metrics."""
     raw = read_bytes(path)
     if raw is None:
         return None
+    if phase != "val":
+        return Val({}, None, None, (f"no {phase} metrics yet",))
     text = raw.decode("utf-8", "replace").replace("\0", "").replace("\r\n", "\n")
     lines = text.split("\n")
     torn = lines[-1] != ""  # an unterminated last line: cut short by a crash, or being written
@@ -87,14 +103,21 @@ def read_legacy(path: str) -> Optional[Val]:
         return Val({}, None, None, notes + (NOTE_NO_VAL,))
     final = {k: _number(v) for k, v in zip(last[1::2], last[2::2])}
     columns: Dict[str, list] = {}
+    steps: Dict[str, list] = {}  # the epoch of each value in columns (None where its row had none)
     for keys, values in blocks.items():
+        epochs = [_number(row[keys.index("epoch")]) for row in values] if "epoch" in keys else [None] * len(values)
         for key, column in zip(keys, zip(*values)):
             if key not in SKIPPED:
                 columns.setdefault(key, []).extend(column)
+                if history:
+                    steps.setdefault(key, []).extend(epochs)
     metrics = {k: Metric(final[k], *_min_max(columns[k])) for k in final if k not in SKIPPED}
+    trends = None
+    if history:
+        trends = {k: _history(steps[k], columns[k]) for k in metrics}
     epoch = final.get("epoch")
     last_time = final.get("timestamp")
     seconds = None
     if isinstance(start, (int, float)) and isinstance(last_time, (int, float)):
         seconds = max(0.0, (last_time - start) / count)
-    return Val(metrics, epoch if isinstance(epoch, int) else None, seconds, notes)
+    return Val(metrics, epoch if isinstance(epoch, int) else None, seconds, notes, trends)

@@ -18,6 +18,7 @@ from runx.logx.rundir.summary import RunSummary, summarize
 
 NOTE_NO_METRICS = "no metrics yet"
 NOTE_NO_VAL = "no val metrics yet"
+PHASES = ("val", "train")
 NOTE_TORN = "torn or corrupt metrics line skipped"
 NOTE_NO_SUMMARY = f"no valid {SUMMARY_FILE}: read the whole log"
 NOTE_BAD_HPARAMS = f"{HPARAMS_FILE} unreadable"
@@ -51,15 +52,18 @@ class Run(NamedTuple):
     """The id of the launch that created the run (status.log's `launch=`); None for runs of earlier versions."""
     run_notes: Tuple[str, ...] = ()
     """The user's notes (`runx note`), read only for `sumx --notes`: `TIME text` each."""
+    history: Optional[Dict[str, tuple]] = None  # metric -> ((step, value), ...), thinned; only when asked for
 
 
 class Val(NamedTuple):
-    """The val phase of a metrics file: metrics, last epoch, average seconds per val epoch, notes."""
+    """One phase of a metrics file (val unless asked otherwise): metrics, last step, average seconds per
+    record, notes, and each metric's thinned history when asked for."""
 
     metrics: Dict[str, Metric]
     epoch: Optional[int]
     epoch_seconds: Optional[float]
     notes: Tuple[str, ...]
+    history: Optional[Dict[str, tuple]] = None
 
 
 def _epoch_seconds(start: Optional[float], last: Optional[float], count: int) -> Optional[float]:
@@ -72,30 +76,35 @@ def _finite_or_none(value: float) -> Optional[float]:
     return None if value != value else value
 
 
-def val_of(summary: RunSummary) -> Val:
-    """The val phase of a run's metrics summary as sumx shows it."""
+def val_of(summary: RunSummary, phase: str = "val") -> Val:
+    """One phase (val by default) of a run's metrics summary as sumx shows it."""
     notes: Tuple[str, ...] = ()
     if summary.torn:
         notes += (NOTE_TORN,)
     if not summary.summary_used and summary.records:
         notes += (NOTE_NO_SUMMARY,)
-    val = summary.phases.get("val")
+    val = summary.phases.get(phase)
     if val is None:
-        train = summary.phases.get("train")
-        return Val({}, None if train is None else train.last_step, None, notes + (NOTE_NO_VAL,))
+        other = summary.phases.get("train" if phase == "val" else "val")
+        return Val({}, None if other is None else other.last_step, None,
+                   notes + (NOTE_NO_VAL if phase == "val" else f"no {phase} metrics yet",))
     metrics = {name: Metric(m.last, _finite_or_none(m.min), _finite_or_none(m.max)) for name, m in val.metrics.items()}
     start = summary.start_time if summary.start_time is not None else summary.first_time
-    return Val(metrics, val.last_step, _epoch_seconds(start, val.last_time, val.count), notes)
+    history = None
+    if any(m.history is not None for m in val.metrics.values()):
+        history = {name: tuple(m.history) for name, m in val.metrics.items() if m.history is not None}
+    return Val(metrics, val.last_step, _epoch_seconds(start, val.last_time, val.count), notes, history)
 
 
-def read_val(run_dir: str) -> Optional[Val]:
-    """The run's val metrics from whichever metrics file it has; None when it has none."""
-    summary = summarize(run_dir)
+def read_val(run_dir: str, phase: str = "val", history: bool = False) -> Optional[Val]:
+    """The run's metrics of one phase from whichever metrics file it has (each metric's history with
+    `history`); None when it has none."""
+    summary = summarize(run_dir, history)
     if summary is not None:
-        return val_of(summary)
+        return val_of(summary, phase)
     from runx.sumx.legacy import read_legacy
 
-    return read_legacy(os.path.join(run_dir, LEGACY_METRICS_FILE))
+    return read_legacy(os.path.join(run_dir, LEGACY_METRICS_FILE), phase, history)
 
 
 def read_status(run_dir: str) -> Tuple[Optional[str], Optional[int]]:
@@ -132,8 +141,9 @@ def read_goals(run_dir: str) -> Dict[str, str]:
     return {str(k): v for k, v in goals.items() if v in ("min", "max")}
 
 
-def load_run(experiment: str, exp_dir: str, run_dir: str) -> Optional[Run]:
-    """Read one run; problems become notes on the run, never exceptions.
+def load_run(experiment: str, exp_dir: str, run_dir: str, phase: str = "val", history: bool = False) -> Optional[Run]:
+    """Read one run (its metrics of `phase`, their histories with `history`); problems become notes on the run,
+    never exceptions.
 
     None when `run_dir` holds none of the files that make a run (hparams.json, run.json, a metrics
     file): then it is a folder of runs, e.g. a tag. run.json is read only without hparams.json.
@@ -148,7 +158,7 @@ def load_run(experiment: str, exp_dir: str, run_dir: str) -> Optional[Run]:
         record, present = read_json(os.path.join(run_dir, RUN_FILE))
         if isinstance(record, dict) and isinstance(record.get("hparams"), dict):
             hparams = record["hparams"]
-    val = read_val(run_dir)
+    val = read_val(run_dir, phase, history)
     if val is None:
         if not present:
             return None
@@ -158,4 +168,4 @@ def load_run(experiment: str, exp_dir: str, run_dir: str) -> Optional[Run]:
     if os.sep != "/":
         name = name.replace(os.sep, "/")
     return Run(experiment, name, run_dir, hparams or {}, val.metrics, val.epoch, val.epoch_seconds,
-               state, exit_code, notes + val.notes, launch)
+               state, exit_code, notes + val.notes, launch, history=val.history)

@@ -98,7 +98,14 @@ def _metric_cells(name: str, grouped: bool) -> Callable[[List[Row]], List[str]]:
     return lambda rows: [fmt_number(r.final.get(name)) for r in rows]
 
 
-def _columns(table: Table) -> List[Column]:
+def _trend_cells(style: str) -> Callable[[List[Row]], List[str]]:
+    from runx.sumx.spark import sparkline
+
+    ascii = style == "ascii"
+    return lambda rows: [sparkline(r.trend, ascii=ascii) for r in rows]
+
+
+def _columns(table: Table, trend: Optional[str] = None) -> List[Column]:
     cols: List[Column] = []
     if len(table.experiments) > 1:
         cols.append(Column("experiment", lambda rows: [r.experiment for r in rows], False))
@@ -112,6 +119,8 @@ def _columns(table: Table) -> List[Column]:
     cols += [Column(m, _metric_cells(m, grouped), True) for m in table.metrics]
     if table.sort_metric:
         cols.append(Column(f"{table.sort_metric}-best", lambda rows: [fmt_metric(r.best) for r in rows], True))
+        if trend:
+            cols.append(Column(f"{table.sort_metric}-trend", _trend_cells(trend), False))
     cols.append(Column("epoch", lambda rows: [fmt_number(r.epoch) for r in rows], True))
     cols.append(Column("epoch time", lambda rows: [fmt_seconds(r.epoch_seconds) for r in rows], True))
     cols.append(Column("state", lambda rows: [state_text(r.state, r.exit_code) or "" for r in rows], False))
@@ -147,10 +156,11 @@ def _wrap(title: str, width: int) -> List[str]:
     return lines or [""]
 
 
-def text_table(table: Table, wrap: bool = True) -> Tuple[List[str], List[List[str]], List[str]]:
+def text_table(table: Table, wrap: bool = True, trend: Optional[str] = None) -> Tuple[List[str], List[List[str]], List[str]]:
     """(headers, rows, aligns) of the text outputs: every cell printable, long headers wrapped after
-    _ . / - (with `wrap`) to the width of their column or HEADER_WIDTH, numbers right-aligned."""
-    cols = _columns(table)
+    _ . / - (with `wrap`) to the width of their column or HEADER_WIDTH, numbers right-aligned; with
+    `trend` ("unicode" or "ascii") a sparkline of the sort metric after its best value."""
+    cols = _columns(table, trend)
     columns = [[printable(text) for text in c.cells(table.rows)] for c in cols]
     titles = [printable(c.title) for c in cols]
     if wrap:
@@ -160,18 +170,18 @@ def text_table(table: Table, wrap: bool = True) -> Tuple[List[str], List[List[st
     return titles, rows, ["right" if c.numeric else "left" for c in cols]
 
 
-def render_text(table: Table) -> str:
-    """The default text table: tabulate's "simple" layout (runx.sumx.fast_table)."""
+def render_text(table: Table, trend: Optional[str] = None) -> str:
+    """The default text table: tabulate's "simple" layout (runx.sumx.fast_table); `trend` as in text_table."""
     from runx.sumx.fast_table import simple
 
-    return simple(*text_table(table)) + "\n"
+    return simple(*text_table(table, trend=trend)) + "\n"
 
 
-def render_format(table: Table, fmt: str) -> str:
-    """The table in tabulate format `fmt` (headers wrapped only in the default, "simple")."""
+def render_format(table: Table, fmt: str, trend: Optional[str] = None) -> str:
+    """The table in tabulate format `fmt` (headers wrapped only in the default, "simple"); `trend` as in text_table."""
     from tabulate import tabulate
 
-    headers, rows, aligns = text_table(table, wrap=fmt == TEXT_FORMAT)
+    headers, rows, aligns = text_table(table, wrap=fmt == TEXT_FORMAT, trend=trend)
     if fmt in ("github", "pipe"):  # a `|` in a cell would end it
         headers = [h.replace("|", "\\|") for h in headers]
         rows = [[c.replace("|", "\\|") for c in row] for row in rows]

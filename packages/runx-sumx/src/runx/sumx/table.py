@@ -23,8 +23,11 @@ class Stat(namedtuple("Stat", "mean std n")):
 
 
 class Row(namedtuple("Row", "experiment name names hparams final best epoch epoch_seconds state exit_code notes launch "
-                           "run_notes")):
-    """One line of the table: a run, or a group of runs that differ only in the --group-by keys."""
+                           "run_notes trend", defaults=(None,))):
+    """One line of the table: a run, or a group of runs that differ only in the --group-by keys.
+
+    `trend` is the sort metric's thinned history ((step, value), ...) when histories were read (a group's: its best run's).
+    """
 
     __slots__ = ()
     experiment: str
@@ -40,10 +43,11 @@ class Row(namedtuple("Row", "experiment name names hparams final best epoch epoc
     notes: Tuple[str, ...]
     launch: Optional[str]
     run_notes: Tuple[str, ...]
+    trend: Optional[tuple]
 
 
-class Table(namedtuple("Table", "experiments hparams metrics goals sort_metric group_by rows show_launch show_notes",
-                       defaults=(False, False))):
+class Table(namedtuple("Table", "experiments hparams metrics goals sort_metric group_by rows show_launch show_notes phase",
+                       defaults=(False, False, "val"))):
     """Everything a renderer needs."""
 
     __slots__ = ()
@@ -58,6 +62,7 @@ class Table(namedtuple("Table", "experiments hparams metrics goals sort_metric g
     """Whether an experiment holds runs of more than one launch (then a `launched` column tells them apart)."""
     show_notes: bool
     """Whether the user's notes are shown (`--notes`)."""
+    phase: str
 
 
 def _key(value: Any) -> Any:
@@ -124,6 +129,10 @@ def state_text(state: Optional[str], exit_code: Optional[int]) -> Optional[str]:
     return state
 
 
+def _trend(run: Run, metric: Optional[str]) -> Optional[tuple]:
+    return None if run.history is None or metric is None else run.history.get(metric)
+
+
 def _run_rows(runs: List[Run], sort_metric: Optional[str], goal: str) -> List[Row]:
     """One row per run (built with Row._make, the cheap constructor: this runs once per run)."""
     make = Row._make
@@ -131,10 +140,11 @@ def _run_rows(runs: List[Run], sort_metric: Optional[str], goal: str) -> List[Ro
     no_metric = (None, None, None)
     if sort_metric is None:
         return [make((r.experiment, r.name, (r.name,), r.hparams, {k: m[0] for k, m in r.metrics.items()},
-                      None, r.epoch, r.epoch_seconds, r.state, r.exit_code, r.notes, r.launch, r.run_notes)) for r in runs]
+                      None, r.epoch, r.epoch_seconds, r.state, r.exit_code, r.notes, r.launch, r.run_notes, None))
+            for r in runs]
     return [make((r.experiment, r.name, (r.name,), r.hparams, {k: m[0] for k, m in r.metrics.items()},
                   r.metrics.get(sort_metric, no_metric)[best], r.epoch, r.epoch_seconds, r.state, r.exit_code, r.notes,
-                  r.launch, r.run_notes))
+                  r.launch, r.run_notes, _trend(r, sort_metric)))
             for r in runs]
 
 
@@ -167,12 +177,15 @@ def _group_rows(runs: List[Run], keys: Sequence[str], ignore: set, metrics: List
                 states[text] = states.get(text, 0) + 1
         notes = tuple(dict.fromkeys(n for r in members for n in r.notes))
         launches = [r.launch for r in members if r.launch]
+        ranked = [r for r in members if _is_number(_best(r, sort_metric, goal))]
+        leader = min(ranked, key=lambda r: (1 if goal == "min" else -1) * _best(r, sort_metric, goal)) if ranked else first
         rows.append(Row(experiment, first.name, tuple(r.name for r in members), hparams,
                         {m: s for m, s in final.items() if s is not None},
                         _stat(_best(r, sort_metric, goal) for r in members),
                         _mean(r.epoch for r in members), _mean(r.epoch_seconds for r in members),
                         ", ".join(f"{n} {s}" for s, n in states.items()) or None, None, notes,
-                        max(launches) if launches else None, tuple(n for r in members for n in r.run_notes)))
+                        max(launches) if launches else None, tuple(n for r in members for n in r.run_notes),
+                        _trend(leader, sort_metric)))
     return rows
 
 
@@ -203,7 +216,7 @@ def _default_sort_metric(metrics: List[str], explicit: Mapping[str, str], record
 def build_table(runs: List[Run], experiments: List[str], *, ignore: Sequence[str] = (), sortwith: Optional[str] = None,
                 goals: Optional[Mapping[str, str]] = None, group_by: Sequence[str] = (),
                 only_metrics: Optional[Sequence[str]] = None, found: Optional[List[Run]] = None,
-                recorded: Optional[Mapping[str, str]] = None, notes: bool = False) -> Table:
+                recorded: Optional[Mapping[str, str]] = None, notes: bool = False, phase: str = "val") -> Table:
     """Columns and sorted rows for `runs`.
 
     Option names are checked against `found` (the runs before filtering); `recorded` holds the
@@ -219,11 +232,11 @@ def build_table(runs: List[Run], experiments: List[str], *, ignore: Sequence[str
     all_metrics = sorted(known)
     have = ", ".join(all_metrics) or "none"
     if sortwith is not None and sortwith not in known:
-        raise SumxError(f"--sortwith {sortwith}: no val metric of that name (have: {have})")
+        raise SumxError(f"--sortwith {sortwith}: no {phase} metric of that name (have: {have})")
     if only_metrics is not None:
         missing = [m for m in only_metrics if m not in known]
         if missing:
-            raise SumxError(f"--metrics {','.join(missing)}: no val metric of that name (have: {have})")
+            raise SumxError(f"--metrics {','.join(missing)}: no {phase} metric of that name (have: {have})")
         shown = list(only_metrics)
     else:
         present = known
@@ -258,7 +271,7 @@ def build_table(runs: List[Run], experiments: List[str], *, ignore: Sequence[str
     for run in runs:
         launches.setdefault(run.experiment, set()).add(run.launch)
     show_launch = any(len(ids) > 1 for ids in launches.values())
-    return Table(experiments, hparams, shown, resolved, sort_metric, list(group_by), rows, show_launch, notes)
+    return Table(experiments, hparams, shown, resolved, sort_metric, list(group_by), rows, show_launch, notes, phase)
 
 
 def latest_launch(runs: List[Run]) -> List[Run]:
