@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Any, Dict, List, Optional, TextIO
+from typing import Any, Callable, Dict, List, Optional, TextIO
 
 from runx.sumx.discover import experiment_dir, subdirs
 from runx.sumx.errors import SumxError
@@ -83,8 +83,10 @@ def _csv_path(path: str) -> str:
     return path if path == "-" or path.lower().endswith(".csv") else path + ".csv"
 
 
-def build(args: Any, logroot: Optional[str], history: bool = False, sortwith: Optional[str] = None) -> tuple:
-    """(table, the runs it shows, warnings) for the parsed options; `sortwith` stands in for a missing --sortwith."""
+def build(args: Any, logroot: Optional[str], history: bool = False, sortwith: Optional[str] = None,
+          check: Optional[Callable[[List[Run]], None]] = None) -> tuple:
+    """(table, the runs it shows, warnings) for the parsed options; `sortwith` stands in for a missing --sortwith,
+    `check` sees every run found before the table is built (and may raise SumxError)."""
     from runx.sumx.goals import parse_goals
     from runx.sumx.table import build_table
 
@@ -103,6 +105,8 @@ def build(args: Any, logroot: Optional[str], history: bool = False, sortwith: Op
         from runx.sumx.reader import read_run_notes
 
         found = [r._replace(run_notes=read_run_notes(r.path)) for r in found]
+    if check is not None:
+        check(found)
     runs = apply_filters(found, filters) if filters else found
     table = build_table(
         runs, experiments, found=found, recorded=recorded,

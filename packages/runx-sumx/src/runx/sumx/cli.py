@@ -101,4 +101,5 @@ def parse_args(argv: Sequence[str]) -> Namespace:
             parser.error(f"{pictures[0]} and --watch: choose one")
     except UsageError as err:
         raise SumxError(err.report.rstrip("\n")) from None
+    opts.argv = list(argv)  # the command line, as the HTML report shows it
     return opts

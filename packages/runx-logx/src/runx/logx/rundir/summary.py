@@ -213,7 +213,6 @@ class SummaryState:
 
     def to_json(self, log_bytes: int) -> dict:
         """The summary file's content, covering the first `log_bytes` bytes of the log."""
-        enc = encode_value
         phases = {}
         for name, p in self.phases.items():
             phases[name] = {
@@ -295,7 +294,7 @@ def history_of(points: Sequence[Tuple[int, Number]]) -> List[Tuple[int, Number]]
 
 def _metric_json(m: MetricState) -> dict:
     enc = encode_value
-    out = {"last": enc(m.last), "last_step": m.last_step,
+    out: Dict[str, Any] = {"last": enc(m.last), "last_step": m.last_step,
            "min": None if m.min is None else enc(m.min), "min_step": m.min_step,
            "max": None if m.max is None else enc(m.max), "max_step": m.max_step, "count": m.count}
     points = m.history()

@@ -1,0 +1,196 @@
+"""sumx's pictures, end to end: the trend column, --phase, --plot and --plot-hparams files (PNG, SVG, PDF),
+and the HTML report in a real headless Chromium. Runs are written by the real metrics writer; sumx runs
+as a real subprocess."""
+from __future__ import annotations
+
+import io
+import math
+import os
+import pty
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from browser import browser, console_errors, pixel_variance, screenshot_not_blank  # noqa: F401 (the fixture)
+from conftest import write_legacy_run, write_run
+from runx.sumx.spark import ASCII, BLOCKS, sparkline
+from runx_testing import require
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def sweep(exp: Path, epochs: int = 30, scale: float = 1.0) -> None:
+    """Six runs over lr x bs; loss falls faster with lr; one run diverges (NaN), one has a hostile name."""
+    for i, (lr, bs) in enumerate([(0.001, 32), (0.01, 32), (0.1, 32), (0.001, 64), (0.01, 64), (0.1, 64)]):
+        val = [{"loss": scale * 2 * math.exp(-e * lr * 3) + 0.01 * i, "acc": 100 * (1 - math.exp(-e * lr))}
+               for e in range(epochs)]
+        if i == 3:
+            val[-1]["loss"] = math.nan
+        name = "run<b>&\x1b[31m" if i == 4 else f"run{i}"
+        write_run(exp, name, {"lr": lr, "bs": bs, "note": "$x$" if i == 0 else "plain"}, val=val,
+                  train=[{"loss": 3.0 - 0.001 * s * (i + 1)} for s in range(epochs * 2)])
+
+
+def test_sparklines_scale_thin_and_fall_back():
+    assert sparkline([(0, 0.0), (1, 1.0)]) == BLOCKS[0] + BLOCKS[-1]
+    assert sparkline([(0, 1.0), (1, math.nan), (2, 0.0)], ascii=True) == ASCII[-1] + "x" + ASCII[0]
+    long = sparkline([(s, float(s)) for s in range(64)])
+    assert len(long) == 16 and long[0] == BLOCKS[0] and long[-1] == BLOCKS[-1] and list(long) == sorted(long)
+    assert sparkline([]) == "" and sparkline([(0, 5)]) == BLOCKS[3]
+
+
+def test_trend_column_phase_and_tty_default(sumx):
+    exp = sumx.exp("sweep")
+    sweep(exp, epochs=300)
+    write_legacy_run(exp, "old", {"lr": 0.5, "bs": 32, "note": "plain"}, [{"loss": 3.0 - e / 10} for e in range(20)])
+    piped = sumx("sweep").stdout  # not a terminal: no trend unless asked for
+    assert "trend" not in piped and not set(BLOCKS) & set(piped)
+    lines = sumx("sweep", "--trend").stdout.splitlines()
+    assert "loss-trend" in lines[0]
+    body = [line for line in lines[2:] if line.strip()]
+    assert len(body) == 7
+    for line in body:
+        spark = [w for w in line.split() if set(w) <= set(BLOCKS) | {"×"} and len(w) > 4]
+        assert len(spark) == 1 and len(spark[0]) == 16, line  # 300 epochs, shown in 16 characters
+    assert any(line.startswith("run3") and "×" in line for line in body)  # its last loss is NaN
+    assert any(line.startswith("old") for line in body)  # a 0.0.11 run has a trend too
+    assert "\x1b" not in "".join(lines)
+    ascii = subprocess.run([sys.executable, "-m", "runx.sumx", "sweep", "--trend"], cwd=sumx.root, capture_output=True,
+                           text=True, env={**os.environ, "PYTHONIOENCODING": "ascii"}, timeout=60)
+    assert ascii.returncode == 0 and ascii.stdout.isascii() and any(c in ascii.stdout for c in "#*+=")
+    assert "trend" not in sumx("sweep", "--trend", "--no-trend").stdout
+    assert "trend" not in sumx("sweep", "--trend", "--json").stdout
+
+    def on_a_terminal(*args: str) -> str:
+        main, child = pty.openpty()
+        proc = subprocess.Popen([sys.executable, "-m", "runx.sumx", "sweep", *args], cwd=sumx.root, stdout=child,
+                                stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        os.close(child)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        assert proc.wait(timeout=60) == 0
+        os.close(main)
+        return out.decode()
+
+    assert "loss-trend" in on_a_terminal() and set(BLOCKS) & set(on_a_terminal())
+    assert "trend" not in on_a_terminal("--no-trend")
+
+    train = sumx("sweep", "--phase", "train", "--trend").stdout
+    assert "acc" not in train and "loss-trend" in train
+    first = train.splitlines()[2]
+    assert first.startswith("run5")  # the train loss falls fastest for the last run
+    assert "no train metrics yet" in train  # the 0.0.11 run logged val rows only
+    bad = sumx("sweep", "--phase", "train", "-s", "acc", ok=False)
+    assert bad.returncode == 2 and bad.stderr.strip().endswith("no train metric of that name (have: loss)")
+
+
+def png_size(data: bytes) -> tuple:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def runs_in_svg(path: Path) -> list:
+    root = ET.parse(path).getroot()
+    return sorted(g.get("id") for g in root.iter(f"{SVG}g") if (g.get("id") or "").startswith("run-"))
+
+
+BATCH = """
+import sys
+from runx.sumx import main
+for argv in [line.split() for line in sys.stdin.read().splitlines()]:
+    print("rc", main(argv), flush=True)
+"""
+
+
+def test_plot_files_and_their_errors(sumx, tmp_path):
+    """Every drawing in one process (sumx's own main(), as `sumx` runs it) so matplotlib is imported once."""
+    require("matplotlib")
+    sweep(sumx.exp("sweep"))
+    sweep(sumx.exp("steeper"), scale=3.0)
+    calls = ["sweep --plot loss", "steeper --plot loss -o steeper.png", "sweep --plot loss,acc -o two.svg",
+             "sweep steeper --plot loss -o both.svg --filter bs=32", "sweep --plot loss --group-by bs -o grouped.pdf",
+             "sweep --plot-hparams acc -o hp.svg", "sweep --plot-hparams loss",
+             "sweep --plot loss -o no/such/dir/x.png"]
+    done = subprocess.run([sys.executable, "-c", BATCH], cwd=sumx.root, input="\n".join(calls), capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["sweep_loss.png", "rc 0", "steeper.png", "rc 0", "two.svg", "rc 0", "both.svg",
+                                        "rc 0", "grouped.pdf", "rc 0", "hp.svg", "rc 0", "sweep_loss_hparams.png", "rc 0",
+                                        "rc 2"]
+    assert done.stderr.startswith("sumx: error: --plot: cannot write no/such/dir/x.png")
+    assert done.stderr.count("\n") == 1
+    png = (sumx.root / "sweep_loss.png").read_bytes()
+    width, height = png_size(png)
+    assert width >= 600 and height >= 300 and len(png) > 10_000
+    assert pixel_variance(png) > 25
+    other = (sumx.root / "steeper.png").read_bytes()
+    from PIL import Image, ImageChops
+
+    with Image.open(io.BytesIO(png)) as a, Image.open(io.BytesIO(other)) as b:
+        assert a.size == b.size and ImageChops.difference(a.convert("RGB"), b.convert("RGB")).getbbox() is not None
+    assert runs_in_svg(sumx.root / "two.svg") == sorted([f"run-{i}" for i in range(6)] * 2)  # a panel per metric
+    assert runs_in_svg(sumx.root / "both.svg") == [f"run-{i}" for i in range(6)]  # 2 experiments x 3 runs
+    assert (sumx.root / "grouped.pdf").read_bytes()[:5] == b"%PDF-"
+    assert runs_in_svg(sumx.root / "hp.svg") == [f"run-{i}" for i in range(6)]  # parallel coordinates
+    assert png_size((sumx.root / "sweep_loss_hparams.png").read_bytes())[0] >= 600
+
+    for args, message in [(("--plot", "nope"), "sumx: error: --plot nope: no val metric of that name (have: acc, loss)"),
+                          (("--plot", "loss", "-o", "x.gif"), "sumx: error: -o x.gif: expected a file name ending in .png"),
+                          (("--plot-hparams", "loss,acc"), "sumx: error: --plot-hparams loss,acc: expected one metric")]:
+        bad = sumx("sweep", *args, ok=False)
+        assert bad.returncode == 2 and bad.stderr.startswith(message) and bad.stderr.count("\n") == 1, bad.stderr
+    assert sorted(p.name for p in sumx.root.iterdir() if p.suffix in (".png", ".svg", ".pdf", ".gif")) == [
+        "both.svg", "grouped.pdf", "hp.svg", "steeper.png", "sweep_loss.png", "sweep_loss_hparams.png", "two.svg"]
+    blocked = subprocess.run([sys.executable, "-c", "import sys; sys.modules['matplotlib'] = None; "
+                              "from runx.sumx import main; sys.exit(main(sys.argv[1:]))", "sweep", "--plot", "loss",
+                              "-o", "none.png"], cwd=sumx.root, capture_output=True, text=True, timeout=60)
+    assert blocked.returncode == 2 and "pip install 'runx-sumx[plot]'" in blocked.stderr
+    assert blocked.stderr.count("\n") == 1 and not (sumx.root / "none.png").exists()
+
+
+def test_html_report_in_a_real_browser(sumx, browser):  # noqa: F811
+    exp = sumx.exp("sweep")
+    sweep(exp)
+    done = sumx("sweep", "--html", "report.html")
+    assert done.stdout == "report.html\n"
+    page = (sumx.root / "report.html").read_text(encoding="utf-8")
+    assert "<b>" not in page and "run&lt;b&gt;&amp;" in page and "\x1b" not in page  # escaped, control chars shown
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in page
+    assert "sumx sweep --html report.html" in page
+    browser.get((sumx.root / "report.html").as_uri())
+    assert console_errors(browser) == []
+    assert browser.title == "sumx: sweep"
+    paths = browser.find_elements("css selector", "svg path.run")
+    assert len(paths) == 6
+    assert screenshot_not_blank(browser)
+
+    def column(title: str) -> list:
+        heads = [th.text for th in browser.find_elements("css selector", "#runs thead th")]
+        i = heads.index(title)
+        return [tr.find_elements("tag name", "td")[i].text
+                for tr in browser.find_elements("css selector", "#runs tbody tr") if tr.is_displayed()]
+
+    def click(title: str) -> None:
+        next(th for th in browser.find_elements("css selector", "#runs thead th") if th.text.startswith(title)).click()
+
+    assert column("run")[0] == "run2"  # best loss first, as sumx sorts
+    click("acc")
+    acc = [float(v) for v in column("acc")]
+    assert acc == sorted(acc) and acc != [float(v) for v in column("acc")][::-1]
+    click("acc")
+    assert [float(v) for v in column("acc")] == sorted(acc, reverse=True)
+    click("loss-best")
+    best = column("loss-best")
+    assert best == sorted(best, key=float) and len(best) == 6
+    box = browser.find_element("id", "filter")
+    box.send_keys("0.01")
+    assert sorted(column("lr")) == ["0.01", "0.01"] and browser.find_element("id", "shown").text == "2"
+    assert console_errors(browser) == []
