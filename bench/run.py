@@ -9,7 +9,8 @@ Areas (--only):
   staging 1,000 runs of a 50 MB project (bytes written).
 - logx: `import runx.logx`; metric() with TensorBoard off and on vs runx 0.0.11; the kill -9
   checkpoint stress (tests/logx/test_crash_safety.py with RUNX_KILL_TRIALS).
-- sumx: 100 and 1,000 runs x 100 epochs vs runx 0.0.11 in its own format; 10,000 x 1,000.
+- sumx: 100 and 1,000 runs x 100 epochs vs runx 0.0.11 in its own format; 10,000 x 1,000; the trend column
+  and --html on 1,000 runs; --plot on 1,000 runs x 1,000 vs x 10 epochs (not in --quick).
 - baselines: metric() beside the floor (a flushed JSON line), tensorboardX, MLflow and W&B offline.
 - slurm: stage and submit 1,000 and 10,000 runs as job arrays and 1,000 one job each (held jobs,
   cancelled after), and `runx status` on them (bench/slurm_bench.py); skipped with a note without Slurm.
@@ -67,7 +68,8 @@ class Sizes:
 FULL = Sizes(repeats=15, loop_repeats=7, plan_runs=100_000, plan_repeats=3, stage_runs=1000, stage_mb=50,
              calls_fast=20000, calls_slow=1000, kill_trials=500,
              sumx_sets={"tiny": (100, 100, ("csv", "jsonl")), "small": (1000, 100, ("csv", "jsonl")),
-                        "big": (10000, 1000, ("jsonl",)), "big10": (10000, 10, ("jsonl",))})
+                        "big": (10000, 1000, ("jsonl",)), "big10": (10000, 10, ("jsonl",)),
+                        "pics": (1000, 1000, ("jsonl",)), "pics10": (1000, 10, ("jsonl",))})
 QUICK = Sizes(repeats=3, loop_repeats=2, plan_runs=1000, plan_repeats=1, stage_runs=20, stage_mb=2,
               calls_fast=2000, calls_slow=200, kill_trials=3,
               sumx_sets={"tiny": (100, 100, ("csv", "jsonl")), "small": (300, 100, ("csv", "jsonl")),
@@ -302,6 +304,15 @@ def bench_sumx(sizes: Sizes, venvs: baselines.Venvs, data: Path) -> list:
         runs.add(f"ours {key}", timed(argv(sys.executable, f"{key}-jsonl"), data), ours=True)
     runs.add("ours small csv", timed(argv(sys.executable, "small-csv"), data), ours=True)
     runs.add("ours small tabulate", timed(argv(sys.executable, "small-jsonl") + ["--format", "simple"], data), ours=True)
+    runs.add("ours small trend", timed(argv(sys.executable, "small-jsonl") + ["--trend"], data), ours=True)
+    html = str(data / "report.html")
+    runs.add("ours small html", timed(argv(sys.executable, "small-jsonl") + ["--html", html], data), ours=True)
+    plots = "pics-jsonl" in sets and importlib.util.find_spec("matplotlib") is not None
+    if plots:  # not in --quick: matplotlib's import would dominate CI's bench smoke test
+        for key in ("pics", "pics10"):
+            png = str(data / f"{key}.png")
+            runs.add(f"ours {key} plot", timed(argv(sys.executable, f"{key}-jsonl") + ["--plot", "loss", "-o", png], data),
+                     ours=True)
     runs.add("ours big", timed(argv(sys.executable, "big-jsonl"), data), ours=True)
     runs.add("ours big10", timed(argv(sys.executable, "big10-jsonl"), data), ours=True)
     runs.run(sizes.loop_repeats)  # the warm-up round also warms the page cache
@@ -323,7 +334,21 @@ def bench_sumx(sizes: Sizes, venvs: baselines.Venvs, data: Path) -> list:
                 runs.samples("ours small tabulate"), "the same table by tabulate (--format simple)", "",
                 "<= 0.9x", 0.9),
     ]
-    if sets["small-jsonl"][2:] != (1000, 100):
+    small_full = sets["small-jsonl"][2:] == (1000, 100)
+    rows.append(compare("sumx", f"sumx {shape('small-jsonl')}, with the trend column", runs.samples("ours small trend"),
+                        runs.samples("ours small"), "the same table without it", "", "<= 1.2x", 1.2))
+    html_samples = runs.samples("ours small html")
+    rows.append(Row("sumx", f"sumx --html, {shape('small-jsonl')}", str(html_samples), target="< 5 s",
+                    result=absolute(html_samples.median < 5.0 if small_full else None)))
+    if plots:
+        rows.append(compare("sumx", f"sumx --plot loss to a PNG, {shape('pics-jsonl')}", runs.samples("ours pics plot"),
+                            runs.samples("ours pics10 plot"), f"at {sets['pics10-jsonl'][3]} epochs", "",
+                            "<= 1.25x (flat)", 1.25))
+    else:
+        rows.append(Row("sumx", "sumx --plot, 1,000 runs x 1,000 vs x 10 epochs",
+                        "not run: " + ("--quick" if "pics-jsonl" not in sets else "matplotlib is not installed"),
+                        target="<= 1.25x (flat)", result="n/a"))
+    if not small_full:
         rows[1].result = "n/a (quick)"  # the 5x is promised at 1,000 x 100
     big, big10 = runs.samples("ours big"), runs.samples("ours big10")
     full_size = sets["big-jsonl"][2:] == (10000, 1000)

@@ -171,7 +171,7 @@ def curves_svg(rows: Sequence[Tuple[str, Sequence[Tuple[int, Any]]]], metric: st
 
 def scatter_svg(points: Sequence[Tuple[Any, float, str]], name: str, metric: str,
                 width: int = 300, height: int = 230) -> str:
-    """The metric against one hyperparameter: log axis where positive numbers span two decades, categories
+    """The metric against one hyperparameter: log axis where positive numbers span a decade or more, categories
     in order otherwise; the first point (the best run) highlighted."""
     from runx.sumx.render import fmt_hparam
     from runx.sumx.table import _distinct, _is_number, _key
@@ -181,7 +181,7 @@ def scatter_svg(points: Sequence[Tuple[Any, float, str]], name: str, metric: str
     ys = _Scale(min(p[1] for p in points), max(p[1] for p in points), height - 30, 22)
     if numeric:
         lo, hi = min(distinct), max(distinct)
-        log = lo > 0 and hi / lo >= 100
+        log = lo > 0 and hi / lo >= 10
         xs = _Scale(lo, hi, 60, width - 12, log)
         place = {_key(v): xs(v) for v in distinct}
     else:
@@ -235,21 +235,21 @@ def parallel_svg(rows: Sequence[Row], names: Sequence[str], metric: str, labels:
     return "".join(out)
 
 
-def _provenance(runs: list) -> Tuple[Optional[str], Optional[str]]:
-    """(git commit, the runx command) from the first run's run.json that records them."""
-    from runx.core.argv import shell_join
+def _provenance(paths: List[str]) -> Tuple[Optional[str], Optional[str]]:
+    """(git commit, training command) from the first of these runs' run.json that records them (the best run first)."""
     from runx.logx.rundir.codec import read_json
     from runx.logx.rundir.layout import RUN_FILE
 
-    for run in runs[:20]:
-        record, _ = read_json(os.path.join(run.path, RUN_FILE))
+    for path in paths[:20]:
+        record, _ = read_json(os.path.join(path, RUN_FILE))
         if not isinstance(record, dict):
             continue
-        git, argv = record.get("git"), record.get("submit_argv")
+        git, command = record.get("git"), record.get("command")
         commit = None
         if isinstance(git, dict) and isinstance(git.get("commit"), str):
             commit = git["commit"] + (" (dirty)" if git.get("dirty") is True else "")
-        command = shell_join([str(a) for a in argv]) if isinstance(argv, list) and argv else None
+        if not isinstance(command, str):
+            command = None
         if commit or command:
             return commit, command
     return None, None
@@ -264,7 +264,9 @@ def report(table: Table, runs: list, args: Any) -> str:
     headers, cells, aligns = text_table(table, wrap=False, trend="unicode")
     several = len(table.experiments) > 1
     labels = [curve_label(r, table.hparams, several) for r in table.rows]
-    commit, command = _provenance(runs)
+    by_name = {(r.experiment, r.name): r for r in runs}
+    best_first = [by_name[(r.experiment, n)].path for r in table.rows for n in r.names if (r.experiment, n) in by_name]
+    commit, command = _provenance(best_first)
     argv = getattr(args, "argv", None)
     made_by = "sumx " + shell_join(list(argv)) if argv else None
     title = "sumx: " + ", ".join(table.experiments)
@@ -276,7 +278,7 @@ def report(table: Table, runs: list, args: Any) -> str:
            f"<div>{len(table.rows)} {'groups' if table.group_by else 'runs'}, {escape(table.phase)} metrics"
            + (f", sorted by <code>{escape(table.sort_metric)}</code> "
               f"({escape(table.goals.get(table.sort_metric, 'max'))} is best)" if table.sort_metric else "") + "</div>"]
-    for name, value in (("git commit", commit), ("launched with", command), ("report made by", made_by)):
+    for name, value in (("git commit", commit), ("command (best run)", command), ("report made by", made_by)):
         if value:
             out.append(f"<div>{name}: <code>{escape(value)}</code></div>")
     out.append('</div><h2>Runs</h2><input id="filter" type="search" placeholder="filter rows: words all must match">'
@@ -296,7 +298,6 @@ def report(table: Table, runs: list, args: Any) -> str:
     out.append("</tbody></table>")
     metric = table.sort_metric
     if metric:
-        by_name = {(r.experiment, r.name): r for r in runs}
         curves = []
         for shown, label in zip(table.rows, labels):
             run = by_name.get((shown.experiment, shown.name))

@@ -23,10 +23,14 @@ def default_output(experiments: Sequence[str], metric: str) -> str:
 
 
 def curve_label(row: Any, hparams: Sequence[str], several_experiments: bool) -> str:
-    """A run's label: the hyperparameters that differ (the table's columns), else its name."""
+    """A run's label: the hyperparameters that differ (the table's columns; floats to 4 significant digits),
+    else its name."""
     from runx.sumx.render import fmt_hparam
 
-    parts = [f"{k}={fmt_hparam(row.hparams.get(k))}" for k in hparams]
+    def short(value: Any) -> str:
+        return f"{value:.4g}" if type(value) is float else fmt_hparam(value)
+
+    parts = [f"{k}={short(row.hparams.get(k))}" for k in hparams]
     label = " ".join(parts) or row.name
     return f"{row.experiment}: {label}" if several_experiments else label
 

@@ -74,7 +74,7 @@ def curves(table: Table, runs: list, metrics: Sequence[str], fmt: str) -> bytes:
     """One panel per metric, one curve per row over steps (a --group-by group: mean ± std band), the best
     row (the table's first) highlighted; the file's bytes in `fmt` (png, svg or pdf)."""
     several = len(table.experiments) > 1
-    fig = Figure(figsize=(9, 3.6 * len(metrics) + 0.6))
+    fig = Figure(figsize=(12, 3.6 * len(metrics) + 0.6))
     axes = fig.subplots(len(metrics), 1, squeeze=False)[:, 0]
     colors = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#ff7f0e"]
     for ax, metric in zip(axes, metrics):
@@ -103,7 +103,7 @@ def curves(table: Table, runs: list, metrics: Sequence[str], fmt: str) -> bytes:
         title = f"{_text(metric)} ({table.phase}), {len(table.rows)} {'groups' if table.group_by else 'runs'}"
         ax.set_title(title + (f", best: {_text(table.rows[0].name)}" if table.rows else ""), fontsize=10)
         if 0 < len(table.rows):
-            ax.legend(fontsize=7, loc="best", title=None if len(table.rows) <= MAX_LEGEND
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, title=None if len(table.rows) <= MAX_LEGEND
                       else f"first {MAX_LEGEND} of {len(table.rows)}", title_fontsize=7)
     fig.tight_layout()
     return _save(fig, fmt)
@@ -111,13 +111,13 @@ def curves(table: Table, runs: list, metrics: Sequence[str], fmt: str) -> bytes:
 
 def hparam_axis(values: Sequence[Any]) -> Tuple[str, Dict[Any, float], List[Any]]:
     """How to place a hyperparameter's values on an axis: ("log" | "linear" | "category", position of each
-    value's key, the distinct values in order). Numbers spanning two decades or more (all > 0) go on a log axis."""
+    value's key, the distinct values in order). Positive numbers spanning a decade or more go on a log axis."""
     from runx.sumx.table import _distinct, _is_number, _key
 
     distinct = list(_distinct(values))
     numbers = [v for v in distinct if _is_number(v) and math.isfinite(v)]
     if numbers and len(numbers) == len(distinct):
-        if min(numbers) > 0 and max(numbers) / min(numbers) >= 100:
+        if min(numbers) > 0 and max(numbers) / min(numbers) >= 10:
             return "log", {_key(v): math.log10(v) for v in numbers}, distinct
         return "linear", {_key(v): float(v) for v in numbers}, distinct
     return "category", {_key(v): float(i) for i, v in enumerate(distinct)}, distinct
@@ -131,7 +131,7 @@ def _best_value(row: Row) -> Optional[float]:
 
 def hparams(table: Table, runs: list, metric: str, fmt: str) -> bytes:
     """The best `metric` of each row against each differing hyperparameter (a scatter each, log axis where
-    the values span decades), then parallel coordinates of all of them with the metric last."""
+    the values span a decade or more), then parallel coordinates of all of them with the metric last."""
     from runx.sumx.render import fmt_hparam
     from runx.sumx.table import _key
 
