@@ -21,6 +21,9 @@ _PROBES = {
     # Under tox only the envs that promise Slurm run its tests (one env is enough for a 2-core cluster).
     "slurm": lambda: ("RUNX_TEST_REQUIRE" not in os.environ or "slurm" in promised())
     and shutil.which("sbatch") is not None and _slurm_answers(),
+    # The 2-node Slurm of .ci/slurm-multinode.sh (its SLURM_CONF: multinode_slurm_conf()), for the py311-sched env.
+    "slurm-multinode": lambda: ("RUNX_TEST_REQUIRE" not in os.environ or "slurm-multinode" in promised())
+    and shutil.which("sbatch") is not None and _slurm_answers(multinode_slurm_conf(), nodes=2),
     # Grid Engine the same way (.ci/gridengine.sh starts a cell; its env gives SGE_ROOT and PATH).
     "sge": lambda: ("RUNX_TEST_REQUIRE" not in os.environ or "sge" in promised())
     and shutil.which("qsub") is not None and _sge_answers(),
@@ -41,14 +44,29 @@ _PROBES = {
 }
 
 
-def _slurm_answers() -> bool:
+MULTINODE_SLURM_CONF = "/var/lib/runx-ci/slurm-multinode/etc/slurm.conf"
+
+
+def multinode_slurm_conf() -> str:
+    """The SLURM_CONF of the multi-node test cluster ($RUNX_TEST_MULTINODE_SLURM_CONF, else .ci/slurm-multinode.sh's)."""
+    return os.environ.get("RUNX_TEST_MULTINODE_SLURM_CONF") or MULTINODE_SLURM_CONF
+
+
+def _slurm_answers(conf: str | None = None, nodes: int = 1) -> bool:
     import subprocess
 
+    if conf is not None and not os.path.isfile(conf):
+        return False
+    env = None if conf is None else {**os.environ, "SLURM_CONF": conf}
     try:
-        out = subprocess.run(["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, timeout=10)
+        out = subprocess.run(["sinfo", "-h", "-N", "-o", "%t"], capture_output=True, text=True, timeout=10, env=env)
     except (OSError, subprocess.TimeoutExpired):
         return False
-    return out.returncode == 0 and any(s.strip() in ("idle", "mix", "alloc") for s in out.stdout.split())
+    return out.returncode == 0 and sum(s.strip().rstrip("*~#$@+-^!%") in _UP for s in out.stdout.split()) >= nodes
+
+
+_UP = ("idle", "mix", "alloc", "comp", "plnd", "resv")
+"""sinfo's short states of a node that runs jobs or will soon (a node still completing the last test's job counts)."""
 
 
 def _sge_answers() -> bool:

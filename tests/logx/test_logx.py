@@ -533,3 +533,33 @@ def test_a_direct_call_that_writes_no_event_of_the_main_file_does_not_wait(tmp_p
         start = time.monotonic()
         log.tensorboard.add_hparams({"lr": 0.1}, {"acc": 0.5})  # tensorboardX writes it into a subdirectory
         assert time.monotonic() - start < 0.9  # the eager wait (up to 1 s) is only for events of the main file
+
+
+def test_all_ranks_log_gives_each_other_rank_its_own_message_log_and_nothing_else(tmp_path, monkeypatch):
+    from runx.logx.rundir.layout import RANK_LOG, rank_log_name
+
+    monkeypatch.setenv("RUNX_LOGDIR", str(tmp_path))
+    monkeypatch.delenv("SLURM_PROCID", raising=False)
+    writer = LogX().initialize(global_rank=0, all_ranks_log=True)  # rank 0 holds the writer lock meanwhile
+    others = []
+    for rank in (1, 3):
+        monkeypatch.setenv("RANK", str(rank))
+        other = LogX().initialize(all_ranks_log=True)  # never waits for rank 0's lock
+        other.msg(f"hello from {rank}")
+        other.metric("train", {"loss": 1.0})
+        assert other.save_model({"w": 1}, metric=1.0, epoch=0) is None
+        others.append(other)
+    monkeypatch.setenv("RANK", "2")
+    silent = LogX().initialize()  # without all_ranks_log a rank > 0 writes nothing
+    silent.msg("not kept")
+    writer.msg("from rank 0")
+    writer.metric("train", {"loss": 0.5})
+    for log in (*others, silent, writer):
+        log.close()
+    assert (tmp_path / rank_log_name(1)).read_text() == "hello from 1\n"
+    assert (tmp_path / "logging.rank3.log").read_text() == "hello from 3\n"
+    assert (tmp_path / rank_log_name(0)).read_text() == "from rank 0\n"
+    assert sorted(n for n in os.listdir(tmp_path) if RANK_LOG.match(n)) == ["logging.rank1.log", "logging.rank3.log"]
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["metrics"] for r in records if "metrics" in r] == [{"loss": 0.5}]
+    assert not list(tmp_path.glob("*.pth"))

@@ -20,7 +20,7 @@ DEFAULT_LOGROOT = "logs"
 """LOGROOT when no config is found and the experiment sets none: `logs` beside the experiment file."""
 ALWAYS_IGNORED = ("*.pth",)
 FARM_KEYS = ("SUBMIT_CMD", "RESOURCES", "PYTHONPATH", "NGC_LOGROOT", "WORKSPACE", "TYPE", "JOB_FLAG", "NAME_FLAG", "ARRAY",
-             "ARRAY_MAX_SIZE", "SUBMIT_RATE")
+             "ARRAY_MAX_SIZE", "SUBMIT_RATE", "LAUNCHER", "TORCHRUN")
 HPARAMS_ONLY_PREFIXES = ("RUNX.", "SUBMIT_JOB.")
 TOP_LEVEL_KEYS = ("CMD", "HPARAMS", "LOGROOT", "FARM", "CODE_IGNORE_PATTERNS", "PYTHONPATH", "METRICS", "SWEEP") + FARM_KEYS
 
@@ -79,6 +79,10 @@ class FarmSettings(NamedTuple):
     """ARRAY_MAX_SIZE: at most this many runs per job array (None: the scheduler's own limit)."""
     submit_rate: Optional[float] = None
     """SUBMIT_RATE: at most this many submissions per second (0: no limit; None: the farm's default)."""
+    launcher: Optional[str] = None
+    """LAUNCHER: who starts a multi-node job's processes (torchrun, srun, none; None: the farm's default)."""
+    torchrun: str = "torchrun"
+    """TORCHRUN: the command that runs torchrun (e.g. `python -m torch.distributed.run`)."""
 
 
 class Settings(NamedTuple):
@@ -271,6 +275,8 @@ def _farm_settings(
         workspace=values.get("WORKSPACE"),
         source=str(where),
         **_array_settings(values, where, farm_name),
+        launcher=values.get("LAUNCHER"),
+        torchrun=values.get("TORCHRUN") or "torchrun",
     )
 
 

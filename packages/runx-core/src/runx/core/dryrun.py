@@ -35,9 +35,12 @@ def show_plan(plan: Plan, farm: Farm, verbose: bool, out: TextIO) -> None:
         if verbose:
             out.write(printable(f"    # run directory: {job.run_dir}") + "\n")
             out.write(printable(f"    # job: cd {shell_join([job.job_logdir + '/code'])} && PYTHONPATH={shell_join([job.pythonpath])} "
-                                f"{job.command}") + "\n")
+                                f"{farm.job_command(job)}") + "\n")
             if batch is None:
                 for argv in farm.submissions(job):
                     out.write(printable(f"    {shell_join(argv)}") + "\n")
+                for name, text in farm.files(job).items():
+                    out.write(printable(f"    # {name}:") + "\n")
+                    out.write("".join(printable(f"    {line}") + "\n" for line in text.splitlines()))
     if batch is not None:
         out.write("\n".join(printable(line) for line in batch.split("\n")) + "\n")

@@ -111,7 +111,7 @@ def _create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO, staging:
             link_tree(first_code, code)
         write_json(run_dir / HPARAMS_FILE, plain_hparams(job), durable=False)
         staging.unsynced.append(run_dir / HPARAMS_FILE)
-        write_executable(run_dir / JOB_SCRIPT, job_script(job))
+        write_executable(run_dir / JOB_SCRIPT, job_script(job, farm.job_command(job)))
         farm.prepare(job)
         write_executable(run_dir / SUBMIT_FILE, farm.script(job))
         if git is not None and git.diff:

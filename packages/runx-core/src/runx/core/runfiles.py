@@ -19,8 +19,8 @@ __all__ = ["job_script", "record_job_id", "record_submission", "write_executable
 
 
 
-def job_script(job: Job) -> str:
-    """The POSIX shell script a job runs: cd into the staged code, run, record status."""
+def job_script(job: Job, command: Optional[str] = None) -> str:
+    """The POSIX shell script a job runs: cd into the staged code, run `command` (default: the job's), record status."""
     q = shell_join
     return f"""#!/bin/sh
 # runx job script for run {job.name}: runs the training command from the staged code
@@ -35,7 +35,7 @@ if ! cd "$RUNX_LOGDIR/{CODE_DIR}"; then
 fi
 PYTHONPATH={q([job.pythonpath])}
 export PYTHONPATH
-{job.command}
+{job.command if command is None else command}
 rc=$?
 echo "finished $(date +%s) exit=$rc" >> "$RUNX_STATUS"
 exit $rc

@@ -96,13 +96,15 @@ class LogX:
 
     def initialize(self, logdir: Optional[str] = None, coolname: bool = False, hparams: Optional[dict] = None,
                    tensorboard: bool = False, no_timestamp: bool = False, global_rank: Optional[int] = None,
-                   eager_flush: bool = True, allow_second_writer: bool = False) -> "LogX":
+                   eager_flush: bool = True, allow_second_writer: bool = False, all_ranks_log: bool = False) -> "LogX":
         """Start logging into `logdir` ($RUNX_LOGDIR, else LOGROOT from the runx config); an existing one resumes.
 
         A logdir has one writer at a time: while another live process (or logger) writes to it,
         this raises LogxError naming the owner, unless `allow_second_writer` makes it a warning.
 
-        `global_rank` defaults to $RANK, then $SLURM_PROCID, else 0; only rank 0 writes anything.
+        `global_rank` defaults to $RANK (torchrun's, or runx's srun launcher's), then $SLURM_PROCID, else 0;
+        only rank 0 writes metrics, events, checkpoints and logging.log, and the other ranks never wait for
+        it. With `all_ranks_log` every other rank appends its msg() lines to its own `logging.rank<N>.log`.
         `no_timestamp` is accepted for 0.0.11 scripts; records always carry their time.
         """
         if self.initialized:
@@ -118,6 +120,11 @@ class LogX:
         self.tensorboard = WriterProxy(None, _nothing)
         if not self.rank0:
             self.logdir = logdir or os.environ.get("RUNX_LOGDIR") or None
+            if all_ranks_log and self.logdir:
+                from runx.logx.rundir.layout import rank_log_name
+
+                os.makedirs(self.logdir, exist_ok=True)
+                self._log_file = open(os.path.join(self.logdir, rank_log_name(rank)), "a", encoding="utf-8")
             return self
         from runx.logx.checkpoints import Checkpoints
         from runx.logx.rundir.writer import MetricsWriter
@@ -192,8 +199,8 @@ class LogX:
         return "" if self._checkpoints is None else self._checkpoints.best
 
     def msg(self, msg: str) -> None:
-        """Print a message and append it to the run's logging.log."""
-        if not self.rank0:
+        """Print a message and append it to the run's logging.log (another rank: to its own log, if asked)."""
+        if not self.rank0 and self._log_file is None:
             return
         print(msg)
         if self._log_file is not None:

@@ -187,6 +187,15 @@ class Farm:
         """Write any farm-specific file into the run directory before submission (default: none)."""
         return None
 
+    def job_command(self, job: Job) -> str:
+        """The command line the job script runs (default: the training command; a multi-node farm wraps
+        it in its launcher)."""
+        return job.command
+
+    def files(self, job: Job) -> Dict[str, str]:
+        """The farm-specific files `prepare` writes, by name, as `-n -v` shows them (default: none)."""
+        return {}
+
     def queued_fields(self) -> Dict[str, Any]:
         """Extra fields of the `queued` status line runx writes before the job is run or submitted: this
         runx process, so a run it never handed to the farm (runx killed) reads as failed, not queued forever."""

@@ -26,6 +26,15 @@ from runx.core.argv import display_quote, shell_join
 from runx.core.errors import RunxError
 from runx.core.farms import register
 from runx.core.farms.base import Farm, RunState, Submission, job_script_path
+from runx.core.farms.slurm_nodes import (
+    NODE_KEYS,
+    NodeLayout,
+    check_launcher,
+    launch_command,
+    node_layout,
+    node_options,
+    rendezvous_lines,
+)
 from runx.core.farms.throttle import RETRY_DELAYS, Busy, RateLimit, retry
 from runx.core.plan import Job, Plan, job_for, planned_dir
 
@@ -184,7 +193,8 @@ def _pattern_path(directory: str, name: str) -> str:
     return directory.rstrip("/").replace("%", "%%") + "/" + name
 
 
-def batch_script(job_name: str, run_dir: str, job_script: str, options: list[str], array: bool = False) -> str:
+def batch_script(job_name: str, run_dir: str, job_script: str, options: list[str], array: bool = False,
+                 preamble: Sequence[str] = ()) -> str:
     """The sbatch script for one run (`sh job_script`), or with array=True for a whole sweep.
 
     One run: output goes to `<run_dir>/slurm-<jobid>.out` and `.err`. Array: `run_dir` is the
@@ -192,6 +202,7 @@ def batch_script(job_name: str, run_dir: str, job_script: str, options: list[str
     its output to `<that run dir>/slurm-<arrayjob>_<N>.out` and `.err`, and runs its `job.sh`; nothing
     is written beside the runs but `<list file>.errors` when a task finds no run.
     The caller adds `array_option(n)` to `options`. Options come after runx's own, so they win.
+    `preamble`: shell lines run just before the job script (a multi-node job's rendezvous).
     """
     if array:  # each task's output goes to its run directory (below); nothing is left in the sweep's
         head = ["--output=/dev/null", "--error=/dev/null"]
@@ -210,10 +221,11 @@ def batch_script(job_name: str, run_dir: str, job_script: str, options: list[str
             'task="${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"',
             'exec >"$run_dir/slurm-$task.out" 2>"$run_dir/slurm-$task.err" </dev/null',
             'cd "$run_dir" || exit 2',
+            *preamble,
             'exec sh "$run_dir/job.sh"',
         ]
     else:
-        lines.append(f"exec sh {shlex.quote(job_script)}")
+        lines += [*preamble, f"exec sh {shlex.quote(job_script)}"]
     return "\n".join(lines) + "\n"
 
 
@@ -523,7 +535,10 @@ class SlurmFarm(Farm):
 
     @classmethod
     def check_settings(cls, values: Mapping[str, Any], submit_cmd: str, where: str, name: str) -> None:
-        return None
+        check_launcher(values.get("LAUNCHER"), f"{where}: {name}.")
+        torchrun = values.get("TORCHRUN")
+        if torchrun is not None and (not isinstance(torchrun, str) or not torchrun.strip()):
+            raise RunxError(f"{where}: {name}.TORCHRUN: expected a command such as 'python -m torch.distributed.run', found {torchrun!r}")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -548,8 +563,33 @@ class SlurmFarm(Farm):
     def submit_argv(self) -> list:
         return ["sbatch"]
 
+    def _layout(self, job: Job) -> Optional[NodeLayout]:
+        """The multi-node layout RESOURCES and LAUNCHER ask for (runx.core.farms.slurm_nodes), or None."""
+        return node_layout(job.resources, self.farm.launcher, self.farm.torchrun, f"{self.farm.source}: {self.farm.name}.")
+
     def _options(self, job: Job) -> list:
-        return sbatch_options(job.resources)
+        layout = self._layout(job)
+        if layout is None:
+            return sbatch_options(job.resources)
+        rest = {k: v for k, v in job.resources.items() if not (isinstance(k, str) and k.lower() in NODE_KEYS)}
+        return [*node_options(layout), *sbatch_options(rest)]
+
+    def _preamble(self, job: Job) -> list:
+        layout = self._layout(job)
+        return rendezvous_lines() if layout is not None and layout.launcher != "none" else []
+
+    def job_command(self, job: Job) -> str:
+        """The training command, started on every node by the layout's launcher (as is for a one-node job)."""
+        layout = self._layout(job)
+        return job.command if layout is None else launch_command(layout, job.command)
+
+    def files(self, job: Job) -> Dict[str, str]:
+        """sbatch.sh, exactly as `prepare` writes it."""
+        return {BATCH_SCRIPT: self._batch_script(job)}
+
+    def _batch_script(self, job: Job) -> str:
+        return batch_script(f"{self.settings.experiment}_{job.name}", str(job.run_dir), job_script_path(job),
+                            self._options(job), preamble=self._preamble(job))
 
     def _script_path(self, job: Job) -> str:
         return f"{job.run_dir}/{BATCH_SCRIPT}"
@@ -570,7 +610,7 @@ class SlurmFarm(Farm):
                 return  # the controller did not answer: the submission will say so
 
     def prepare(self, job: Job) -> None:
-        script = batch_script(f"{self.settings.experiment}_{job.name}", str(job.run_dir), job_script_path(job), self._options(job))
+        script = self._batch_script(job)
         with open(self._script_path(job), "w", encoding="utf-8") as f:
             f.write(script)
 
@@ -578,7 +618,11 @@ class SlurmFarm(Farm):
         return [["sbatch", "--parsable", self._script_path(job)]]
 
     def display(self, job: Job) -> str:
-        return f"{shell_join(['sbatch', *self._options(job)])} --wrap {display_quote(job.command)}"
+        line = f"{shell_join(['sbatch', *self._options(job)])} --wrap {display_quote(job.command)}"
+        layout = self._layout(job)
+        if layout is None or layout.launcher == "none":
+            return line
+        return f"{line}  # {layout.launcher} on {layout.nodes} node(s), {layout.per_node} process(es) each"
 
     def submit(self, job: Job) -> Submission:
         self._pace.wait()
@@ -636,7 +680,8 @@ class SlurmFarm(Farm):
         list_path, script_path = self._array_paths(chunk[0])
         list_path.write_text(array_list(str(j.run_dir) for j in chunk), encoding="utf-8")
         opts = [*self._options(chunk[0]), array_option(len(chunk))]
-        script_path.write_text(batch_script(f"{self.settings.experiment}_array", str(exp_dir), str(list_path), opts, array=True))
+        script_path.write_text(batch_script(f"{self.settings.experiment}_array", str(exp_dir), str(list_path), opts, array=True,
+                                            preamble=self._preamble(chunk[0])))
         self._pace.wait()
         try:
             array_id = submit(str(script_path))

@@ -7,7 +7,7 @@ import re
 __all__ = [
     "RUN_FILE", "HPARAMS_FILE", "STATUS_FILE", "JOB_SCRIPT", "SUBMIT_FILE", "GIT_DIFF_FILE", "METRICS_FILE",
     "SUMMARY_FILE", "LEGACY_METRICS_FILE", "LOG_FILE", "CHECKPOINTS_FILE", "LOCK_FILE", "CODE_DIR",
-    "NOTES_FILE", "TRASH_DIR", "TFEVENTS_PREFIX", "LOGX_EVENTS_SUFFIX", "LAST_CHECKPOINT", "BEST_CHECKPOINT", "checkpoint_name", "is_temporary", "temporary_name",
+    "NOTES_FILE", "TRASH_DIR", "TFEVENTS_PREFIX", "LOGX_EVENTS_SUFFIX", "LAST_CHECKPOINT", "BEST_CHECKPOINT", "checkpoint_name", "rank_log_name", "RANK_LOG", "is_temporary", "temporary_name",
     "not_searched",
 ]
 
@@ -41,7 +41,9 @@ SUMMARY_FILE = "metrics.summary.json"
 LEGACY_METRICS_FILE = "metrics.csv"
 """runx 0.0.11's metrics file, still read by sumx."""
 LOG_FILE = "logging.log"
-"""logx.msg()'s message log."""
+"""logx.msg()'s message log (rank 0's)."""
+RANK_LOG = re.compile(r"^logging\.rank([0-9]+)\.log$")
+"""logx.msg()'s log of another rank, with initialize(all_ranks_log=True): `logging.rank<N>.log`."""
 CHECKPOINTS_FILE = "checkpoints.json"
 """Plain JSON beside the checkpoints: the best metric, so resuming unpickles nothing."""
 LOCK_FILE = "logx.lock"
@@ -60,6 +62,13 @@ def checkpoint_name(kind: str, epoch: int) -> str:
     if kind not in ("last", "best"):
         raise ValueError(f"checkpoint kind: expected 'last' or 'best', got {kind!r}")
     return f"{kind}_checkpoint_ep{epoch}.pth"
+
+
+def rank_log_name(rank: int) -> str:
+    """The message log of `rank`: logging.log for rank 0, `logging.rank<N>.log` for the others."""
+    if rank < 0:
+        raise ValueError(f"rank: expected a number of at least 0, got {rank!r}")
+    return LOG_FILE if rank == 0 else f"logging.rank{rank}.log"
 
 
 def temporary_name(path: str) -> str:
