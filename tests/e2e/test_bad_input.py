@@ -162,7 +162,8 @@ def test_misspelled_keys_are_named_in_warnings(project):
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [
         f"runx: warning: {project.root / '.runx'}: w.RESOURCE: unknown farm key, ignored (did you mean 'RESOURCES'?); "
-        "expected one of SUBMIT_CMD, RESOURCES, PYTHONPATH, NGC_LOGROOT, WORKSPACE, TYPE, JOB_FLAG, NAME_FLAG, ARRAY, ARRAY_MAX_SIZE, SUBMIT_RATE",
+        "expected one of SUBMIT_CMD, RESOURCES, PYTHONPATH, NGC_LOGROOT, WORKSPACE, TYPE, JOB_FLAG, NAME_FLAG, ARRAY, ARRAY_MAX_SIZE, SUBMIT_RATE, "
+        "LAUNCHER, TORCHRUN, MAX_ATTEMPTS, SIGNAL",
         f"runx: warning: {project.root / '.runx'}: CODE_IGNORE: unknown key, ignored (did you mean 'CODE_IGNORE_PATTERNS'?)",
         "runx: warning: exp.yml: FRAM: unknown key, ignored (did you mean 'FARM'?)",
     ]  # `notes`, a mapping like no known key, may be anything (a YAML anchor, another tool's section)

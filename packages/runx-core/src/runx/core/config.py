@@ -20,7 +20,7 @@ DEFAULT_LOGROOT = "logs"
 """LOGROOT when no config is found and the experiment sets none: `logs` beside the experiment file."""
 ALWAYS_IGNORED = ("*.pth",)
 FARM_KEYS = ("SUBMIT_CMD", "RESOURCES", "PYTHONPATH", "NGC_LOGROOT", "WORKSPACE", "TYPE", "JOB_FLAG", "NAME_FLAG", "ARRAY",
-             "ARRAY_MAX_SIZE", "SUBMIT_RATE", "LAUNCHER", "TORCHRUN")
+             "ARRAY_MAX_SIZE", "SUBMIT_RATE", "LAUNCHER", "TORCHRUN", "MAX_ATTEMPTS", "SIGNAL")
 HPARAMS_ONLY_PREFIXES = ("RUNX.", "SUBMIT_JOB.")
 TOP_LEVEL_KEYS = ("CMD", "HPARAMS", "LOGROOT", "FARM", "CODE_IGNORE_PATTERNS", "PYTHONPATH", "METRICS", "SWEEP") + FARM_KEYS
 
@@ -83,6 +83,10 @@ class FarmSettings(NamedTuple):
     """LAUNCHER: who starts a multi-node job's processes (torchrun, srun, none; None: the farm's default)."""
     torchrun: str = "torchrun"
     """TORCHRUN: the command that runs torchrun (e.g. `python -m torch.distributed.run`)."""
+    max_attempts: int = 3
+    """MAX_ATTEMPTS: how many attempts a run gets when the scheduler ends one at its time limit (1: no requeue)."""
+    signal: Optional[str] = "USR1@90"
+    """SIGNAL: the warning the scheduler sends before the time limit, `<signal>@<seconds>`; None: ask for none."""
 
 
 class Settings(NamedTuple):
@@ -277,6 +281,8 @@ def _farm_settings(
         **_array_settings(values, where, farm_name),
         launcher=values.get("LAUNCHER"),
         torchrun=values.get("TORCHRUN") or "torchrun",
+        max_attempts=_max_attempts(values.get("MAX_ATTEMPTS", 3), f"{where}: {farm_name}.MAX_ATTEMPTS"),
+        signal=_warning_signal(values.get("SIGNAL", "USR1@90"), f"{where}: {farm_name}.SIGNAL"),
     )
 
 
@@ -290,6 +296,25 @@ def _array_settings(values: Mapping[str, Any], where: Any, farm_name: str) -> di
     if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < float("inf")):
         raise RunxError(f"{where}: {farm_name}.SUBMIT_RATE: expected submissions per second (a number, 0 for no limit), found {rate!r}")
     return {"array": array, "array_max_size": size, "submit_rate": None if rate is None else float(rate)}
+
+
+def _max_attempts(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise RunxError(f"{where}: expected a whole number of attempts, at least 1, found {value!r}")
+    return value
+
+
+def _warning_signal(value: Any, where: str) -> Optional[str]:
+    """SIGNAL as `<name>@<seconds>` (`USR1@90`), or None for `false`/`null` (ask for no warning)."""
+    import re
+
+    if value is None or value is False:
+        return None
+    match = re.fullmatch(r"(?:SIG)?([A-Z][A-Z0-9]*)@([0-9]{1,5})", value.strip().upper()) if isinstance(value, str) else None
+    if match is None or match.group(1) not in ("USR1", "USR2") or int(match.group(2)) < 1:
+        raise RunxError(f"{where}: expected <signal>@<seconds before the time limit> such as USR1@90 (USR1 or USR2), "
+                        f"or false, found {value!r}")
+    return f"{match.group(1)}@{int(match.group(2))}"
 
 
 def default_ignore_patterns() -> tuple:

@@ -178,11 +178,15 @@ def time_text(when: Optional[float]) -> str:
 
 
 def format_table(entries: list) -> str:
-    """A plain text table: run, farm, job id, state, exit code, started, duration, attempts (and a note
-    column when a run's files are malformed); values printable."""
+    """A plain text table: run, farm, job id, state, exit code, started, duration, attempts (then an
+    `interrupted` column when the scheduler ended an attempt of some run, and a note column when a run's
+    files are malformed); values printable."""
     from runx.core.text import printable
 
     header = ["run", "farm", "job id", "state", "exit", "started", "duration", "attempts"]
+    interrupted = any(e.status and e.status.interrupted for e in entries)
+    if interrupted:
+        header.append("interrupted")
     notes = any(e.note for e in entries)
     if notes:
         header.append("note")
@@ -191,6 +195,8 @@ def format_table(entries: list) -> str:
         started = time_text(e.status.started) if e.status and e.status.started and not e.note else ""
         row = [e.name, e.farm_kind, e.job_id or "", e.state, "" if e.exit_code is None else e.exit_code,
                started, "" if e.note else duration_text(e.status), e.status.attempts if e.status else 0]
+        if interrupted:
+            row.append(e.status.interrupted if e.status else 0)
         rows.append([printable(str(cell)) for cell in (row + [e.note] if notes else row)])
     return plain_table(header, rows)
 

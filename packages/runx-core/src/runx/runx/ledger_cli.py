@@ -71,10 +71,11 @@ def ledger_main(argv: list) -> int:
         raise RunxError("runx resubmit: name runs, or pass --failed")
     from runx.core.actions import claim_runs, resubmit_runs
     from runx.core.explock import experiment_lock
+    from runx.logx.rundir.status import INTERRUPTED_STATES
 
     with experiment_lock(exp_dir):  # choosing and claiming, one runx at a time
         entries = read_experiment(exp_dir)
-        chosen = skipped(_select(entries, exp_dir, args.runs, lambda e: e.state in ("failed", "cancelled") or e.note),
+        chosen = skipped(_select(entries, exp_dir, args.runs, lambda e: e.state in ("failed", "cancelled", *INTERRUPTED_STATES) or e.note),
                          "resubmitted")
         alive = [f"{e.name} ({e.state}{', job ' + e.job_id if e.job_id else ''})" for e in chosen if e.state in ("queued", "running")]
         if alive:

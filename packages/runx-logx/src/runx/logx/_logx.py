@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
 from runx.logx.errors import LogxError
 from runx.logx.proxy import WriterProxy
@@ -93,10 +93,15 @@ class LogX:
         self._step_lock: Any = None  # a threading.Lock once initialize() made a metrics writer
         self._mp_closer_pid: Optional[int] = None  # the process whose multiprocessing exit hook closes this logger
         self.tensorboard = WriterProxy(None, _nothing)
+        self.requeue_requested: Optional[int] = None
+        """The scheduler's warning signal, once received (runx.logx.requeue)."""
+        self._on_requeue: Optional[Callable[[], Any]] = None
+        self._leaving = False
 
     def initialize(self, logdir: Optional[str] = None, coolname: bool = False, hparams: Optional[dict] = None,
                    tensorboard: bool = False, no_timestamp: bool = False, global_rank: Optional[int] = None,
-                   eager_flush: bool = True, allow_second_writer: bool = False, all_ranks_log: bool = False) -> "LogX":
+                   eager_flush: bool = True, allow_second_writer: bool = False, all_ranks_log: bool = False,
+                   on_requeue: Optional[Callable[[], Any]] = None) -> "LogX":
         """Start logging into `logdir` ($RUNX_LOGDIR, else LOGROOT from the runx config); an existing one resumes.
 
         A logdir has one writer at a time: while another live process (or logger) writes to it,
@@ -105,8 +110,25 @@ class LogX:
         `global_rank` defaults to $RANK (torchrun's, or runx's srun launcher's), then $SLURM_PROCID, else 0;
         only rank 0 writes metrics, events, checkpoints and logging.log, and the other ranks never wait for
         it. With `all_ranks_log` every other rank appends its msg() lines to its own `logging.rank<N>.log`.
+
+        In a runx job with a time limit, the scheduler's warning signal ends the run for a requeue at the
+        next safe point: after the next save_model(), or at the next metric() after calling `on_requeue()`
+        (which should save a checkpoint); logx then closes and exits 75 (runx.logx.requeue).
         `no_timestamp` is accepted for 0.0.11 scripts; records always carry their time.
         """
+        self._start(logdir, coolname, hparams, tensorboard, no_timestamp, global_rank, eager_flush,
+                    allow_second_writer, all_ranks_log)
+        self.requeue_requested, self._on_requeue, self._leaving = None, on_requeue, False
+        if os.environ.get("RUNX_REQUEUE_SIGNAL"):  # set by runx's Slurm job script
+            from runx.logx.requeue import install
+
+            install(self)
+        return self
+
+    def _start(self, logdir: Optional[str], coolname: bool, hparams: Optional[dict], tensorboard: bool,
+               no_timestamp: bool, global_rank: Optional[int], eager_flush: bool, allow_second_writer: bool,
+               all_ranks_log: bool) -> "LogX":
+        """initialize() but for the requeue signal."""
         if self.initialized:
             self.close()
         rank = rank_from_env() if global_rank is None else int(global_rank)
@@ -224,6 +246,8 @@ class LogX:
         """
         writer = self._metrics  # None unless rank 0 and initialized
         if writer is None and not self.rank0:
+            if self.requeue_requested is not None and self._on_requeue is not None:
+                self._requeue(saved=False)
             return
         canonical = _CANONICAL.get(phase)
         if canonical is None:
@@ -245,6 +269,8 @@ class LogX:
                 steps[canonical] = step = epoch
         if self._tb is not None:
             self._tb.scalars([(f"{phase}/{k}", v) for k, v in values.items()], step)  # in the file within ~0.1 s
+        if self.requeue_requested is not None and self._on_requeue is not None:
+            self._requeue(saved=False)
 
     def add_scalar(self, name: str, val: Any, idx: Optional[int] = None) -> None:
         """Write a TensorBoard scalar."""
@@ -296,11 +322,29 @@ class LogX:
         saved dict gets `__metric`, the caller's `save_dict` is not changed.
         """
         if not self.rank0:
+            if self.requeue_requested is not None:
+                self._requeue(saved=True)
             return None
         if self._checkpoints is None:
             raise LogxError("logx.save_model() needs logx.initialize() first")
         better, self.save_metric = self._checkpoints.save(save_dict, metric, epoch, higher_better, delete_old)
+        if self.requeue_requested is not None:
+            self._requeue(saved=True)
         return better
+
+    def _requeue(self, saved: bool) -> None:
+        """After the scheduler's warning: save (on_requeue) unless a checkpoint was just saved, close, exit 75."""
+        if self._leaving:
+            return  # on_requeue's own save_model()
+        self._leaving = True
+        if not saved and self._on_requeue is not None:
+            self._on_requeue()
+        from runx.logx.requeue import REQUEUE_EXIT
+
+        self.msg(f"logx: the scheduler's warning signal ({self.requeue_requested}) arrived: checkpoint saved, "
+                 f"exiting {REQUEUE_EXIT} so runx requeues this run")
+        self.close()
+        raise SystemExit(REQUEUE_EXIT)
 
     def get_best_checkpoint(self) -> Optional[str]:
         """Path of the best checkpoint in the logdir (the highest epoch if several), or None."""

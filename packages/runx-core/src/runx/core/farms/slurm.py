@@ -35,6 +35,7 @@ from runx.core.farms.slurm_nodes import (
     node_options,
     rendezvous_lines,
 )
+from runx.core.farms.slurm_requeue import requeue_lines, signal_option
 from runx.core.farms.throttle import RETRY_DELAYS, Busy, RateLimit, retry
 from runx.core.plan import Job, Plan, job_for, planned_dir
 
@@ -194,7 +195,7 @@ def _pattern_path(directory: str, name: str) -> str:
 
 
 def batch_script(job_name: str, run_dir: str, job_script: str, options: list[str], array: bool = False,
-                 preamble: Sequence[str] = ()) -> str:
+                 preamble: Sequence[str] = (), run_lines: Optional[Sequence[str]] = None) -> str:
     """The sbatch script for one run (`sh job_script`), or with array=True for a whole sweep.
 
     One run: output goes to `<run_dir>/slurm-<jobid>.out` and `.err`. Array: `run_dir` is the
@@ -202,7 +203,8 @@ def batch_script(job_name: str, run_dir: str, job_script: str, options: list[str
     its output to `<that run dir>/slurm-<arrayjob>_<N>.out` and `.err`, and runs its `job.sh`; nothing
     is written beside the runs but `<list file>.errors` when a task finds no run.
     The caller adds `array_option(n)` to `options`. Options come after runx's own, so they win.
-    `preamble`: shell lines run just before the job script (a multi-node job's rendezvous).
+    `preamble`: shell lines run just before the job script (a multi-node job's rendezvous);
+    `run_lines`: the lines that run it, instead of `exec sh job_script` (one run only: the requeue's).
     """
     if array:  # each task's output goes to its run directory (below); nothing is left in the sweep's
         head = ["--output=/dev/null", "--error=/dev/null"]
@@ -225,7 +227,7 @@ def batch_script(job_name: str, run_dir: str, job_script: str, options: list[str
             'exec sh "$run_dir/job.sh"',
         ]
     else:
-        lines += [*preamble, f"exec sh {shlex.quote(job_script)}"]
+        lines += [*preamble, *(run_lines if run_lines is not None else [f"exec sh {shlex.quote(job_script)}"])]
     return "\n".join(lines) + "\n"
 
 
@@ -574,6 +576,15 @@ class SlurmFarm(Farm):
         rest = {k: v for k, v in job.resources.items() if not (isinstance(k, str) and k.lower() in NODE_KEYS)}
         return [*node_options(layout), *sbatch_options(rest)]
 
+    def _warned(self) -> bool:
+        """Whether jobs ask for the warning signal before their time limit (SIGNAL; not for job arrays)."""
+        return bool(self.farm.signal) and not self.array
+
+    def _batch_options(self, job: Job) -> list:
+        """The options in sbatch.sh: RESOURCES, then the warning signal (runx's own, ahead of a RESOURCES.signal)."""
+        warning = [signal_option(str(self.farm.signal))] if self._warned() else []
+        return [*warning, *self._options(job)]
+
     def _preamble(self, job: Job) -> list:
         layout = self._layout(job)
         return rendezvous_lines() if layout is not None and layout.launcher != "none" else []
@@ -588,8 +599,12 @@ class SlurmFarm(Farm):
         return {BATCH_SCRIPT: self._batch_script(job)}
 
     def _batch_script(self, job: Job) -> str:
+        run_lines = None
+        if self._warned():
+            run_lines = requeue_lines(job.job_logdir, job_script_path(job), self._script_path(job), str(self.farm.signal),
+                                      self.farm.max_attempts)
         return batch_script(f"{self.settings.experiment}_{job.name}", str(job.run_dir), job_script_path(job),
-                            self._options(job), preamble=self._preamble(job))
+                            self._batch_options(job), preamble=self._preamble(job), run_lines=run_lines)
 
     def _script_path(self, job: Job) -> str:
         return f"{job.run_dir}/{BATCH_SCRIPT}"

@@ -2,8 +2,13 @@
 
 Events: `queued` (runx created the run or is about to resubmit it, the first one naming its launch, `launch=`; a local run's names its runx
 process, `launcher=<host>:<pid>`, another farm's the runx process submitting it, `submitter=`), `submitted` (a farm accepted it; `job_id=`), `started` (the job
-began; `host=`, `pid=`), `finished` (`exit=`), `cancelled`. runx appends with runx.core.status, the
-job's POSIX shell script writes its own lines.
+began; `host=`, `pid=`), `finished` (`exit=`), `cancelled`, `interrupted` (the scheduler is ending
+the attempt: `reason=timeout`, its warning before the time limit, or `reason=preempted`). runx appends
+with runx.core.status, the job's POSIX shell scripts write their own lines.
+
+An attempt that was interrupted and then ended with REQUEUE_EXIT (it saved a checkpoint and asked to
+be requeued) or by the scheduler's kill (exit 128 + a signal) reads as `timeout` or `preempted`, not
+failed; runx's Slurm job script then queues the next attempt (`queued ... reason=requeue`).
 """
 from __future__ import annotations
 
@@ -12,10 +17,14 @@ from typing import Any, Callable, List, NamedTuple, Optional
 
 from runx.logx.rundir.layout import STATUS_FILE
 
-__all__ = ["RunStatus", "fold_status", "parse_status", "read_status", "settled_state", "submission_abandoned",
+__all__ = ["RunStatus", "INTERRUPTED_STATES", "REQUEUE_EXIT", "fold_status", "parse_status", "read_status", "settled_state", "submission_abandoned",
            "process_alive"]
 
 _MAX_PID_DIGITS = 10
+INTERRUPTED_STATES = ("timeout", "preempted")
+"""The states of an attempt the scheduler ended (the `interrupted` line's `reason=`)."""
+REQUEUE_EXIT = 75
+"""The exit code (EX_TEMPFAIL) of a job that saved its state after the scheduler's warning and asks to be requeued."""
 
 
 class RunStatus(NamedTuple):
@@ -36,6 +45,8 @@ class RunStatus(NamedTuple):
     """`host:pid` of the runx process that is handing the run to a farm (the `queued` line's `submitter=`)."""
     launch: Optional[str] = None
     """The id of the launch that created the run (the first `queued` line's `launch=`, kept by resubmissions)."""
+    interrupted: int = 0
+    """How many attempts the scheduler interrupted (time limit, preemption): `interrupted` lines."""
 
 
 def _field(parts: List[str], prefix: str, default: Any) -> Any:
@@ -57,8 +68,8 @@ def fold_status(text: str) -> Optional[RunStatus]:
     Lines that are short or whose time is not a number are skipped; a time that is not finite is kept
     as read (runx.core.ledger shows such a run as unknown, with a note).
     """
-    state = exit_code = queued = started = finished = job_id = host = pid = launcher = submitter = launch = None
-    attempts = 0
+    state = exit_code = queued = started = finished = job_id = host = pid = launcher = submitter = launch = reason = None
+    attempts = interrupted = 0
     for line in text.splitlines():
         parts = line.split()
         if len(parts) < 2:
@@ -69,7 +80,7 @@ def fold_status(text: str) -> Optional[RunStatus]:
             continue
         event = parts[0]
         if event == "queued":
-            state, queued, started, finished, exit_code = "queued", when, None, None, None
+            state, queued, started, finished, exit_code, reason = "queued", when, None, None, None, None
             launcher = _field(parts, "launcher=", None)
             submitter = _field(parts, "submitter=", None)
             launch = _field(parts, "launch=", launch)
@@ -79,7 +90,7 @@ def fold_status(text: str) -> Optional[RunStatus]:
             if state == "queued":
                 state = "submitted"
         elif event == "started":
-            state, started, finished, exit_code = "running", when, None, None
+            state, started, finished, exit_code, reason = "running", when, None, None, None
             host = _field(parts, "host=", None)
             pid = _small_int(_field(parts, "pid=", ""))
             attempts += 1
@@ -91,12 +102,19 @@ def fold_status(text: str) -> Optional[RunStatus]:
                 exit_code = exit_code_now  # the job ending from the cancel's signal
                 continue
             state = "succeeded" if exit_code_now == 0 else "failed"
+            if reason is not None and exit_code_now is not None and (exit_code_now == REQUEUE_EXIT or exit_code_now > 128):
+                state = reason  # the scheduler ended it: it saved its state and asked for a requeue, or was killed
             finished, exit_code = when, exit_code_now
         elif event == "cancelled":
             state, finished = "cancelled", when
+        elif event == "interrupted":
+            why = _field(parts, "reason=", "")
+            reason = why if why in INTERRUPTED_STATES else "preempted"
+            interrupted += 1
     if state is None:
         return None
-    return RunStatus(state, exit_code, queued, started, finished, job_id, host, attempts, pid, launcher, submitter, launch)
+    return RunStatus(state, exit_code, queued, started, finished, job_id, host, attempts, pid, launcher, submitter, launch,
+                     interrupted)
 
 
 parse_status = fold_status

@@ -1,0 +1,68 @@
+"""Time limits and preemption on Slurm: a warning signal before the limit, and the next attempt queued.
+
+With `SIGNAL: USR1@90` (the default) runx asks for `--signal=B:USR1@90`: Slurm signals the batch
+shell about 90 s before the time limit (up to a minute early: it checks every 30 s). The batch
+shell runs the job script in the background, and on the signal it records `interrupted
+reason=timeout` in status.log and passes the signal on to the training process. logx (or any
+script) saves a checkpoint and exits with REQUEUE_EXIT (75); the batch shell then submits the run's
+own sbatch.sh again (`RUNX_ATTEMPT` counts attempts), up to MAX_ATTEMPTS (default 3), into the same
+run directory, where the next attempt resumes from the latest checkpoint. A job that Slurm requeued
+itself (preemption with PreemptMode=REQUEUE, a node failure: SLURM_RESTART_COUNT > 0) records
+`interrupted reason=preempted` when it starts again. Anything else (a crash, a cancel) is not
+requeued.
+
+Pure: the option and the batch script's lines (tests/core/test_slurm_requeue.py runs them in a real sh).
+"""
+from __future__ import annotations
+
+import shlex
+from typing import List
+
+from runx.logx.rundir.layout import STATUS_FILE
+from runx.logx.rundir.status import REQUEUE_EXIT
+
+__all__ = ["REQUEUE_EXIT", "ATTEMPT_VARIABLE", "SIGNAL_VARIABLE", "signal_option", "requeue_lines"]
+
+ATTEMPT_VARIABLE = "RUNX_ATTEMPT"
+"""This attempt's number (1, 2, ...), exported to the job."""
+SIGNAL_VARIABLE = "RUNX_REQUEUE_SIGNAL"
+"""The warning signal's name (USR1), exported to the job: logx turns it into a checkpoint and exit 75."""
+
+
+def signal_option(signal: str) -> str:
+    """`--signal=B:USR1@90`: the warning goes to the batch shell, which passes it on."""
+    return f"--signal=B:{signal}"
+
+
+def requeue_lines(run_dir: str, job_script: str, batch_script: str, signal: str, max_attempts: int) -> List[str]:
+    """The batch script's lines that run `job_script` and queue the next attempt when the job asks for one."""
+    name = signal.split("@", 1)[0]
+    q = shlex.quote
+    status = q(f"{run_dir}/{STATUS_FILE}")
+    return [
+        f"# runx: {name} before the time limit is passed to the job, which saves a checkpoint and exits {REQUEUE_EXIT};",
+        f"# then this run is submitted again (attempt {ATTEMPT_VARIABLE} of at most {max_attempts}).",
+        f"{ATTEMPT_VARIABLE}=${{{ATTEMPT_VARIABLE}:-1}} {SIGNAL_VARIABLE}={name}",
+        f"export {ATTEMPT_VARIABLE} {SIGNAL_VARIABLE}",
+        f"runx_status={status} runx_warned= runx_job=",
+        'if [ "${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then',
+        '    echo "interrupted $(date +%s) reason=preempted restarts=$SLURM_RESTART_COUNT" >> "$runx_status"',
+        "fi",
+        f"trap 'runx_warned=1; echo \"interrupted $(date +%s) reason=timeout signal={name}\" >> \"$runx_status\"; "
+        f"[ -n \"$runx_job\" ] && pkill -{name} -P \"$runx_job\"' {name}",
+        f"sh {q(job_script)} &",
+        "runx_job=$!",
+        "while :; do",
+        '    wait "$runx_job"; runx_rc=$?',
+        '    kill -0 "$runx_job" 2>/dev/null || break  # wait returns early when the trap runs',
+        "done",
+        f'if [ -n "$runx_warned" ] && [ "$runx_rc" -eq {REQUEUE_EXIT} ] && [ "${ATTEMPT_VARIABLE}" -lt {max_attempts} ]; then',
+        f'    echo "queued $(date +%s) reason=requeue attempt=$(({ATTEMPT_VARIABLE} + 1))" >> "$runx_status"',
+        f'    if runx_next=$({ATTEMPT_VARIABLE}=$(({ATTEMPT_VARIABLE} + 1)) sbatch --parsable {q(batch_script)}); then',
+        '        echo "submitted $(date +%s) job_id=${runx_next%%;*}" >> "$runx_status"',
+        "    else",
+        '        echo "finished $(date +%s) exit=$runx_rc reason=requeue-failed" >> "$runx_status"',
+        "    fi",
+        "fi",
+        'exit "$runx_rc"',
+    ]

@@ -1,0 +1,155 @@
+"""runx.core.farms.slurm_requeue: the batch script's requeue lines, run by a real sh with a fake sbatch,
+the real signal, logx's checkpoint-and-exit, and the status fold of what they write."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from runx.core.farms import slurm
+from runx.core.farms.slurm_requeue import requeue_lines, signal_option
+from runx.logx.rundir.status import REQUEUE_EXIT, fold_status
+
+# The job: logx with an on_requeue callback that saves a (JSON, torch-free) checkpoint; it waits for
+# the signal, then keeps logging, so logx's exit at the next metric() is what ends it.
+JOB = textwrap.dedent("""
+    import json, os, sys, time
+    from runx.logx import logx
+    logdir = os.environ["RUNX_LOGDIR"]
+    def save():
+        with open(os.path.join(logdir, "saved_at_attempt"), "a") as f:
+            f.write(os.environ["RUNX_ATTEMPT"] + "\\n")
+    mode = sys.argv[1]
+    if mode == "crash":  # no logx: the signal's default action ends it
+        open(os.path.join(logdir, "ready"), "w").close()
+        time.sleep(30)
+    logx.initialize(logdir=logdir, on_requeue=save)
+    open(os.path.join(logdir, "ready"), "w").close()
+    for step in range(600):
+        if mode == "fail" and logx.requeue_requested:
+            sys.exit(3)
+        logx.metric("train", {"step": step})
+        time.sleep(0.05)
+    sys.exit(0)
+""")
+
+
+def _script(run: Path, mode: str, max_attempts: int) -> Path:
+    (run / "job.sh").write_text(f"#!/bin/sh\nRUNX_LOGDIR={run}\nexport RUNX_LOGDIR\n"
+                                f"echo \"started $(date +%s)\" >> {run}/status.log\n"
+                                f"{sys.executable} {run}/job.py {mode}\nrc=$?\n"
+                                f"echo \"finished $(date +%s) exit=$rc\" >> {run}/status.log\nexit $rc\n")
+    (run / "job.py").write_text(JOB)
+    lines = requeue_lines(str(run), str(run / "job.sh"), str(run / "sbatch.sh"), "USR1@90", max_attempts)
+    text = slurm.batch_script("exp_run", str(run), str(run / "job.sh"), [signal_option("USR1@90")], run_lines=lines)
+    assert "#SBATCH --signal=B:USR1@90\n" in text
+    path = run / "sbatch.sh"
+    path.write_text(text)
+    return path
+
+
+def _attempt(run: Path, env: dict, mode: str = "ok", signal_it: bool = True) -> subprocess.CompletedProcess:
+    """One attempt: the batch script under sh, sent USR1 (as Slurm's --signal=B: does) once the job is ready."""
+    (run / "ready").unlink(missing_ok=True)
+    proc = subprocess.Popen(["sh", str(run / "sbatch.sh")], cwd=run, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (run / "ready").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    if signal_it:
+        proc.send_signal(signal.SIGUSR1)
+    out, err = proc.communicate(timeout=60)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+@pytest.fixture
+def fake_sbatch(tmp_path):
+    """An sbatch that records its RUNX_ATTEMPT and argv, and answers with a job id."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "sbatch").write_text('#!/bin/sh\necho "$RUNX_ATTEMPT $*" >> "$SUBMITTED"\necho "$((4000 + RUNX_ATTEMPT))"\n')
+    (bin_dir / "sbatch").chmod(0o755)
+    submitted = tmp_path / "submitted.txt"
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "SUBMITTED": str(submitted)}, submitted
+
+
+def test_the_warning_saves_exits_75_and_queues_the_next_attempt_up_to_max_attempts(tmp_path, fake_sbatch):
+    env, submitted = fake_sbatch
+    run = tmp_path / "run"
+    run.mkdir()
+    _script(run, "ok", max_attempts=3)
+    for attempt in (1, 2, 3):
+        done = _attempt(run, {**env, "RUNX_ATTEMPT": str(attempt)} if attempt > 1 else env)
+        assert done.returncode == REQUEUE_EXIT, done.stderr
+    assert (run / "saved_at_attempt").read_text() == "1\n2\n3\n"
+    assert submitted.read_text().splitlines() == [f"2 --parsable {run}/sbatch.sh", f"3 --parsable {run}/sbatch.sh"]
+    text = (run / "status.log").read_text()
+    assert [line.split()[0] for line in text.splitlines()] == [
+        "started", "interrupted", "finished", "queued", "submitted",
+        "started", "interrupted", "finished", "queued", "submitted",
+        "started", "interrupted", "finished"]  # the third attempt was the last: not queued again
+    assert "reason=timeout signal=USR1" in text and "job_id=4002" in text and "job_id=4003" in text
+    status = fold_status(text)
+    assert (status.state, status.exit_code, status.attempts, status.interrupted) == ("timeout", REQUEUE_EXIT, 3, 3)
+    assert fold_status(text.rsplit("started", 1)[0]).state == "submitted"  # between attempts (runx status: queued)
+    assert "exiting 75 so runx requeues this run" in (run / "logging.log").read_text()
+
+
+@pytest.mark.parametrize("mode, code, state", [("fail", 3, "failed"), ("crash", 128 + signal.SIGUSR1, "timeout")])
+def test_a_job_that_does_not_save_is_not_requeued(tmp_path, fake_sbatch, mode, code, state):
+    env, submitted = fake_sbatch
+    run = tmp_path / "run"
+    run.mkdir()
+    _script(run, mode, max_attempts=3)
+    done = _attempt(run, env, mode)
+    assert done.returncode == code, done.stderr
+    assert not submitted.exists()
+    status = fold_status((run / "status.log").read_text())
+    assert (status.state, status.exit_code, status.interrupted) == (state, code, 1)
+
+
+def test_without_the_warning_the_exit_code_is_the_jobs(tmp_path, fake_sbatch):
+    env, submitted = fake_sbatch
+    run = tmp_path / "run"
+    run.mkdir()
+    _script(run, "ok", max_attempts=3)
+    (run / "job.py").write_text("import os\nopen(os.path.join(os.environ['RUNX_LOGDIR'], 'ready'), 'w').close()\nraise SystemExit(4)\n")
+    done = _attempt(run, env, signal_it=False)
+    assert done.returncode == 4 and not submitted.exists()
+    assert fold_status((run / "status.log").read_text())[:2] == ("failed", 4)
+
+
+def test_a_job_slurm_requeued_itself_records_the_preemption(tmp_path, fake_sbatch):
+    env, submitted = fake_sbatch
+    run = tmp_path / "run"
+    run.mkdir()
+    _script(run, "ok", max_attempts=3)
+    (run / "status.log").write_text("queued 1 farm=slurm\nsubmitted 2 job_id=77\nstarted 3 host=n1 pid=9\n")
+    (run / "job.py").write_text("import os\nopen(os.path.join(os.environ['RUNX_LOGDIR'], 'ready'), 'w').close()\n")
+    done = _attempt(run, {**env, "SLURM_RESTART_COUNT": "1"}, signal_it=False)
+    assert done.returncode == 0, done.stderr
+    text = (run / "status.log").read_text()
+    assert "interrupted" in text and "reason=preempted restarts=1" in text
+    status = fold_status(text)
+    assert (status.state, status.attempts, status.interrupted) == ("succeeded", 2, 1)
+
+
+@pytest.mark.parametrize("lines, state", [
+    ("started 1\ninterrupted 2 reason=timeout\nfinished 3 exit=75\n", "timeout"),
+    ("started 1\ninterrupted 2 reason=preempted\nfinished 3 exit=143\n", "preempted"),
+    ("started 1\ninterrupted 2 reason=timeout\nfinished 3 exit=0\n", "succeeded"),
+    ("started 1\ninterrupted 2 reason=timeout\nfinished 3 exit=3\n", "failed"),
+    ("started 1\ninterrupted 2 reason=what\nfinished 3 exit=137\n", "preempted"),
+    ("started 1\ninterrupted 2 reason=timeout\nfinished 3 exit=75\nqueued 4 reason=requeue\nfinished 5 exit=75 reason=requeue-failed\n",
+     "failed"),
+    ("started 1\nfinished 3 exit=75\n", "failed"),
+    ("started 1\ninterrupted 2 reason=timeout\nfinished 3 exit=75\nqueued 4\nsubmitted 5 job_id=9\nstarted 6\n", "running"),
+])
+def test_status_fold_of_interrupted_attempts(lines, state):
+    assert fold_status(lines).state == state

@@ -1,0 +1,89 @@
+"""A time limit on the real single-node Slurm (the py311-sched env): the warning signal, a last checkpoint
+from logx's on_requeue callback, and the run resubmitted into its own directory until its work is done.
+
+Slurm checks time limits every 30 s, so `SIGNAL: USR1@1` on a 1-minute limit warns the job between
+29 and 59 s after it starts and kills it 30 s or more later. 63 s of work therefore needs two attempts
+at least and, with the default MAX_ATTEMPTS of 3, fits in three.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+import time
+
+import pytest
+from runx_testing import require
+
+pytestmark = pytest.mark.slow_scheduler
+
+TRAIN = textwrap.dedent("""
+    import os, sys, time
+    from runx.logx import logx
+    args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+    total, fail_at = int(args["--steps"]), int(args.get("--fail_at", -1))
+    state = {"step": 0}
+    def save():
+        import torch
+        logx.save_model({"state_dict": {"w": torch.full((2,), float(state["step"]))}, "step": state["step"]},
+                        metric=float(state["step"]), epoch=state["step"])
+    logx.initialize(on_requeue=save)
+    checkpoint = logx.latest_checkpoint()
+    if checkpoint:
+        _, meta = logx.load_model(checkpoint)
+        state["step"] = meta["step"]
+        logx.msg(f"resumed at step {state['step']}, attempt {os.environ['RUNX_ATTEMPT']}")
+    while state["step"] < total:
+        if state["step"] == fail_at:
+            sys.exit(3)
+        time.sleep(0.5)
+        state["step"] += 1
+        logx.metric("train", {"attempt": int(os.environ["RUNX_ATTEMPT"])}, epoch=state["step"])
+    save()
+""")
+
+
+def test_a_one_minute_limit_job_finishes_its_work_in_attempts_and_a_real_failure_is_not_requeued(project):
+    require("slurm")
+    require("torch")
+    (project.root / "train.py").write_text(TRAIN)
+    project.write(".runx", "LOGROOT: logs\nFARM: slurm\nslurm:\n  SIGNAL: USR1@1\n  RESOURCES: {time: 1, cpu: 1, mem: 1}\n")
+    project.write("long.yml", f"""\
+        CMD: {sys.executable} train.py
+        HPARAMS:
+          - {{steps: 126}}
+          - {{steps: 126, fail_at: 3}}
+        """)
+    done = project.runx("long.yml")
+    assert done.returncode == 0, done.stderr
+    runs = {"fail_at" in json.loads((r / "hparams.json").read_text()): r for r in project.runs("long")}
+    long, failing = runs[False], runs[True]
+
+    deadline = time.monotonic() + 420
+    while True:
+        rows = {c[0]: c[1:] for c in (line.split() for line in project.runx("status", "long").stdout.splitlines()[2:])}
+        if len(rows) == 2 and all(r[2] in ("succeeded", "failed", "timeout", "cancelled") for r in rows.values()):
+            break
+        assert time.monotonic() < deadline, rows
+        time.sleep(2)
+    text = (long / "status.log").read_text()
+    assert rows[long.name][2:4] == ["succeeded", "0"], text
+    attempts, interrupted = int(rows[long.name][-2]), int(rows[long.name][-1])  # the interrupted column is shown
+    assert 2 <= attempts <= 3 and interrupted == attempts - 1, text
+    assert text.count("reason=timeout signal=USR1") == attempts - 1 and text.count("reason=requeue") == attempts - 1
+    assert len(list(long.glob("slurm-*.out"))) == attempts  # each attempt a job of its own, in the run's directory
+
+    records = [json.loads(x) for x in (long / "metrics.jsonl").read_text().splitlines()]
+    steps = [r["step"] for r in records if "metrics" in r]
+    assert steps == list(range(1, 127)), steps  # continuous across the attempts, no step twice
+    per_attempt = [r["metrics"]["attempt"] for r in records if "metrics" in r]
+    assert per_attempt == sorted(per_attempt) and set(per_attempt) == set(range(1, attempts + 1))
+    import torch
+
+    for checkpoint in list(long.glob("*_checkpoint_ep*.pth")):
+        saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        assert saved["step"] == 126 and saved["state_dict"]["w"].tolist() == [126.0, 126.0]
+    assert "resumed at step" in (long / "logging.log").read_text()
+
+    assert rows[failing.name][2:4] == ["failed", "3"]
+    assert rows[failing.name][-2:] == ["1", "0"] and "interrupted" not in (failing / "status.log").read_text()
