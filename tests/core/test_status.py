@@ -56,7 +56,8 @@ def reference_fold(text: str):
     """The fold written plainly (runx.core.status before the fold was made fast for sumx)."""
     state, values = None, {"exit_code": None, "queued": None, "started": None, "finished": None,
                            "job_id": None, "host": None, "attempts": 0, "pid": None, "launcher": None, "submitter": None,
-                           "launch": None}
+                           "launch": None, "interrupted": 0}
+    reason = None
     for line in text.splitlines():
         parts = line.split()
         if len(parts) < 2:
@@ -67,14 +68,14 @@ def reference_fold(text: str):
             continue
         event, fields = parts[0], dict(p.split("=", 1) for p in parts[2:] if "=" in p)
         if event == "queued":
-            state = "queued"
+            state, reason = "queued", None
             values.update(queued=when, started=None, finished=None, exit_code=None, launcher=fields.get("launcher"),
                           submitter=fields.get("submitter"), launch=fields.get("launch", values["launch"]))
         elif event == "submitted":
             values["job_id"] = fields.get("job_id", values["job_id"])
             state = "submitted" if state == "queued" else state
         elif event == "started":
-            state, pid = "running", fields.get("pid", "")
+            state, pid, reason = "running", fields.get("pid", ""), None
             values.update(started=when, finished=None, exit_code=None, host=fields.get("host"),
                           pid=int(pid) if pid.isdigit() else None, attempts=values["attempts"] + 1)
         elif event == "finished":
@@ -86,18 +87,24 @@ def reference_fold(text: str):
                 values["exit_code"] = code
                 continue
             state = "succeeded" if code == 0 else "failed"
+            if reason is not None and code is not None and (code == 75 or code > 128):
+                state = reason  # the scheduler ended the attempt (time limit, preemption)
             values.update(finished=when, exit_code=code)
         elif event == "cancelled":
             state, values["finished"] = "cancelled", when
+        elif event == "interrupted":
+            reason = fields.get("reason") if fields.get("reason") in ("timeout", "preempted") else "preempted"
+            values["interrupted"] += 1
     return None if state is None else {**values, "state": state}
 
 
 events = st.lists(st.tuples(
-    st.sampled_from(["queued", "submitted", "started", "finished", "cancelled", "garbage"]),
+    st.sampled_from(["queued", "submitted", "started", "finished", "cancelled", "interrupted", "garbage"]),
     st.sampled_from(["1700000000", "1700000000.5", "x", "", "-1", "1e20"]),
     st.lists(st.sampled_from(["exit=0", "exit=1", "exit=137", "exit=", "exit=x", "job_id=7", "job_id=",
                               "host=n1", "pid=12", "pid=-1", "pid=", "noequals", "a=b=c", "launcher=h:1", "submitter=h:2",
-                              "launch=L1", "launch="]), max_size=3),
+                              "launch=L1", "launch=",
+                              "exit=75", "exit=143", "reason=timeout", "reason=preempted", "reason=x"]), max_size=3),
 ), max_size=10)
 
 
@@ -107,3 +114,34 @@ def test_the_fold_matches_the_plain_reference(seq):
     text = "\n".join(" ".join([event, stamp, *fields]) for event, stamp, fields in seq)
     folded = fold_status(text)
     assert (None if folded is None else folded._asdict()) == reference_fold(text)
+
+
+def test_runx_status_shows_interrupted_attempts_and_resubmit_failed_takes_timed_out_runs(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    exp = tmp_path / "logs" / "exp"
+    lines = {"plain": "queued 1 farm=slurm\nsubmitted 1 job_id=7\nstarted 2 host=h pid=1\nfinished 3 exit=0\n",
+             "timed": "queued 1 farm=slurm\nstarted 2 host=h pid=1\ninterrupted 3 reason=timeout signal=USR1\n"
+                      "finished 4 exit=75\nqueued 4 reason=requeue attempt=2\nsubmitted 4 job_id=8\n"
+                      "started 5 host=h pid=2\ninterrupted 6 reason=timeout\nfinished 7 exit=75\n"}
+    for name, text in lines.items():
+        run = exp / name
+        run.mkdir(parents=True)
+        (run / "status.log").write_text(text)
+        (run / "run.json").write_text(json.dumps({"run": name, "farm": {"name": "w", "type": "generic", "submit_cmd": "true"},
+                                                  "submit_argv": [["true"]]}))
+    (tmp_path / ".runx").write_text("LOGROOT: logs\n")
+    done = subprocess.run([sys.executable, "-m", "runx.runx", "status", "exp"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    header, _, *rows = done.stdout.splitlines()
+    assert header.split()[-2:] == ["attempts", "interrupted"]
+    cells = {r.split()[0]: r.split() for r in rows}
+    assert cells["timed"][3:5] == ["timeout", "75"] and cells["timed"][-2:] == ["2", "2"]
+    assert cells["plain"][3] == "succeeded" and cells["plain"][-2:] == ["1", "0"]
+    again = subprocess.run([sys.executable, "-m", "runx.runx", "resubmit", "exp", "--failed"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0, again.stderr
+    assert "timed" in again.stdout and "plain" not in again.stdout

@@ -4,7 +4,7 @@ Each line is `<event> <unix-seconds> [key=value ...]`. Events: `queued` (runx cr
 about to resubmit it), `submitted` (a farm accepted it; `job_id=`; it names the job and does not undo
 a `started` the job may already have written; a local run's `queued` names the runx process that will
 run it, `launcher=<host>:<pid>`), `started` (the job began; `host=`, `pid=`), `finished`
-(`exit=`), `cancelled`. The job's own lines are written by its POSIX shell script, so a
+(`exit=`), `cancelled`, `interrupted` (the scheduler is ending the attempt: `reason=timeout|preempted`). The job's own lines are written by its POSIX shell script, so a
 container without runx still records them. The last event decides the state.
 """
 from __future__ import annotations
