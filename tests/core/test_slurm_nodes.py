@@ -140,7 +140,9 @@ def test_dry_run_shows_the_exact_batch_script(tmp_path):
     shown = done.stdout.split("    # sbatch.sh:\n", 1)[1]
     script = "".join(line[4:] + "\n" for line in shown.splitlines())
     assert "#SBATCH --nodes=2\n#SBATCH --ntasks-per-node=1\n#SBATCH --gpus-per-node=4\n#SBATCH --cpus-per-task=8\n" in script
-    assert "\n".join(rendezvous_lines()) + "\nexec sh " in script
+    assert "#SBATCH --signal=B:USR1@90\n" in script  # the time limit's warning (runx.core.farms.slurm_requeue)
+    assert "\n".join(rendezvous_lines()) + "\n# runx: USR1 before the time limit" in script
+    assert script.endswith('exit "$runx_rc"\n')
     assert not (tmp_path / "logs").exists()
     bad = tmp_path / "bad.yml"
     bad.write_text("CMD: python train.py\nHPARAMS: {lr: 0.1}\nRESOURCES: {nodes: 2}\nLAUNCHER: mpirun\n")
