@@ -577,8 +577,9 @@ class SlurmFarm(Farm):
         return [*node_options(layout), *sbatch_options(rest)]
 
     def _warned(self) -> bool:
-        """Whether jobs ask for the warning signal before their time limit (SIGNAL; not for job arrays)."""
-        return bool(self.farm.signal) and not self.array
+        """Whether a run's own sbatch.sh asks for the warning signal before its time limit (SIGNAL; a job
+        array's script does not)."""
+        return bool(self.farm.signal)
 
     def _batch_options(self, job: Job) -> list:
         """The options in sbatch.sh: RESOURCES, then the warning signal (runx's own, ahead of a RESOURCES.signal)."""
