@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tuple
 
@@ -108,6 +109,30 @@ def _is_option(word: str) -> bool:
     return False
 
 
+def terminal_width() -> int:
+    """The terminal's width as `shutil.get_terminal_size` finds it ($COLUMNS, then stdout's terminal, else 80)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    stdout = sys.__stdout__
+    try:
+        return (os.get_terminal_size(stdout.fileno()).columns if stdout is not None else 0) or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter given the terminal's width, so building a parser does not import shutil
+    (argparse makes a formatter at every add_argument, and asks shutil for the width when not given one)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: Optional[int] = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position, terminal_width() if width is None else width)
+
+
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser with runx's conventions (see the module docstring)."""
 
@@ -118,7 +143,7 @@ class Parser(argparse.ArgumentParser):
         self.checks: Dict[str, Callable[[str], bool]] = {}  # list positional dest -> what each word must pass
         self.positional_actions: Dict[str, argparse.Action] = {}  # by dest (shell completion sets their completers)
         super().__init__(prog=prog, usage=usage, description=description, epilog=epilog,
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
+                         formatter_class=Formatter)
         self.add_argument("--version", action=Version, distribution=distribution, help="show the version and exit")
 
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, TextIO
@@ -12,7 +11,6 @@ from runx.core.errors import RunxError
 from runx.core.farms import register
 from runx.core.farms.base import Farm, RunState, Submission, job_script_path
 from runx.core.plan import Job
-from runx.core.status import launcher_id
 
 __all__ = ["LocalFarm"]
 
@@ -64,6 +62,8 @@ class LocalFarm(Farm):
         return job.command
 
     def queued_fields(self) -> Dict[str, Any]:
+        from runx.core.status import launcher_id
+
         return {"launcher": launcher_id()}
 
     def submit(self, job: Job) -> Submission:
@@ -108,6 +108,8 @@ class LocalFarm(Farm):
         """Record each run cancelled, then stop its job's process tree where the job is provably running on
         this machine (the job script first: it cannot record the kill as a failure). A queued run is only
         recorded (its launcher skips it); a process that merely has the job's pid is never signalled."""
+        import socket
+
         from runx.core.farms.local.proctree import is_job, process_tree, stop_processes
         from runx.core.status import record_event
 
