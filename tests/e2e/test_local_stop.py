@@ -32,6 +32,14 @@ def wait_for(predicate, timeout=30.0):
         time.sleep(0.1)
 
 
+def has_pid(run) -> bool:
+    """Whether the job wrote its whole pid file (it is created empty, then written)."""
+    try:
+        return (run / "pid").read_text().strip().isdigit()
+    except FileNotFoundError:
+        return False
+
+
 def gone(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -48,8 +56,8 @@ def test_stopping_runx_stops_jobs_that_ignore_sigterm(project, jobs, signum):
     runx = subprocess.Popen([sys.executable, "-m", "runx.runx", "s.yml", "-i", "-j", jobs], cwd=project.root,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "RUNX_GRACE_SECONDS": "1"})
-    wait_for(lambda: len([r for r in project.runs("s") if (r / "pid").exists()]) == int(jobs))
-    pids = [int((r / "pid").read_text()) for r in project.runs("s") if (r / "pid").exists()]
+    wait_for(lambda: len([r for r in project.runs("s") if has_pid(r)]) == int(jobs))
+    pids = [int((r / "pid").read_text()) for r in project.runs("s") if has_pid(r)]
     runx.send_signal(signum)
     assert runx.wait(timeout=30) == 130
     wait_for(lambda: all(gone(pid) for pid in pids), timeout=5)
