@@ -339,7 +339,7 @@ def test_uniform_passes_ks_and_randint_passes_chi_square():
         ({"lr": {"uniform": [0, 1]}}, {}, "HPARAMS.lr: drawn from a distribution, so the sweep needs a number of trials"),
         ({"lr": [1, 2]}, {"trials": 3}, "SWEEP.trials: no hyperparameter is drawn from a distribution"),
         ({"lr": [1, 2], "RUNX.TRIALS": 3}, {}, "HPARAMS.RUNX.TRIALS: no hyperparameter here is drawn"),
-        ({"lr": 1}, {"trails": 3}, "SWEEP.trails: unknown sweep option (did you mean 'trials'?); expected one of replicas, seed, trials"),
+        ({"lr": 1}, {"trails": 3}, "SWEEP.trails: unknown sweep option (did you mean 'trials'?); expected one of early_stop, goal, method, metric, parallel, poll, replicas, seed, trials"),
         ({"lr": 1}, {"replicas": 0}, "SWEEP.replicas: expected a whole number of at least 1, found 0"),
         ({"lr": {"uniform": [0, 1]}}, {"trials": True}, "SWEEP.trials: expected a whole number of at least 1, found True"),
         ({"lr": 1}, {"seed": "abc"}, "SWEEP.seed: expected a whole number, found 'abc'"),

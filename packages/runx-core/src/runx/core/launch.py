@@ -24,9 +24,9 @@ from runx.core.runfiles import (
     write_executable,
     write_json,
 )
-from runx.core.staging import LARGE_SNAPSHOT_BYTES, STAGING_FILE, Staging, git_state, link_tree, snapshot
+from runx.core.staging import LARGE_SNAPSHOT_BYTES, STAGING_FILE, GitState, Staging, git_state, link_tree, snapshot
 from runx.core.status import record_event
-from runx.core.sweep import Combination, sweep_options
+from runx.core.sweep import Combination, is_adaptive, sweep_options
 from runx.logx.rundir.layout import CODE_DIR
 
 __all__ = ["create_runs", "run_jobs", "runx_version", "sweep_origin", "new_launch_id"]
@@ -75,26 +75,31 @@ def _warn_if_python_dropped(stats, err: TextIO) -> None:
               "set CODE_IGNORE_PATTERNS in .runx or the experiment to keep it\n")
 
 
-def create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO = sys.stderr) -> list:
+def create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO = sys.stderr,
+                code_from: Optional[Path] = None, git: Optional[GitState] = None) -> list:
     """Claim each run directory, stage code once and link it into every run, write the run files.
 
+    `code_from`: an earlier run's code/ of the same launch to link from instead of a new snapshot (an
+    adaptive search creates its runs one by one), with that snapshot's `git` state.
     All or nothing: on any failure every directory this launch created is removed (see Staging)."""
     if any((source_dir / marker).exists() for marker in (RUN_FILE, STAGING_FILE)):
         raise RunxError(f"{source_dir}: runx was started inside a run directory, whose files would become the "
                         "new runs' code; expected to start it from the project (or from this run's code/)")
     with Staging(plan.exp_dir) as staging, Progress("staging runs", len(plan.runs), err) as progress:
-        return _create_runs(plan, farm, source_dir, err, staging, progress)
+        return _create_runs(plan, farm, source_dir, err, staging, progress, code_from, git)
 
 
-def _create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO, staging: Staging, progress: Progress) -> list:
+def _create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO, staging: Staging, progress: Progress,
+                 code_from: Optional[Path], git: Optional[GitState]) -> list:
     settings = plan.settings
-    git = git_state(source_dir)
+    if code_from is None:
+        git = git_state(source_dir)
     version = runx_version()
     farm_info = farm.record()
     launch = new_launch_id()
     exclude = (str(settings.logroot), str(plan.exp_dir))
     jobs = []
-    first_code: Optional[Path] = None
+    first_code: Optional[Path] = code_from
     for run in plan.runs:
         run_dir = staging.claim(plan.name_of(run), allow_suffix=not plan.no_cooldir)
         job = job_for(plan, run, run_dir)
@@ -141,6 +146,12 @@ def _create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO, staging:
 def sweep_origin(settings: Settings, combination: Combination) -> Optional[dict]:
     """Where a drawn or replicated run came from (the sweep's seed, its trial and replica), so it
     can be told apart and redrawn; None for a plain grid run."""
+    if is_adaptive(settings.sweep):
+        from runx.core.search.options import search_options
+
+        search = search_options(settings.sweep, str(settings.experiment_file), settings.metric_goals)
+        return {"method": search.method, "trial": combination.trial, "seed": search.seed, "metric": search.metric,
+                "goal": search.goal}
     if combination.trial is None and combination.replica is None:
         return None
     return {"seed": sweep_options(settings.sweep).seed, "trial": combination.trial, "replica": combination.replica}

@@ -11,7 +11,7 @@ from runx.core.errors import RunxError
 from runx.core.naming import check_name_lengths, check_tag, timestamp, unique_names
 from runx.core.sweep import MAX_RUNS, Combination, Scalar, expand
 
-__all__ = ["PlannedRun", "Plan", "Job", "make_plan", "job_for"]
+__all__ = ["PlannedRun", "Plan", "Job", "make_plan", "plan_runs", "job_for"]
 
 
 class PlannedRun(NamedTuple):
@@ -97,6 +97,18 @@ def make_plan(
     combinations = expand(settings.hparams, str(settings.experiment_file), settings.sweep, max_runs=max_runs)
     if not combinations:
         raise RunxError(f"{settings.experiment_file}: HPARAMS: every run is skipped (RUNX.SKIP); nothing to launch")
+    return plan_runs(settings, combinations, tag, no_cooldir, when, make_slug)
+
+
+def plan_runs(
+    settings: Settings,
+    combinations: list,
+    tag: Optional[str] = None,
+    no_cooldir: bool = False,
+    when: Optional[datetime] = None,
+    make_slug: Optional[Callable[[], str]] = None,
+) -> Plan:
+    """Name and check runs of given Combinations (an adaptive search plans one trial at a time)."""
     if tag is not None:
         check_tag(tag, "--tag")
     tags = []

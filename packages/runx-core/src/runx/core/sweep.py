@@ -26,13 +26,18 @@ ZIP_KEY = "RUNX.ZIP"
 TRIALS_KEY = "RUNX.TRIALS"
 REPLICAS_KEY = "RUNX.REPLICAS"
 RUNX_KEYS = (REPLICAS_KEY, SKIP_KEY, TAG_KEY, TRIALS_KEY, ZIP_KEY)
-SWEEP_OPTIONS = ("replicas", "seed", "trials")
+SWEEP_OPTIONS = ("early_stop", "goal", "method", "metric", "parallel", "poll", "replicas", "seed", "trials")
+METHODS = ("grid", "random", "tpe", "bayes")
+ADAPTIVE_METHODS = ("tpe", "bayes")
+"""Methods that choose each run from the results so far (runx.core.search), rather than planning them up front."""
+ADAPTIVE_ONLY = ("metric", "goal", "early_stop", "poll")
 REPLICA = "{replica}"
 RESOURCE_KEYS = {"SUBMIT_JOB.NODES": "nodes", "SUBMIT_JOB.PARTITION": "partition"}
 MAX_RUNS = 100_000
 """The most runs a sweep may have unless the launcher is told more (`--max-runs N`)."""
 
-__all__ = ["Combination", "SweepOptions", "expand", "sweep_options", "render_value", "substitute_tag", "MAX_RUNS"]
+__all__ = ["Combination", "SweepOptions", "expand", "sweep_options", "render_value", "substitute_tag", "is_adaptive",
+           "MAX_RUNS", "METHODS", "ADAPTIVE_METHODS"]
 
 
 class Combination(NamedTuple):
@@ -53,6 +58,8 @@ class SweepOptions(NamedTuple):
     trials: Optional[int] = None
     replicas: Optional[int] = None
     seed: int = 0
+    method: str = "grid"
+    parallel: Optional[int] = None
 
 
 class _Group(NamedTuple):
@@ -126,20 +133,37 @@ def _check_special(mapping: Mapping[str, Any], where: str) -> None:
             raise RunxError(f"{where}.{key}: expected a whole number of at least 1, found {mapping[key]!r}")
 
 
+def is_adaptive(options: Optional[Mapping[str, Any]]) -> bool:
+    """Whether SWEEP asks for an adaptive search (method tpe or bayes), which runx.core.search drives."""
+    return isinstance(options, Mapping) and options.get("method") in ADAPTIVE_METHODS
+
+
 def sweep_options(options: Optional[Mapping[str, Any]], source: str = "experiment") -> SweepOptions:
-    """Validate the experiment's `SWEEP:` mapping (trials, replicas, seed)."""
+    """Validate the experiment's `SWEEP:` mapping for a planned sweep (grid or random: trials, replicas,
+    seed, parallel); the adaptive methods' own keys are validated by runx.core.search.options."""
     options = options or {}
+    method = options.get("method", "grid")
+    if method not in METHODS:
+        hint = did_you_mean(str(method), METHODS)
+        raise RunxError(f"{source}: SWEEP.method: unknown method {method!r}{hint}; expected one of {', '.join(METHODS)}")
     for key, value in options.items():
         where = f"{source}: SWEEP.{key}"
         if key not in SWEEP_OPTIONS:
             hint = did_you_mean(str(key), SWEEP_OPTIONS)
             raise RunxError(f"{where}: unknown sweep option{hint}; expected one of {', '.join(SWEEP_OPTIONS)}")
+        if key == "method":
+            continue
+        if key in ADAPTIVE_ONLY:
+            if method not in ADAPTIVE_METHODS:
+                raise RunxError(f"{where}: only with an adaptive search (method: tpe); a {method} sweep is planned up front")
+            continue
         if key == "seed":
             if not isinstance(value, int) or isinstance(value, bool):
                 raise RunxError(f"{where}: expected a whole number, found {value!r}")
         elif not _is_count(value):
             raise RunxError(f"{where}: expected a whole number of at least 1, found {value!r}")
-    return SweepOptions(options.get("trials"), options.get("replicas"), options.get("seed", 0))
+    return SweepOptions(options.get("trials"), options.get("replicas"), options.get("seed", 0), method,
+                        options.get("parallel"))
 
 
 def substitute_tag(template: str, hparams: Mapping[str, Scalar]) -> str:

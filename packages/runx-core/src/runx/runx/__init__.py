@@ -46,6 +46,12 @@ def launch_main(args: Namespace) -> int:
         sys.stderr.write(f"runx: note: {printable(note)}\n")
     if args.seed is not None:
         settings = settings._replace(sweep={**settings.sweep, "seed": args.seed})
+    from runx.core.sweep import is_adaptive
+
+    if is_adaptive(settings.sweep):
+        from runx.core.search.command import search_main
+
+        return search_main(settings, args)
     if args.jobs < 1 or args.jobs_per_gpu < 1:
         raise RunxError("--jobs and --jobs-per-gpu: expected a number of at least 1")
     if args.max_runs is not None and args.max_runs < 1:

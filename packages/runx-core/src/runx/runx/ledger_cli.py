@@ -1,6 +1,8 @@
 """`runx status|cancel|resubmit EXP ...`: what became of each run, and acting on it."""
 from __future__ import annotations
 
+import sys
+
 from runx.core.errors import RunxError
 from runx.runx.cli import ledger_parser
 from runx.runx.commands.common import experiment_dir, print_json, read_experiment, select_runs
@@ -41,6 +43,20 @@ def _show_resubmit(chosen: list) -> int:
     return 0
 
 
+def _not_trials(entries: list, named: bool) -> list:
+    """Leave out (or, when named, refuse) the trials of an adaptive search: a rerun would not reach its
+    study, which has told the trial failed; `runx EXP.yml --resume` continues the search instead."""
+    from runx.core.text import printable
+
+    trials = [e for e in entries if isinstance(e.record.get("sweep"), dict) and e.record["sweep"].get("method") == "tpe"]
+    if trials and named:
+        raise RunxError(printable(f"runx resubmit: {trials[0].name} is trial {trials[0].record['sweep'].get('trial')} of a "
+                                  "search, whose study has counted it; continue the search with runx EXP.yml --resume"))
+    for e in trials:
+        sys.stderr.write(printable(f"runx: {e.name}: not resubmitted: a trial of a search (runx EXP.yml --resume continues it)") + "\n")
+    return [e for e in entries if e not in trials]
+
+
 def ledger_main(argv: list) -> int:
     """Dispatch a ledger subcommand; 0 ok, 1 when an action failed, 2 on bad input."""
     command, rest = argv[0], argv[1:]
@@ -77,6 +93,7 @@ def ledger_main(argv: list) -> int:
         entries = read_experiment(exp_dir)
         chosen = skipped(_select(entries, exp_dir, args.runs, lambda e: e.state in ("failed", "cancelled", *INTERRUPTED_STATES) or e.note),
                          "resubmitted")
+        chosen = _not_trials(chosen, named=bool(args.runs))
         alive = [f"{e.name} ({e.state}{', job ' + e.job_id if e.job_id else ''})" for e in chosen if e.state in ("queued", "running")]
         if alive:
             raise RunxError(f"runx resubmit: {', '.join(alive)} may still run; cancel first (runx cancel EXP RUN)")

@@ -4,8 +4,8 @@
 loads no third-party module: tensorboardX and torch load on first use.
 """
 from runx.logx._logx import LogX
-from runx.logx.errors import LogxError
+from runx.logx.errors import LogxError, TrialPruned
 
-__all__ = ["logx", "LogX", "LogxError"]
+__all__ = ["logx", "LogX", "LogxError", "TrialPruned"]
 
 logx = LogX()

@@ -4,10 +4,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
-from runx.logx.errors import LogxError
+from runx.logx.errors import LogxError, TrialPruned
 from runx.logx.proxy import WriterProxy
 from runx.logx.rank import rank_from_env
-from runx.logx.rundir.layout import HPARAMS_FILE, LOG_FILE
+from runx.logx.rundir.layout import HPARAMS_FILE, LOG_FILE, PRUNED_FILE
 
 if TYPE_CHECKING:
     from runx.logx.checkpoints import Checkpoints
@@ -239,11 +239,26 @@ class LogX:
             else:
                 self._msg_failed = False
 
-    def metric(self, phase: str, metrics: Dict[str, Any], epoch: Optional[int] = None) -> None:
+    def should_stop(self) -> bool:
+        """Whether runx's adaptive search pruned this run (SWEEP.early_stop): stop cleanly, e.g. after
+        saving a checkpoint; the search cancels a pruned run that goes on (SWEEP.early_stop.grace seconds)."""
+        logdir = self.logdir or os.environ.get("RUNX_LOGDIR")
+        if not logdir:
+            return False
+        return os.path.exists(os.path.join(logdir, PRUNED_FILE))
+
+    def metric(self, phase: str, metrics: Dict[str, Any], epoch: Optional[int] = None,
+               raise_on_prune: bool = False) -> None:
         """Record metrics for a phase (train/trn/training or val/validate/validation/test) at a step.
 
         Without `epoch` each phase counts its own steps from 0; with it, that step is used (and kept).
+        With `raise_on_prune`, raise TrialPruned after recording them once the run is pruned (should_stop()).
         """
+        self._record_metric(phase, metrics, epoch)
+        if raise_on_prune and self.should_stop():
+            raise TrialPruned(f"{self.logdir or os.environ.get('RUNX_LOGDIR')}: pruned by runx's search")
+
+    def _record_metric(self, phase: str, metrics: Dict[str, Any], epoch: Optional[int]) -> None:
         writer = self._metrics  # None unless rank 0 and initialized
         if writer is None and not self.rank0:
             if self.requeue_requested is not None and self._on_requeue is not None:

@@ -3,3 +3,7 @@
 
 class LogxError(ValueError):
     """A user error in a logx call (e.g. a metric that is not a number)."""
+
+
+class TrialPruned(Exception):
+    """Raised by logx.metric(..., raise_on_prune=True) once runx's adaptive search has pruned the run."""

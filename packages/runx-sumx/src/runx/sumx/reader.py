@@ -8,10 +8,11 @@ in the log's tail otherwise. runx 0.0.11's `metrics.csv` is read by `runx.sumx.l
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from typing import Any, Dict, NamedTuple, Optional, Tuple
 
 from runx.logx.rundir.codec import read_bytes, read_json
-from runx.logx.rundir.layout import HPARAMS_FILE, LEGACY_METRICS_FILE, RUN_FILE, SUMMARY_FILE
+from runx.logx.rundir.layout import HPARAMS_FILE, LEGACY_METRICS_FILE, RUN_FILE, SEARCH_DIR, SUMMARY_FILE
 from runx.logx.rundir.status import read_status as read_run_status
 from runx.logx.rundir.status import settled_state, submission_abandoned
 from runx.logx.rundir.summary import RunSummary, summarize
@@ -141,6 +142,22 @@ def read_goals(run_dir: str) -> Dict[str, str]:
     return {str(k): v for k, v in goals.items() if v in ("min", "max")}
 
 
+@lru_cache(maxsize=64)
+def _is_search(exp_dir: str) -> bool:
+    """Whether the experiment is an adaptive search (it holds its study), whose runs show their trial."""
+    return os.path.isdir(os.path.join(exp_dir, SEARCH_DIR))
+
+
+def _with_trial(run_dir: str, hparams: Dict[str, Any]) -> Dict[str, Any]:
+    """The hyperparameters with the run's trial number first (run.json `sweep.trial`), when it has one."""
+    record, _ = read_json(os.path.join(run_dir, RUN_FILE))
+    sweep = record.get("sweep") if isinstance(record, dict) else None
+    trial = sweep.get("trial") if isinstance(sweep, dict) else None
+    if type(trial) is not int or "trial" in hparams:
+        return hparams
+    return {"trial": trial, **hparams}
+
+
 def load_run(experiment: str, exp_dir: str, run_dir: str, phase: str = "val", history: bool = False) -> Optional[Run]:
     """Read one run (its metrics of `phase`, their histories with `history`); problems become notes on the run,
     never exceptions.
@@ -164,6 +181,8 @@ def load_run(experiment: str, exp_dir: str, run_dir: str, phase: str = "val", hi
             return None
         val = Val({}, None, None, (NOTE_NO_METRICS,))
     state, exit_code, launch = _status(run_dir)
+    if _is_search(exp_dir):
+        hparams = _with_trial(run_dir, hparams or {})
     name = os.path.relpath(run_dir, exp_dir)
     if os.sep != "/":
         name = name.replace(os.sep, "/")

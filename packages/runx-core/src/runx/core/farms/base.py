@@ -114,6 +114,8 @@ class Farm:
     """SUBMIT_CMD when the farm section has none; None: the section must give one."""
     uses_resources: ClassVar[bool] = True
     """Whether RESOURCES mean anything here (runx warns when an experiment sets them for a farm that ignores them)."""
+    poll_seconds: ClassVar[float] = 5.0
+    """How often an adaptive search asks this farm about its runs (SWEEP.poll overrides)."""
 
     def __init__(self, farm: FarmSettings, settings: Optional[Settings] = None,
                  options: Optional[LaunchOptions] = None) -> None:
@@ -261,6 +263,11 @@ class Farm:
                           "not submitted recorded as cancelled\n")
                 return failed
         return failed
+
+    def start(self, job: Job) -> bool:
+        """Hand one job to the farm and return without waiting for it to end (an adaptive search's
+        trials); True if the farm accepted it. A submit-command farm's submission returns at once."""
+        return _record_submission(job.run_dir, job.name, self.submit(job))
 
     # ---- the ledger: state, cancel, resubmit ------------------------------------------------------
 

@@ -6,7 +6,7 @@ import re
 
 __all__ = [
     "RUN_FILE", "HPARAMS_FILE", "STATUS_FILE", "JOB_SCRIPT", "SUBMIT_FILE", "GIT_DIFF_FILE", "METRICS_FILE",
-    "SUMMARY_FILE", "LEGACY_METRICS_FILE", "LOG_FILE", "CHECKPOINTS_FILE", "LOCK_FILE", "CODE_DIR",
+    "SUMMARY_FILE", "LEGACY_METRICS_FILE", "PRUNED_FILE", "SEARCH_DIR", "LOG_FILE", "CHECKPOINTS_FILE", "LOCK_FILE", "CODE_DIR",
     "NOTES_FILE", "TRASH_DIR", "TFEVENTS_PREFIX", "LOGX_EVENTS_SUFFIX", "LAST_CHECKPOINT", "BEST_CHECKPOINT", "checkpoint_name", "rank_log_name", "RANK_LOG", "is_temporary", "temporary_name",
     "not_searched",
 ]
@@ -24,8 +24,12 @@ SUBMIT_FILE = "submit_cmd.sh"
 """What was run or submitted, as an executable shell script."""
 GIT_DIFF_FILE = "git.diff"
 """The uncommitted changes of the source tree at launch."""
+PRUNED_FILE = "pruned"
+"""Written by an adaptive search's driver when it prunes the run: logx.should_stop() is then true."""
 CODE_DIR = "code"
 """The staged snapshot the job runs from; never searched for runs."""
+SEARCH_DIR = ".search"
+"""In the experiment directory: an adaptive search's study (Optuna's journal) and its driver's lock."""
 
 # Written by the user through runx.
 NOTES_FILE = "notes.txt"

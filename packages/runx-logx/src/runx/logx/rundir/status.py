@@ -2,7 +2,8 @@
 
 Events: `queued` (runx created the run or is about to resubmit it, the first one naming its launch, `launch=`; a local run's names its runx
 process, `launcher=<host>:<pid>`, another farm's the runx process submitting it, `submitter=`), `submitted` (a farm accepted it; `job_id=`), `started` (the job
-began; `host=`, `pid=`), `finished` (`exit=`), `cancelled`, `interrupted` (the scheduler is ending
+began; `host=`, `pid=`), `finished` (`exit=`), `cancelled`, `pruned` (an adaptive search stopped the trial early; it
+stays pruned through the job's own end and the cancel that follows, until a new `queued`), `interrupted` (the scheduler is ending
 the attempt: `reason=timeout`, its warning before the time limit, or `reason=preempted`). runx appends
 with runx.core.status, the job's POSIX shell scripts write their own lines.
 
@@ -90,6 +91,8 @@ def fold_status(text: str) -> Optional[RunStatus]:
             if state == "queued":
                 state = "submitted"
         elif event == "started":
+            if state == "pruned":
+                continue
             state, started, finished, exit_code, reason = "running", when, None, None, None
             host = _field(parts, "host=", None)
             pid = _small_int(_field(parts, "pid=", ""))
@@ -98,6 +101,9 @@ def fold_status(text: str) -> Optional[RunStatus]:
             code = _field(parts, "exit=", "")
             number = _small_int(code.lstrip("-"))
             exit_code_now = None if number is None else (-number if code.startswith("-") else number)
+            if state == "pruned":  # the pruned job stopping, by itself or from the cancel's signal
+                finished, exit_code = when, exit_code_now
+                continue
             if state == "cancelled" and exit_code_now is not None and exit_code_now > 128:
                 exit_code = exit_code_now  # the job ending from the cancel's signal
                 continue
@@ -106,11 +112,16 @@ def fold_status(text: str) -> Optional[RunStatus]:
                 state = reason  # the scheduler ended it: it saved its state and asked for a requeue, or was killed
             finished, exit_code = when, exit_code_now
         elif event == "cancelled":
+            if state == "pruned":
+                finished = finished or when
+                continue
             state, finished = "cancelled", when
         elif event == "interrupted":
             why = _field(parts, "reason=", "")
             reason = why if why in INTERRUPTED_STATES else "preempted"
             interrupted += 1
+        elif event == "pruned":
+            state, finished = "pruned", None
     if state is None:
         return None
     return RunStatus(state, exit_code, queued, started, finished, job_id, host, attempts, pid, launcher, submitter, launch,

@@ -21,6 +21,7 @@ class LocalFarm(Farm):
 
     kind = "local"
     uses_resources = False
+    poll_seconds = 0.2
 
     @classmethod
     def claims(cls, name: str, submit_cmd: str) -> bool:
@@ -33,6 +34,7 @@ class LocalFarm(Farm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.slots: list = []
+        self._started: Dict[Path, tuple] = {}  # run_dir -> (process, GPU slot) of jobs start() began
 
     def ignored_flags(self) -> List[str]:
         return [] if self.options.array is None else ["--array" if self.options.array else "--no-array"]
@@ -77,6 +79,30 @@ class LocalFarm(Farm):
                 return pool.run_parallel(jobs, self.options.jobs, self.slots, out, self.options.fail_fast)
             return pool.run_sequential(jobs, out, self.options.fail_fast)
 
+    def start(self, job: Job) -> bool:
+        """Start the job in a session of its own, output in its job.log, on a free GPU slot (with `-j`
+        or SWEEP.parallel, where there are GPUs); it outlives this runx, so a search can be resumed."""
+        from runx.core.farms.local.pool import JOB_LOG, start
+
+        self._reap()
+        free = list(self.slots)
+        for _, busy in self._started.values():
+            if busy in free:
+                free.remove(busy)
+        slot = free[0] if free else None
+        try:
+            self._started[job.run_dir] = (start(job.run_dir, slot, job.run_dir / JOB_LOG), slot)
+        except OSError as err:
+            sys.stderr.write(f"runx: job {job.name}: cannot start it: {err.strerror or err}\n")
+            return False
+        return True
+
+    def _reap(self) -> None:
+        """Collect the exit of jobs start() began (no zombies), freeing their GPU slots."""
+        for run_dir, (proc, _) in list(self._started.items()):
+            if proc.poll() is not None:
+                del self._started[run_dir]
+
     def query(self, entries: List[Any]) -> Dict[Path, RunState]:
         """A run whose runx process (queued) or job (running) is gone from this machine ended without writing
         so: queued becomes cancelled, running becomes failed (exit code unknown). A process that has the
@@ -85,6 +111,7 @@ class LocalFarm(Farm):
         from runx.core.status import read_status
         from runx.logx.rundir.status import settled_state
 
+        self._reap()
         found = {}
         for entry in entries:
             if entry.status is None:
