@@ -14,6 +14,8 @@ Areas (--only):
 - baselines: metric() beside the floor (a flushed JSON line), tensorboardX, MLflow and W&B offline.
 - slurm: stage and submit 1,000 and 10,000 runs as job arrays and 1,000 one job each (held jobs,
   cancelled after), and `runx status` on them (bench/slurm_bench.py); skipped with a note without Slurm.
+- search: TPE vs random search over 5 seeds, ASHA's epochs vs unpruned, the driver's CPU per trial
+  (bench/search_bench.py; needs Optuna, the runx-core[search] extra).
 Baselines live in venvs that this harness creates under --venvs (bench/baselines.py). --quick uses
 small sizes and few repeats, installs no venv, and uses those already complete; the full run
 installs what is missing and reports, row by row, any that cannot install. Targets whose size
@@ -44,10 +46,11 @@ sys.path.insert(0, str(BENCH))
 import baselines  # noqa: E402
 import core_bench  # noqa: E402
 import logx_bench  # noqa: E402
+import search_bench  # noqa: E402
 import slurm_bench  # noqa: E402
 import sumx_bench  # noqa: E402
 
-AREAS = ("core", "logx", "sumx", "baselines", "slurm")
+AREAS = ("core", "logx", "sumx", "baselines", "slurm", "search")
 OLD = "runx-0.0.11"
 
 
@@ -405,6 +408,12 @@ def bench_slurm(quick: bool, work: Path) -> list:
     return rows
 
 
+def bench_search(quick: bool) -> list:
+    """The adaptive search's figures (bench/search_bench.py)."""
+    return [Row("search", figure, ours, baseline, "-", target, result)
+            for figure, ours, baseline, target, result in search_bench.bench_search(quick)]
+
+
 def machine() -> list:
     meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
     mem = next((int(line.split()[1]) / 2**20 for line in meminfo.splitlines() if line.startswith("MemTotal")), 0)
@@ -468,7 +477,8 @@ def main(argv: list | None = None) -> int:
                  ("logx+baselines", lambda: bench_metric(sizes, venvs, areas)),
                  ("logx", lambda: bench_kill9(sizes)),
                  ("sumx", lambda: bench_sumx(sizes, venvs, args.data)),
-                 ("slurm", lambda: bench_slurm(args.quick, work))]
+                 ("slurm", lambda: bench_slurm(args.quick, work)),
+                 ("search", lambda: bench_search(args.quick))]
         for wanted, step in steps:
             if not areas & set(wanted.split("+")):
                 continue
