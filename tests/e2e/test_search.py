@@ -230,7 +230,7 @@ def test_metric_never_logged(searching):
 ])
 def test_bad_search_input(project, sweep, hparams, message):
     project.write("bad.yml", f"CMD: python train.py\nSWEEP: {sweep}\nHPARAMS:\n{hparams}")
-    for extra in ([], ["-n"]):
+    for extra in ([], ["-n"]) if "hyperopt" in sweep else ([],):
         done = project.runx("bad.yml", "-i", *extra)
         assert done.returncode == 2, done.stdout + done.stderr
         line, = done.stderr.strip().splitlines()
