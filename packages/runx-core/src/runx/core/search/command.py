@@ -45,10 +45,11 @@ def search_main(settings: Settings, args: Namespace) -> int:
         show_search(settings, options, space, farm, args.tag, args.verbose, sys.stdout)
         return 0
     farm.check()
-    from runx.core.naming import check_tag
+    from runx.core.plan import plan_runs
+    from runx.core.search.space import combination_for
 
-    if args.tag is not None:
-        check_tag(args.tag, "--tag")
+    sample = {k: d.args[0] for k, d in space.searched.items()}  # a trial's shape: tags, resources, the farm's checks
+    farm.check_plan(plan_runs(settings, [combination_for(space, sample, 0)], tag=args.tag))
     from runx.core.search.driver import Driver, search_lock
     from runx.core.search.study import open_study
 

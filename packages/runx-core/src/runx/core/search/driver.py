@@ -157,7 +157,6 @@ class Driver:
         self.queries = 0
         self._code: Optional[Path] = None
         self._git: Any = None
-        self._checked = False
         self.poll = options.poll if options.poll is not None else farm.poll_seconds
 
     # ---- output -----------------------------------------------------------------------------------
@@ -178,9 +177,6 @@ class Driver:
 
     def _job(self, number: int, params: Dict[str, Any], run_dir: Optional[Path] = None) -> tuple:
         plan = plan_runs(self.settings, [combination_for(self.space, params, number)], tag=self.tag)
-        if not self._checked:
-            self.farm.check_plan(plan)
-            self._checked = True
         return plan, (job_for(plan, plan.runs[0], run_dir) if run_dir is not None else None)
 
     def launch(self, number: int, params: Dict[str, Any]) -> None:
@@ -188,10 +184,9 @@ class Driver:
         from runx.core.launch import create_runs
 
         plan, _ = self._job(number, params)
-        if self._code is None:
-            self._git = git_state(self.source)
         job: Job = create_runs(plan, self.farm, self.source, self.err, code_from=self._code, git=self._git)[0]
-        self._code = self._code or job.run_dir / CODE_DIR
+        if self._code is None:
+            self._code, self._git = job.run_dir / CODE_DIR, git_state(self.source)
         self.launched += 1
         trial = Trial(number, params, job.run_dir, _load(job.run_dir))
         self.flight.append(trial)
