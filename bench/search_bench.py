@@ -104,15 +104,16 @@ def _search(trials: int, seed: int, extra: str = "", space: str = SPACE) -> str:
             f"seed: {seed}{extra}}}\n" + space)
 
 
-def bench_search(quick: bool, seeds: int = 5) -> list:
-    """[(figure, ours, baseline, target, result)] of the search benchmarks."""
-    rows = []
+def bench_search(quick: bool, seeds: int = 5, parts: tuple = ("quality", "asha", "overhead")) -> list:
+    """[(figure, ours, baseline, target, result)] of the search benchmarks (`parts`: which of them)."""
+    rows: list = []
     seeds = 2 if quick else seeds
     tpe_n, tpe_max, rand_n, asha_n = (8, 12, 24, 12) if quick else (30, 40, 100, 50)
     with tempfile.TemporaryDirectory(prefix="runx-search-bench-") as tmp:
         root = _project(Path(tmp))
-        tpe, rand = [], []
-        for seed in range(seeds):
+        tpe: list = []
+        rand: list = []
+        for seed in range(seeds if "quality" in parts else 0):
             _runx(root, f"tpe{seed}", _search(tpe_max, seed))
             tpe.append(_curve([r[0] for r in _runs(root, f"tpe{seed}")]))
             (root / f"rand{seed}.yml").write_text(f"CMD: {sys.executable} train.py\nSWEEP: {{trials: {rand_n}, seed: {seed}}}\n"
@@ -124,43 +125,62 @@ def bench_search(quick: bool, seeds: int = 5) -> list:
         def median_at(curves: list, n: int) -> float:
             return statistics.median(c[n - 1] for c in curves)
 
-        marks = sorted({5, 10, 20, tpe_n, tpe_max, 50, rand_n} & set(range(1, rand_n + 1)))
-        table = [f"{m}: tpe {median_at(tpe, m):.3f} / random {median_at(rand, m):.3f}" if m <= tpe_max
-                 else f"{m}: random {median_at(rand, m):.3f}" for m in marks]
-        t30, r30, t40, r100 = median_at(tpe, tpe_n), median_at(rand, tpe_n), median_at(tpe, tpe_max), median_at(rand, rand_n)
-        reached = next((m for m in range(1, tpe_max + 1) if median_at(tpe, m) <= r100), None)
-        rows.append((f"best loss after {tpe_n} trials, median of {seeds} seeds", f"tpe {t30:.3f}", f"random {r30:.3f}",
-                     "tpe better", "n/a" if quick else "PASS" if t30 < r30 else "FAIL"))
-        rows.append((f"TPE reaches random's {rand_n}-trial median ({r100:.3f})",
-                     f"at trial {reached}" if reached else f"not in {tpe_max} (tpe {t40:.3f})", f"random {r100:.3f}",
-                     f"within {tpe_max} trials", "n/a" if quick else "PASS" if reached else "FAIL"))
-        rows.append(("best so far by trial (median)", "; ".join(table), "-", "-", "info"))
+        if "quality" in parts:
+            rows += _quality_rows(tpe, rand, quick, seeds, tpe_n, tpe_max, rand_n, median_at)
+        if "asha" in parts:
+            rows += _asha_rows(root, asha_n)
+        if "overhead" in parts:
+            rows += _overhead_rows(root, quick)
+    return rows
 
-        slow = SPACE + "  epochs: 16\n  sleep: 0.05\n"  # pruning needs epochs that take a while
-        _runx(root, "unpruned", _search(asha_n, 0, ", poll: 0.1", slow))
-        stop = ", poll: 0.1, early_stop: {method: asha, min_epochs: 1, reduction: 3, grace: 5}"
-        _runx(root, "asha", _search(asha_n, 0, stop, slow))
-        full, asha = _runs(root, "unpruned"), _runs(root, "asha")
-        used = sum(r[1] for r in asha) / sum(r[1] for r in full)
-        pruned = sum(r[2] == "pruned" for r in asha)
-        rows.append((f"ASHA epochs consumed, {asha_n} trials", f"{used:.0%} ({pruned} pruned)", "unpruned 100%",
-                     "<= 40%", "PASS" if used <= 0.40 else "FAIL"))
-        rows.append(("ASHA best loss vs unpruned", f"{min(r[0] for r in asha):.3f}", f"{min(r[0] for r in full):.3f}",
-                     "within noise", "info"))
 
-        # The driver's own cost per trial: the CPU of two searches of different lengths, differenced, so
-        # interpreter start and the Optuna import cancel out; the no-op jobs' few ms each are included.
-        short, long = (5, 15) if quick else (10, 40)
-        cpu = {}
-        for n in (short, long):
-            started = time.perf_counter()
-            cpu[n] = _runx(root, f"noop{n}", "CMD: sh noop.sh\n" + f"SWEEP: {{method: tpe, trials: {n}, parallel: 2, "
-                           "metric: loss, poll: 0.05}\nHPARAMS:\n  x: {uniform: [0, 1]}\n")
-            wall = time.perf_counter() - started
-        per = (cpu[long] - cpu[short]) / (long - short) * 1000
-        rows.append((f"driver CPU per trial, no-op job ({long} minus {short} trials)", f"{per:.1f} ms",
-                     f"whole run {cpu[long] / long * 1000:.0f} ms/trial CPU, {wall / long * 1000:.0f} ms wall",
-                     "<= 50 ms", "PASS" if per <= 50 else "FAIL"))
+def _quality_rows(tpe: list, rand: list, quick: bool, seeds: int, tpe_n: int, tpe_max: int, rand_n: int, median_at) -> list:
+    rows = []
+    marks = sorted({5, 10, 20, tpe_n, tpe_max, 50, rand_n} & set(range(1, rand_n + 1)))
+    table = [f"{m}: tpe {median_at(tpe, m):.3f} / random {median_at(rand, m):.3f}" if m <= tpe_max
+             else f"{m}: random {median_at(rand, m):.3f}" for m in marks]
+    t30, r30, t40, r100 = median_at(tpe, tpe_n), median_at(rand, tpe_n), median_at(tpe, tpe_max), median_at(rand, rand_n)
+    reached = next((m for m in range(1, tpe_max + 1) if median_at(tpe, m) <= r100), None)
+    rows.append((f"best loss after {tpe_n} trials, median of {seeds} seeds", f"tpe {t30:.3f}", f"random {r30:.3f}",
+                 "tpe better", "n/a" if quick else "PASS" if t30 < r30 else "FAIL"))
+    rows.append((f"TPE reaches random's {rand_n}-trial median ({r100:.3f})",
+                 f"at trial {reached}" if reached else f"not in {tpe_max} (tpe {t40:.3f})", f"random {r100:.3f}",
+                 f"within {tpe_max} trials", "n/a" if quick else "PASS" if reached else "FAIL"))
+    rows.append(("best so far by trial (median)", "; ".join(table), "-", "-", "info"))
+    return rows
+
+
+def _asha_rows(root: Path, asha_n: int) -> list:
+    rows = []
+    slow = SPACE + "  epochs: 16\n  sleep: 0.25\n"  # epochs longer than a poll: a pruned run stops within one
+    _runx(root, "unpruned", _search(asha_n, 0, ", poll: 0.1", slow))
+    stop = ", poll: 0.1, early_stop: {method: asha, min_epochs: 1, reduction: 3, grace: 5}"
+    _runx(root, "asha", _search(asha_n, 0, stop, slow))
+    full, asha = _runs(root, "unpruned"), _runs(root, "asha")
+    used = sum(r[1] for r in asha) / sum(r[1] for r in full)
+    pruned = sum(r[2] == "pruned" for r in asha)
+    rows.append((f"ASHA epochs consumed, {asha_n} trials", f"{used:.0%} ({pruned} pruned)", "unpruned 100%",
+                 "<= 40%", "PASS" if used <= 0.40 else "FAIL"))
+    rows.append(("ASHA best loss vs unpruned", f"{min(r[0] for r in asha):.3f}", f"{min(r[0] for r in full):.3f}",
+                 "within noise", "info"))
+    return rows
+
+
+def _overhead_rows(root: Path, quick: bool) -> list:
+    rows = []
+    # The driver's own cost per trial: the CPU of two searches of different lengths, differenced, so
+    # interpreter start and the Optuna import cancel out; the no-op jobs' few ms each are included.
+    short, long = (5, 15) if quick else (10, 40)
+    cpu = {}
+    for n in (short, long):
+        started = time.perf_counter()
+        cpu[n] = _runx(root, f"noop{n}", "CMD: sh noop.sh\n" + f"SWEEP: {{method: tpe, trials: {n}, parallel: 2, "
+                       "metric: loss, poll: 0.05}\nHPARAMS:\n  x: {uniform: [0, 1]}\n")
+        wall = time.perf_counter() - started
+    per = (cpu[long] - cpu[short]) / (long - short) * 1000
+    rows.append((f"driver CPU per trial, no-op job ({long} minus {short} trials)", f"{per:.1f} ms",
+                 f"whole run {cpu[long] / long * 1000:.0f} ms/trial CPU, {wall / long * 1000:.0f} ms wall",
+                 "<= 50 ms", "PASS" if per <= 50 else "FAIL"))
     return rows
 
 
@@ -168,8 +188,9 @@ def main(argv: list | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--parts", default="quality,asha,overhead", help="comma-separated: quality, asha, overhead")
     args = parser.parse_args(argv)
-    for row in bench_search(args.quick, args.seeds):
+    for row in bench_search(args.quick, args.seeds, tuple(args.parts.split(","))):
         print(" | ".join(row))
     return 0
 
