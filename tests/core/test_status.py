@@ -75,6 +75,8 @@ def reference_fold(text: str):
             values["job_id"] = fields.get("job_id", values["job_id"])
             state = "submitted" if state == "queued" else state
         elif event == "started":
+            if state == "pruned":
+                continue
             state, pid, reason = "running", fields.get("pid", ""), None
             values.update(started=when, finished=None, exit_code=None, host=fields.get("host"),
                           pid=int(pid) if pid.isdigit() else None, attempts=values["attempts"] + 1)
@@ -83,6 +85,9 @@ def reference_fold(text: str):
                 code = int(fields.get("exit", ""))
             except ValueError:
                 code = None
+            if state == "pruned":
+                values.update(finished=when, exit_code=code)
+                continue
             if state == "cancelled" and code is not None and code > 128:
                 values["exit_code"] = code
                 continue
@@ -91,15 +96,20 @@ def reference_fold(text: str):
                 state = reason  # the scheduler ended the attempt (time limit, preemption)
             values.update(finished=when, exit_code=code)
         elif event == "cancelled":
+            if state == "pruned":
+                values["finished"] = values["finished"] or when
+                continue
             state, values["finished"] = "cancelled", when
         elif event == "interrupted":
             reason = fields.get("reason") if fields.get("reason") in ("timeout", "preempted") else "preempted"
             values["interrupted"] += 1
+        elif event == "pruned":
+            state, values["finished"] = "pruned", None
     return None if state is None else {**values, "state": state}
 
 
 events = st.lists(st.tuples(
-    st.sampled_from(["queued", "submitted", "started", "finished", "cancelled", "interrupted", "garbage"]),
+    st.sampled_from(["queued", "submitted", "started", "finished", "cancelled", "interrupted", "pruned", "garbage"]),
     st.sampled_from(["1700000000", "1700000000.5", "x", "", "-1", "1e20"]),
     st.lists(st.sampled_from(["exit=0", "exit=1", "exit=137", "exit=", "exit=x", "job_id=7", "job_id=",
                               "host=n1", "pid=12", "pid=-1", "pid=", "noequals", "a=b=c", "launcher=h:1", "submitter=h:2",
