@@ -366,7 +366,7 @@ def test_logx_scalars_have_their_own_event_file_and_tensorboard_shows_one_run(tm
     logx_file = next(n for n in files if n.endswith(".logx"))
     tbx_file = next(n for n in files if not n.endswith(".logx"))
     assert tags(logx_file) == {"val/loss", "val/acc"}
-    assert tags(tbx_file) == {"img", "h", "opt"}
+    assert tags(tbx_file) == {"img", "h", "opt", "_hparams_/session_start_info", "_hparams_/session_end_info"}
     acc = read_events(tmp_path)  # TensorBoard's reader over the directory: one run with everything
     assert [(e.step, e.value) for e in acc.Scalars("val/loss")] == [(4, 0.5)]
     assert [(e.step, e.value) for e in acc.Scalars("val/acc")] == [(4, 0.75)]
@@ -478,7 +478,8 @@ def test_sessions_reopening_a_logdir_within_a_second_keep_every_event(tmp_path, 
         log = LogX().initialize(logdir=str(tmp_path), tensorboard=True)
         log.metric("val", {"acc": float(step)}, step)
         log.close()
-    assert len([f for f in os.listdir(tmp_path) if "tfevents" in f]) == 3
+    files = [f for f in os.listdir(tmp_path) if "tfevents" in f]
+    assert len(files) == 6 and sum(f.endswith(".logx") for f in files) == 3  # per session logx's and tensorboardX's
     acc = read_events(tmp_path)
     assert [(e.step, e.value) for e in acc.Scalars("val/acc")] == [(0, 0.0), (1, 1.0), (2, 2.0)]
 

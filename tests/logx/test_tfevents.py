@@ -8,7 +8,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from runx.logx import LogX
-from runx.logx.tfevents import crc32c, file_version_event, record, scalar_event
+from runx.logx.tfevents import crc32c, file_version_event, read_records, record, scalar_event
 
 tags = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)  # protobuf strings are UTF-8
 values = st.one_of(st.floats(), st.floats(min_value=3.4e38, max_value=3.5e38), st.integers(-(10 ** 40), 10 ** 40))
@@ -30,6 +30,20 @@ def test_record_framing_reads_back():
     (length,) = struct.unpack("<Q", framed[:8])
     assert length == len(data) and framed[12:12 + length] == data and len(framed) == 16 + length
     assert record(data) == framed  # the header checksum is remembered, not changed
+
+
+@settings(max_examples=200, deadline=None)
+@given(items=st.lists(st.binary(max_size=40), max_size=5), cut=st.integers(min_value=1, max_value=60),
+       flip=st.integers(min_value=0, max_value=400))
+def test_read_records_stops_at_the_first_torn_or_corrupt_record(items, cut, flip):
+    framed = b"".join(record(d) for d in items)
+    assert list(read_records(framed)) == items
+    assert list(read_records(framed + record(b"tail")[:-min(cut, 20)])) == items  # a record cut short
+    if framed:
+        damaged = bytearray(framed)
+        damaged[flip % len(framed)] ^= 0x40
+        read = list(read_records(bytes(damaged)))
+        assert read == items[:len(read)] and len(read) < len(items)  # good records before it, none from it on
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -173,10 +173,16 @@ class LogX:
         for phase, summary in self._metrics.state.phases.items():
             self.epoch[phase] = summary.last_step + 1  # the step after the last one logged
         if tensorboard:
+            import time
+
             from runx.logx.tensorboard import BackgroundWriter
 
-            self._tb = BackgroundWriter(self.logdir)
+            self._tb = BackgroundWriter(self.logdir)  # an ImportError naming the extra without tensorboardX
+            from runx.logx.tensorboard_hparams import session_start
+
             self.tensorboard = WriterProxy(self._tb, self._after_tensorboard, self._eager)
+            now = time.time()
+            self._tb.add_summary(session_start(_run_hparams(self.logdir, hparams), now), now)  # HParams dashboard
         _close_when_multiprocessing_child_exits(self)
         if not self._at_exit:
             import atexit
@@ -388,10 +394,27 @@ class LogX:
             self._tb.flush()
 
     def close(self) -> None:
-        """Flush everything and close the files (also runs at exit); initialize() may follow."""
+        """Flush everything and close the files (also runs at exit); initialize() may follow.
+
+        With TensorBoard on, the run's session ends in TensorBoard's HParams dashboard: with failure
+        when closing while an exception propagates (in `except`, `finally`, at exit after an uncaught
+        one) other than SystemExit(0), else with success.
+        """
+        import sys
+
+        self._close(_failed(sys.exc_info()[1] or getattr(sys, "last_value", None)))
+
+    def _close(self, failed: bool) -> None:
         metrics, tb, log_file = self._detach()
         if metrics is not None:
             metrics.close()  # never raises OSError: a full disk is reported, not raised, at close
+        if tb is not None:
+            import time
+
+            from runx.logx.tensorboard_hparams import session_end
+
+            now = time.time()
+            tb.add_summary(session_end("failure" if failed else "success", now), now)
         for closing in (tb, log_file):
             if closing is not None:
                 try:
@@ -431,7 +454,7 @@ class LogX:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.close()
+        self._close(_failed(exc[1]))
 
 
 def _default_logdir(coolname: bool) -> str:
@@ -454,6 +477,25 @@ def _default_logdir(coolname: bool) -> str:
             raise ImportError("logx.initialize(coolname=True) needs coolname: pip install coolname") from None
         return os.path.join(root, generate_slug(2))
     return os.path.join(root, "default")
+
+
+def _failed(exc: Optional[BaseException]) -> bool:
+    """Whether closing with `exc` propagating ends the run with failure (anything but no exception or SystemExit(0))."""
+    if isinstance(exc, SystemExit):
+        return exc.code not in (None, 0)
+    return exc is not None
+
+
+def _run_hparams(logdir: str, hparams: Any) -> Dict[str, Any]:
+    """The run's hyperparameters as sumx shows them: hparams.json, else initialize()'s `hparams`, else none."""
+    from runx.logx.rundir.codec import read_json
+
+    saved, _ = read_json(os.path.join(logdir, HPARAMS_FILE))
+    if isinstance(saved, dict):
+        return saved
+    if hparams is None:
+        return {}
+    return dict(hparams) if isinstance(hparams, dict) else dict(vars(hparams))
 
 
 def _save_hparams(hparams: Any, logdir: str) -> None:

@@ -10,7 +10,8 @@ wakes it per call, and the thread holds the GIL only briefly.
 
 Every other call (images, histograms, text, add_scalar with extra options...) goes to a tensorboardX
 SummaryWriter through its public API, in the caller's thread, so arrays the caller later changes in
-place are read at call time. The SummaryWriter opens on the first such call and writes an event file
+place are read at call time. The SummaryWriter opens at initialize() (logx writes the run's session
+start for TensorBoard's HParams dashboard, runx.logx.tensorboard_hparams) and writes an event file
 of its own beside logx's; TensorBoard reads every event file of a directory as one run. With
 eager_flush (the default) a call returns once its event is in the file; tensorboardX's thread
 writes it, and logx flushes and watches the file grow (a second at most). Before the process forks
@@ -108,7 +109,7 @@ class BackgroundWriter:
     def __init__(self, logdir: str) -> None:
         _summary_writer_class()  # a missing extra is an error at initialize(), not at the first image
         self.logdir = logdir
-        self._writer: Any = None  # the SummaryWriter, opened on the first direct call
+        self._writer: Any = None  # the SummaryWriter, opened on the first call that needs it
         self._writer_file: Optional[str] = None  # its main event file, found by its unique suffix
         self._lock = threading.Lock()  # one caller of the SummaryWriter at a time
         self._write_lock = threading.Lock()  # one writer of logx's event file at a time
@@ -202,6 +203,14 @@ class BackgroundWriter:
             time.sleep(0.0005)
             writer.flush()
         writer.flush()  # the file grew while tensorboardX's thread may still write the event: wait for it
+
+    def add_summary(self, summary: Any, walltime: Optional[float] = None) -> None:
+        """Write a ready-made Summary (e.g. runx.logx.tensorboard_hparams') through the SummaryWriter's
+        FileWriter, in this thread, and flush it."""
+        with self._lock:
+            writer = self._summary_writer()
+            writer.file_writer.add_summary(summary, None, walltime)
+            writer.flush()
 
     def flush(self) -> None:
         """Write everything queued so far and flush the SummaryWriter, in this thread."""

@@ -12,9 +12,9 @@ from __future__ import annotations
 import struct
 from array import array
 from sys import byteorder
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Dict, Iterable, Iterator, Optional, Tuple
 
-__all__ = ["scalar_event", "file_version_event", "record", "crc32c"]
+__all__ = ["scalar_event", "file_version_event", "record", "read_records", "crc32c"]
 
 _POLY = 0x82F63B78  # CRC-32C (Castagnoli), reflected
 
@@ -79,6 +79,22 @@ def record(data: bytes) -> bytes:
         length = struct.pack("<Q", len(data))
         header = _HEADERS[len(data)] = length + _UINT32(masked_crc32c(length))
     return header + data + _UINT32(masked_crc32c(data))
+
+
+def read_records(data: bytes) -> Iterator[bytes]:
+    """The data of each TFRecord in `data`, up to the first one that is cut short or fails its checksums
+    (where TensorBoard's reader stops too)."""
+    offset, end = 0, len(data)
+    while offset + 12 <= end:
+        length = data[offset:offset + 8]
+        size = struct.unpack("<Q", length)[0]
+        if _UINT32(masked_crc32c(length)) != data[offset + 8:offset + 12] or offset + 16 + size > end:
+            return
+        body = data[offset + 12:offset + 12 + size]
+        if _UINT32(masked_crc32c(body)) != data[offset + 12 + size:offset + 16 + size]:
+            return
+        yield body
+        offset += 16 + size
 
 
 _SMALL = tuple(bytes((i,)) for i in range(128))

@@ -148,6 +148,31 @@ def render_once(args: Any, logroot: Optional[str], out: TextIO, trend: Optional[
     return warnings
 
 
+def to_tensorboard(args: Any, logroot: Optional[str], out: TextIO) -> int:
+    """`--to-tensorboard`: TensorBoard event files for the runs found (and kept by --filter) that lack them."""
+    from runx.core.text import printable
+    from runx.sumx.to_tensorboard import export_runs
+
+    experiments, found, _, warnings = collect(args.experiments, logroot)
+    runs = found
+    if args.filter:
+        from runx.sumx.filters import apply_filters, parse_filter
+
+        runs = apply_filters(found, [parse_filter(f) for f in args.filter])
+    written = export_runs(runs)
+    import shlex
+
+    folders = [experiment_dir(e, logroot) for e in experiments]
+    if len(folders) == 1:
+        view = f"--logdir {shlex.quote(folders[0])}"
+    else:
+        view = "--logdir_spec " + shlex.quote(",".join(f"{e}:{d}" for e, d in zip(experiments, folders)))
+    out.write(f"TensorBoard data written for {written} of {len(runs)} runs ({len(runs) - written} had it already); "
+              f"view them with: tensorboard {printable(view)}\n")
+    _warn(warnings)
+    return 0
+
+
 def _warn(lines: List[str]) -> None:
     from runx.core.text import printable
 
@@ -162,6 +187,8 @@ def run(args: Any) -> int:
 
         check_format(args.format)
     logroot = resolve_logroot(args.logroot, args.config_file)
+    if args.to_tensorboard:
+        return to_tensorboard(args, logroot, sys.stdout)
     if args.plot is not None or args.plot_hparams is not None or args.html is not None:
         from runx.sumx.pictures import draw
 

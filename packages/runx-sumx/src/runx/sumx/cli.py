@@ -26,6 +26,7 @@ examples:
   sumx sweep --plot loss            one curve per run: sweep_loss.png (-o FILE for .svg or .pdf)
   sumx sweep --plot-hparams acc     acc against each hyperparameter, and parallel coordinates
   sumx sweep --html report.html     one self-contained page: table, curves, hyperparameters
+  sumx sweep --to-tensorboard       hparams, scalars and status for TensorBoard's HParams dashboard
 """
 
 
@@ -77,6 +78,9 @@ def sumx_parser() -> Parser:
     p.add_argument("--watch", action=Converted, convert=positive_number, expects="a positive number of seconds",
                    nargs="?", const=DEFAULT_WATCH, metavar="SECONDS",
                    help=f"redraw the table every SECONDS (default {DEFAULT_WATCH:g}) until Ctrl-C")
+    p.add_argument("--to-tensorboard", action="store_true",
+                   help="write the runs' hyperparameters, scalars and final status as TensorBoard event files "
+                        "where they lack them (TensorBoard's HParams dashboard), instead of printing the table")
     return p
 
 
@@ -88,6 +92,10 @@ def parse_args(argv: Sequence[str]) -> Namespace:
         opts = parser.read(argv)
         chosen = [flag for flag, given in (("--json", opts.json), ("--markdown", opts.markdown),
                                            ("--format", opts.format is not None)) if given]
+        if opts.to_tensorboard:
+            chosen += [flag for flag, given in (("--csv", opts.csv is not None), ("--watch", opts.watch is not None))
+                       if given]
+            chosen.insert(0, "--to-tensorboard")
         if len(chosen) > 1:
             parser.error(f"{' and '.join(chosen)}: choose one")
         if opts.plot is not None and opts.plot_hparams is not None:

@@ -6,14 +6,14 @@ carry `epoch` and `timestamp` beside the metrics. 0.0.11 wrote only val rows and
 from __future__ import annotations
 
 import csv
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from runx.logx.rundir.codec import read_bytes
 from runx.sumx.reader import NOTE_NO_VAL, NOTE_TORN, Metric, Val
 
 SKIPPED = ("timestamp", "epoch", "gpu util")
 
-__all__ = ["read_legacy"]
+__all__ = ["read_legacy", "val_records"]
 
 
 def _number(text: str) -> Any:
@@ -43,6 +43,38 @@ def _min_max(texts: Iterable[str]) -> tuple:
     return min(values), max(values)
 
 
+def _rows(raw: bytes) -> Tuple[Optional[List[List[str]]], bool]:
+    """(the complete rows of a metrics.csv, or None when its quoting is broken; whether the last line is unterminated)."""
+    text = raw.decode("utf-8", "replace").replace("\0", "").replace("\r\n", "\n")
+    lines = text.split("\n")
+    torn = lines[-1] != ""  # an unterminated last line: cut short by a crash, or being written
+    if '"' in text:  # quoted fields: the csv module; otherwise a plain split gives the same rows, faster
+        try:
+            return list(csv.reader(lines[:-1])), torn
+        except csv.Error:
+            return None, torn
+    return [line.split(",") if line else [] for line in lines[:-1]], torn
+
+
+def val_records(path: str) -> Optional[List[dict]]:
+    """The val rows of a 0.0.11 metrics.csv as metrics.jsonl records (`phase`, `step`, `time`, `metrics`),
+    numbers only; the step is the row's epoch, else its position. None when there is no such file."""
+    raw = read_bytes(path)
+    if raw is None:
+        return None
+    rows, _ = _rows(raw)
+    records: List[dict] = []
+    for row in rows or []:
+        if len(row) % 2 == 0 or row[0] != "val":
+            continue
+        values = {k: _number(v) for k, v in zip(row[1::2], row[2::2])}
+        epoch, when = values.get("epoch"), values.get("timestamp")
+        metrics = {k: v for k, v in values.items() if k not in SKIPPED and isinstance(v, (int, float))}
+        records.append({"phase": "val", "step": epoch if isinstance(epoch, int) else len(records),
+                        "time": when if isinstance(when, (int, float)) else None, "metrics": metrics})
+    return records
+
+
 def _history(steps: list, values: list) -> tuple:
     """A metric's thinned history as the summary keeps it (0.0.11's epochs as steps, else the row index)."""
     from runx.logx.rundir.summary import history_of
@@ -64,20 +96,13 @@ def read_legacy(path: str, phase: str = "val", history: bool = False) -> Optiona
         return None
     if phase != "val":
         return Val({}, None, None, (f"no {phase} metrics yet",))
-    text = raw.decode("utf-8", "replace").replace("\0", "").replace("\r\n", "\n")
-    lines = text.split("\n")
-    torn = lines[-1] != ""  # an unterminated last line: cut short by a crash, or being written
+    rows, torn = _rows(raw)
+    if rows is None:
+        return Val({}, None, None, (NOTE_TORN, NOTE_NO_VAL))
     start = None
     blocks: Dict[tuple, list] = {}  # the keys of val rows -> their value tuples (0.0.11 rows repeat their keys)
     last: Optional[list] = None
     count = 0
-    if '"' in text:  # quoted fields: the csv module; otherwise a plain split gives the same rows, faster
-        try:
-            rows = list(csv.reader(lines[:-1]))
-        except csv.Error:
-            return Val({}, None, None, (NOTE_TORN, NOTE_NO_VAL))
-    else:
-        rows = [line.split(",") if line else [] for line in lines[:-1]]
     for row in rows:
         if not row:
             continue

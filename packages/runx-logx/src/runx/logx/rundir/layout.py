@@ -7,7 +7,7 @@ import re
 __all__ = [
     "RUN_FILE", "HPARAMS_FILE", "STATUS_FILE", "JOB_SCRIPT", "SUBMIT_FILE", "GIT_DIFF_FILE", "METRICS_FILE",
     "SUMMARY_FILE", "LEGACY_METRICS_FILE", "PRUNED_FILE", "SEARCH_DIR", "LOG_FILE", "CHECKPOINTS_FILE", "LOCK_FILE", "CODE_DIR",
-    "NOTES_FILE", "TRASH_DIR", "TFEVENTS_PREFIX", "LOGX_EVENTS_SUFFIX", "LAST_CHECKPOINT", "BEST_CHECKPOINT", "checkpoint_name", "rank_log_name", "RANK_LOG", "is_temporary", "temporary_name",
+    "NOTES_FILE", "TRASH_DIR", "TFEVENTS_PREFIX", "LOGX_EVENTS_SUFFIX", "SUMX_EVENTS_SUFFIX", "LAST_CHECKPOINT", "BEST_CHECKPOINT", "checkpoint_name", "rank_log_name", "RANK_LOG", "is_temporary", "temporary_name",
     "not_searched",
 ]
 
@@ -56,6 +56,8 @@ TFEVENTS_PREFIX = "events.out.tfevents."
 """TensorBoard event files start with this."""
 LOGX_EVENTS_SUFFIX = ".logx"
 """The name of logx's own scalar event file ends with this (the rest go through tensorboardX)."""
+SUMX_EVENTS_SUFFIX = ".sumx"
+"""The name of an event file `sumx --to-tensorboard` wrote ends with this."""
 
 LAST_CHECKPOINT = re.compile(r"^last_checkpoint_ep(-?[0-9]+)\.pth$")
 BEST_CHECKPOINT = re.compile(r"^best_checkpoint_ep(-?[0-9]+)\.pth$")
