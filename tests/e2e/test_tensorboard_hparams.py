@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from browser import browser, screenshot_not_blank  # noqa: F401  (browser: the fixture)
 from runx_testing import require
 
 TRAIN = textwrap.dedent("""
@@ -39,6 +40,14 @@ SWEEP = textwrap.dedent("""
       - {{lr: 0.3, solver: sgd, tb: 0, fail: 0, logdir: LOGDIR}}
       - {{lr: 0.4, solver: adam, tb: 0, fail: 1, logdir: LOGDIR}}
 """)
+PAGE_TEXT = """
+function text(node) {  // all text below node, through shadow roots (TensorBoard's pages are web components)
+  let out = node.shadowRoot ? text(node.shadowRoot) : "";
+  for (const child of node.childNodes) out += child.nodeType === 3 ? child.textContent + " " : text(child);
+  return out;
+}
+return text(document.body);
+"""
 STATUS = {"succeeded": "STATUS_SUCCESS", "failed": "STATUS_FAILURE", None: "STATUS_UNKNOWN"}
 ALL_STATUSES = ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"]
 
@@ -168,3 +177,20 @@ def test_every_run_hparam_metric_and_status_is_in_tensorboards_hparams_plugin(se
     assert infos["lr"]["domainInterval"] == {"minValue": 0.1, "maxValue": 0.5} and infos["lr"]["differs"]
     assert sorted(infos["solver"]["domainDiscrete"]) == ["adam", "sgd"]
     assert sorted(m["name"]["tag"] for m in experiment["metricInfos"]) == ["train/loss", "val/acc"]
+
+
+def test_the_hparams_page_shows_every_run(served, browser):  # noqa: F811  (the fixture)
+    tensorboard, rows, _ = served
+    tensorboard.wait_for(len(rows))
+    browser.get(f"{tensorboard.url}/#hparams")
+    names = [r["run"] for r in rows]
+    deadline = time.monotonic() + 90
+    while True:
+        shown = browser.execute_script(PAGE_TEXT)
+        missing = [n for n in names if n not in shown]
+        if not missing:
+            break
+        assert time.monotonic() < deadline, f"the HParams page does not show {missing}"
+        time.sleep(0.5)
+    assert "adam" in shown and "sgd" in shown and "val/acc" in shown
+    assert screenshot_not_blank(browser)
