@@ -1,6 +1,7 @@
 """runx.logx.tfevents: hand-encoded scalar events byte for byte as protobuf, TFRecord framing, CRC-32C."""
 from __future__ import annotations
 
+import io
 import math
 import struct
 import time
@@ -37,12 +38,12 @@ def test_record_framing_reads_back():
        flip=st.integers(min_value=0, max_value=400))
 def test_read_records_stops_at_the_first_torn_or_corrupt_record(items, cut, flip):
     framed = b"".join(record(d) for d in items)
-    assert list(read_records(framed)) == items
-    assert list(read_records(framed + record(b"tail")[:-min(cut, 20)])) == items  # a record cut short
+    assert list(read_records(io.BytesIO(framed))) == items
+    assert list(read_records(io.BytesIO(framed + record(b"tail")[:-min(cut, 20)]))) == items  # a record cut short
     if framed:
         damaged = bytearray(framed)
         damaged[flip % len(framed)] ^= 0x40
-        read = list(read_records(bytes(damaged)))
+        read = list(read_records(io.BytesIO(bytes(damaged))))
         assert read == items[:len(read)] and len(read) < len(items)  # good records before it, none from it on
 
 

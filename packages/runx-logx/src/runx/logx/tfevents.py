@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from array import array
 from sys import byteorder
-from typing import Dict, Iterable, Iterator, Optional, Tuple
+from typing import BinaryIO, Dict, Iterable, Iterator, Optional, Tuple
 
 __all__ = ["scalar_event", "file_version_event", "record", "read_records", "crc32c"]
 
@@ -81,20 +81,18 @@ def record(data: bytes) -> bytes:
     return header + data + _UINT32(masked_crc32c(data))
 
 
-def read_records(data: bytes) -> Iterator[bytes]:
-    """The data of each TFRecord in `data`, up to the first one that is cut short or fails its checksums
-    (where TensorBoard's reader stops too)."""
-    offset, end = 0, len(data)
-    while offset + 12 <= end:
-        length = data[offset:offset + 8]
-        size = struct.unpack("<Q", length)[0]
-        if _UINT32(masked_crc32c(length)) != data[offset + 8:offset + 12] or offset + 16 + size > end:
+def read_records(file: BinaryIO) -> Iterator[bytes]:
+    """The data of each TFRecord read from `file`, up to the first one that is cut short or fails its
+    checksums (where TensorBoard's reader stops too)."""
+    while True:
+        header = file.read(12)
+        if len(header) < 12 or _UINT32(masked_crc32c(header[:8])) != header[8:]:
             return
-        body = data[offset + 12:offset + 12 + size]
-        if _UINT32(masked_crc32c(body)) != data[offset + 12 + size:offset + 16 + size]:
+        size = struct.unpack("<Q", header[:8])[0]
+        body = file.read(size + 4)
+        if len(body) < size + 4 or _UINT32(masked_crc32c(body[:size])) != body[size:]:
             return
-        yield body
-        offset += 16 + size
+        yield body[:size]
 
 
 _SMALL = tuple(bytes((i,)) for i in range(128))

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
-from runx.logx.rundir.codec import decode_value, read_bytes, read_records
+from runx.logx.rundir.codec import decode_value, read_records
 from runx.logx.rundir.layout import LEGACY_METRICS_FILE, METRICS_FILE, SUMX_EVENTS_SUFFIX, TFEVENTS_PREFIX
 from runx.logx.rundir.status import read_status
 from runx.sumx.errors import SumxError
@@ -48,26 +48,35 @@ def _tensorboardx() -> None:
         raise SumxError("--to-tensorboard needs tensorboardX: pip install 'runx-sumx[tensorboard]'") from None
 
 
+def _events(path: str) -> Iterator[Any]:
+    """The Events of an event file, read as they come, up to a torn or corrupt record; one that does not
+    parse is skipped (as TensorBoard does), a file that cannot be read holds none."""
+    from google.protobuf.message import DecodeError
+    from runx.logx.tfevents import read_records as read_tfrecords
+    from tensorboardX.proto.event_pb2 import Event
+
+    try:
+        with open(path, "rb") as file:
+            for raw in read_tfrecords(file):
+                try:
+                    yield Event.FromString(raw)
+                except DecodeError:
+                    continue
+    except OSError:
+        return
+
+
 def scan(run_dir: str) -> Seen:
     """Read the event files directly in `run_dir` (one TensorBoard run; sub-folders are runs of their own)."""
     from runx.logx.tensorboard_hparams import SESSION_END_TAG, SESSION_START_TAG
-    from runx.logx.tfevents import read_records as read_tfrecords
-    from tensorboardX.proto.event_pb2 import Event
 
     start = end = scalars = False
     written: Dict[str, int] = {}
     for name in sorted(os.listdir(run_dir)):
         if TFEVENTS_PREFIX not in name:
             continue
-        data = read_bytes(os.path.join(run_dir, name))
-        if data is None:
-            continue
         ours = name.endswith(SUMX_EVENTS_SUFFIX)
-        for raw in read_tfrecords(data):
-            try:
-                event = Event.FromString(raw)
-            except Exception:  # noqa: BLE001  (protobuf's DecodeError: a record TensorBoard would skip too)
-                continue
+        for event in _events(os.path.join(run_dir, name)):
             for value in event.summary.value:
                 if value.tag == SESSION_START_TAG:
                     start = True
