@@ -83,6 +83,25 @@ def test_no_config_anywhere_runs_go_to_logs_beside_the_experiment(tmp_path):
                            cwd=proj, capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0 and "succeeded" in shown.stdout, shown.stdout + shown.stderr
 
+    # From the experiment file's folder the readers find those runs in ./logs with no --logroot.
+    run_name = runs[0].name
+    for args in (["status", "exp"], ["ls"], ["ls", "exp"], ["show", "exp", run_name]):
+        shown = runx(there, *args, home=home)
+        assert shown.returncode == 0, (args, shown.stderr)
+        assert (run_name if args != ["ls"] else "exp") in shown.stdout, (args, shown.stdout)
+    env = {k: v for k, v in os.environ.items() if k != "RUNX_LOGDIR"}
+    env["HOME"] = str(home)
+    table = subprocess.run([sys.executable, "-m", "runx.sumx", "exp", "--json"], cwd=there, env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert table.returncode == 0, table.stderr
+    assert [row["run"] for row in json.loads(table.stdout)["rows"]] == [run_name]
+    # Elsewhere, with no config and no ./logs: one line naming what was tried, exit 2.
+    shown = runx(proj, "status", "exp", home=home)
+    assert shown.returncode == 2 and "./logs" in shown.stderr and len(shown.stderr.splitlines()) == 1, shown.stderr
+    table = subprocess.run([sys.executable, "-m", "runx.sumx", "exp"], cwd=proj, env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert table.returncode == 2 and "no LOGROOT" in table.stderr and len(table.stderr.splitlines()) == 1, table.stderr
+
 
 def test_staging_names_python_code_the_default_patterns_leave_out(project):
     project.write("exp.yml", EXP)

@@ -42,8 +42,11 @@ STRESS = textwrap.dedent("""
         time.sleep(rng.uniform(0.05, 0.5))
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        with open(os.path.join(logdir, "done.txt")) as f:
-            completed = [int(line) for line in f.read().split()]
+        try:  # a kill that came before the saver opened done.txt (under load) completed nothing
+            with open(os.path.join(logdir, "done.txt")) as f:
+                completed = [int(line) for line in f.read().split()]
+        except FileNotFoundError:
+            completed = []
         log = LogX()
         log.initialize(logdir=logdir, global_rank=0)
         result = {"completed": completed[-1] if completed else None, "last": log.save_ckpt_fn,

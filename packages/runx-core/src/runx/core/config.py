@@ -16,7 +16,7 @@ from runx.logx.errors import LogxError
 from runx.logx.rundir import config as rundir_config
 
 DEFAULT_IGNORE_PATTERNS = (".git", "*.pyc", "docs*", "test*")
-DEFAULT_LOGROOT = "logs"
+DEFAULT_LOGROOT = rundir_config.NO_CONFIG_LOGROOT
 """LOGROOT when no config is found and the experiment sets none: `logs` beside the experiment file."""
 ALWAYS_IGNORED = ("*.pth",)
 FARM_KEYS = ("SUBMIT_CMD", "RESOURCES", "PYTHONPATH", "NGC_LOGROOT", "WORKSPACE", "TYPE", "JOB_FLAG", "NAME_FLAG", "ARRAY",
@@ -391,7 +391,7 @@ def load_settings(
     elif config_path is None:
         logroot = _resolve_logroot(DEFAULT_LOGROOT, exp_path)
         notes.append(f"no config found ({rundir_config.LOOKUP}), so runs go to {logroot} beside {exp_path.name} "
-                     f"(runx status and sumx find them with --logroot {logroot}; LOGROOT in a .runx sets another)")
+                     f"(runx status, runx ls and sumx find them when run from {logroot.parent}, elsewhere with --logroot {logroot}; LOGROOT in a .runx sets another)")
     elif "LOGROOT" not in config:
         raise RunxError(f"{config_path}: LOGROOT: missing; expected the directory that holds experiments")
     else:

@@ -18,13 +18,16 @@ MAX_NAMES = 5
 
 
 def resolve_logroot(logroot: Optional[str], config: Optional[str]) -> Optional[str]:
-    """--logroot, else LOGROOT of the config (-c, .runx here or above, ~/.config/runx.yml) as runx resolves it; None without one."""
+    """--logroot, else LOGROOT of the config (-c, .runx here or above, ~/.config/runx.yml) as runx resolves it, else
+    ./logs when there is no config and it exists (where a launch with no config puts its runs); None without any."""
     if logroot is not None:
         return logroot
     from runx.logx.errors import LogxError
-    from runx.logx.rundir.config import default_logroot
+    from runx.logx.rundir.config import default_logroot, locate_config, logroot_without_config
 
     try:
+        if locate_config(config) is None:
+            return logroot_without_config()
         return default_logroot(config)
     except LogxError as err:
         raise SumxError(str(err)) from None
@@ -34,7 +37,7 @@ def collect(names: List[str], logroot: Optional[str], phase: str = "val", histor
     """(experiment names, runs, goals recorded by runx, warnings) for the experiments named: their metrics of
     `phase`, with each metric's thinned history when `history`."""
     if logroot is None and not all(os.path.isabs(n) or n.startswith(("./", "../")) for n in names):
-        raise SumxError("no LOGROOT: give --logroot DIR or -c CONFIG, or write LOGROOT in .runx (here or in a folder above) or ~/.config/runx.yml")
+        raise SumxError("no LOGROOT: give --logroot DIR or -c CONFIG, or write LOGROOT in .runx (here or in a folder above) or ~/.config/runx.yml (no ./logs here either)")
     experiments: List[str] = []
     pending: List[tuple] = []
     for name in names:

@@ -31,14 +31,21 @@ def add_location_options(p: Parser) -> None:
 
 
 def logroot(args: Namespace) -> Path:
-    """--logroot, else LOGROOT of the config runx finds (-c, ./.runx, ~/.config/runx.yml)."""
+    """--logroot, else LOGROOT of the config runx finds (-c, .runx here or above, ~/.config/runx.yml), else ./logs
+    when there is no config and that folder exists (where a launch with no config puts its runs)."""
     if args.logroot:
         return Path(args.logroot)
     from runx.core.config import config_logroot, locate_config
 
     config = locate_config(args.config_file)
     if config is None:
-        raise RunxError("no --logroot and no config found (tried -c, .runx here or in a folder above, ~/.config/runx.yml)")
+        from runx.logx.rundir.config import logroot_without_config
+
+        found = logroot_without_config()
+        if found is None:
+            raise RunxError("no --logroot and no config found (tried -c, .runx here or in a folder above, ~/.config/runx.yml, "
+                            "and ./logs, where a launch with no config puts its runs)")
+        return Path(found)
     return config_logroot(config)
 
 

@@ -15,12 +15,15 @@ from typing import Any, List, NamedTuple, Optional
 from runx.logx.errors import LogxError
 
 __all__ = ["CONFIG_NAMES", "LOOKUP", "ConfigLookup", "look_up_config", "locate_config", "resolve_logroot",
-           "read_logroot", "default_logroot"]
+           "read_logroot", "default_logroot", "NO_CONFIG_LOGROOT", "logroot_without_config"]
 
 CONFIG_NAMES = (".runx", "~/.config/runx.yml")
 """What the config is looked for as, in order (when not given with -c): `.runx` here or in a folder above."""
 LOOKUP = ".runx here or in a folder above, ~/.config/runx.yml"
 """The lookup in words, for messages."""
+NO_CONFIG_LOGROOT = "logs"
+"""With no config anywhere, a launch puts its runs in this folder beside the experiment file, and the
+commands that read runs (sumx, runx status, ls, ...) look for them in this folder of the current directory."""
 
 
 class ConfigLookup(NamedTuple):
@@ -129,3 +132,10 @@ def default_logroot(explicit: Optional[str] = None) -> Optional[str]:
     """LOGROOT of the config file found (see locate_config); None when there is no config file."""
     path = locate_config(explicit)
     return None if path is None else read_logroot(path)
+
+
+def logroot_without_config(cwd: Optional[str] = None) -> Optional[str]:
+    """Where the readers of runs look when there is no config: NO_CONFIG_LOGROOT in `cwd` (default: the
+    current directory) when it is a directory, else None."""
+    path = os.path.join(os.path.abspath(cwd or os.getcwd()), NO_CONFIG_LOGROOT)
+    return path if os.path.isdir(path) else None
