@@ -474,14 +474,27 @@ def test_every_rank_finds_the_best_checkpoint_to_resume_from(tmp_path):
 def test_sessions_reopening_a_logdir_within_a_second_keep_every_event(tmp_path, requires):
     requires("tensorboardX")
     requires("tensorboard")
-    for step in range(3):  # "train, then re-open the run for test" in one process, well within a second
-        log = LogX().initialize(logdir=str(tmp_path), tensorboard=True)
-        log.metric("val", {"acc": float(step)}, step)
-        log.close()
+    # "train, then re-open the run for test" in one fresh process, 12 times: past the 10th file of this
+    # process, whose names must still sort (as TensorBoard reads them) in the order they were opened.
+    script = textwrap.dedent("""
+        import json, os, sys
+        from runx.logx import LogX
+        logdir, opened = sys.argv[1], []
+        for step in range(12):
+            log = LogX().initialize(logdir=logdir, tensorboard=True)
+            log.metric("val", {"acc": float(step)}, step)
+            log.close()
+            opened += sorted(set(f for f in os.listdir(logdir) if f.endswith(".logx")) - set(opened))
+        print(json.dumps(opened))
+    """)
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    opened = json.loads(done.stdout)
+    assert len(opened) == 12 and sorted(opened) == opened
     files = [f for f in os.listdir(tmp_path) if "tfevents" in f]
-    assert len(files) == 6 and sum(f.endswith(".logx") for f in files) == 3  # per session logx's and tensorboardX's
+    assert len(files) == 24  # per session logx's and tensorboardX's
     acc = read_events(tmp_path)
-    assert [(e.step, e.value) for e in acc.Scalars("val/acc")] == [(0, 0.0), (1, 1.0), (2, 2.0)]
+    assert [(e.step, e.value) for e in acc.Scalars("val/acc")] == [(s, float(s)) for s in range(12)]
 
 
 @pytest.mark.parametrize("tensorboard", [False, True])

@@ -44,8 +44,9 @@ _WRITERS = itertools.count()
 
 
 def _suffix() -> str:
-    """A file name suffix no other writer of this host uses: pid and a counter of this process."""
-    return f".{os.getpid()}.{next(_WRITERS)}"
+    """A file name suffix no other writer of this host uses: pid and a counter of this process, zero-padded
+    so that this process's files of one second sort (as TensorBoard reads them) in the order they were opened."""
+    return f".{os.getpid()}.{next(_WRITERS):06d}"
 
 
 def _summary_writer_class() -> Any:
