@@ -53,9 +53,12 @@ def gone(pid: int) -> bool:
 def test_stopping_runx_stops_jobs_that_ignore_sigterm(project, jobs, signum):
     (project.root / "train.py").write_text(STUBBORN)
     project.write("s.yml", f"CMD: '{sys.executable} train.py'\nHPARAMS:\n  n: [1, 2, 3]\n")
+    # SIGHUP as a closed terminal sends it: not ignored, even when the tests themselves run under nohup
+    # (runx keeps an ignored SIGHUP ignored on purpose).
     runx = subprocess.Popen([sys.executable, "-m", "runx.runx", "s.yml", "-i", "-j", jobs], cwd=project.root,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "RUNX_GRACE_SECONDS": "1"})
+                            env={**os.environ, "RUNX_GRACE_SECONDS": "1"},
+                            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
     wait_for(lambda: len([r for r in project.runs("s") if has_pid(r)]) == int(jobs))
     pids = [int((r / "pid").read_text()) for r in project.runs("s") if has_pid(r)]
     runx.send_signal(signum)

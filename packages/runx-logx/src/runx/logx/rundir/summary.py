@@ -258,7 +258,7 @@ class SummaryState:
                                                         lo, None if lo is None else _step(m, "min_step"),
                                                         hi, None if hi is None else _step(m, "max_step"),
                                                         _count(m, "count"), 1, None)
-                if history:
+                if history and ("history" in m or "history_stride" in m):  # neither: unknown (see fold_log)
                     try:
                         metric.stride, metric.samples = _history(m, metric)
                     except ValueError as err:
@@ -377,25 +377,45 @@ def load_summary(run_dir: str, log_size: int, history: bool = True) -> Optional[
         return None
 
 
-def fold_log(run_dir: str, history: bool = False) -> Tuple[SummaryState, ReadResult, bool]:
+def fold_log(run_dir: str, history: bool = False, resume: bool = False) -> Tuple[SummaryState, ReadResult, bool]:
     """(state, the unread tail as read, whether the summary was used) for a run whose metrics.jsonl exists.
 
     With `history`, every metric's history is known in the state: a summary without them (version 1)
-    is not used and the whole log is folded. OSError (FileNotFoundError without a log) when the log
-    cannot be read.
+    is not used and the whole log is folded. With `resume` (the writer reopening a run) a summary that
+    is valid but for its histories is used as readers use it, so no figure a reader showed is lost to
+    a damaged log line; each metric's history is then taken from the whole log where the log agrees
+    with the summary on its count and latest step, and stays unknown (not written) where it does not.
+    OSError (FileNotFoundError without a log) when the log cannot be read.
     """
     log = os.path.join(run_dir, METRICS_FILE)
     size = os.stat(log).st_size
     loaded = load_summary(run_dir, size, history)
-    if loaded is not None and history and not loaded[0].has_history():
+    if resume and loaded is None:
+        loaded = load_summary(run_dir, size, False)
+    if loaded is not None and history and not resume and not loaded[0].has_history():
         loaded = None
     state, offset = loaded if loaded is not None else (SummaryState(), 0)
     if offset == size:
-        return state, ReadResult([], False, size), loaded is not None
-    tail = read_records(log, offset)
-    state.fold_records(tail.records)
-    state.skipped += tail.skipped
+        tail = ReadResult([], False, size)
+    else:
+        tail = read_records(log, offset)
+        state.fold_records(tail.records)
+        state.skipped += tail.skipped
+    if loaded is not None and history and not state.has_history():
+        _histories_from_log(state, log)
     return state, tail, loaded is not None
+
+
+def _histories_from_log(state: SummaryState, log: str) -> None:
+    """Fill in the unknown histories of `state` from a fold of the whole log, metric by metric, where
+    the log agrees with the state on the metric's count and latest step."""
+    full = SummaryState()
+    full.fold_records(read_records(log).records)
+    for name, phase in state.phases.items():
+        for key, m in phase.metrics.items():
+            other = full.phases[name].metrics.get(key) if name in full.phases else None
+            if m.samples is None and other is not None and (other.count, other.last_step) == (m.count, m.last_step):
+                m.stride, m.samples = other.stride, other.samples
 
 
 def summarize(run_dir: str, history: bool = False) -> Optional[RunSummary]:

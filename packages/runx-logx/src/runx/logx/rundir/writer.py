@@ -139,7 +139,7 @@ class MetricsWriter:
             self._bytes = 0
             self._emit([_event_record(b'{"runx_metrics":%d,"time":%s}\n' % (FORMAT_VERSION, _stamp(now)))])
         else:
-            self._state, tail, _ = fold_log(run_dir, history=True)
+            self._state, tail, _ = fold_log(run_dir, history=True, resume=True)
             self._bytes = tail.end_offset
             self._torn = size - tail.end_offset  # the next write ends that line first, so records start on their own
         self._flushed = now
