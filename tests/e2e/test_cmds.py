@@ -143,8 +143,10 @@ def test_ls_show_status_note_and_diff_tell_about_real_runs(project):
     header, _, *rows = sumx.stdout.splitlines()
     assert "launched" in header and "notes" in header  # two launches in one experiment: told apart
     launched = {line.split()[0]: line for line in rows}
-    new_time = runs_json["runs"][-1]["run"] == new and launch_time_of(project, new)
-    assert new_time and new_time in launched[new] and new_time not in launched[ok]
+    assert runs_json["runs"][-1]["run"] == new
+    new_time, column = launch_time_of(project, new), header.index("launched")  # the column alone: a note has a time too
+    assert launched[new][column:column + len(new_time)] == new_time
+    assert launched[ok][column:column + len(new_time)] == launch_time_of(project, ok) != new_time
     assert "lr warm-up helped; keep\\x1b]0;owned" in launched[ok] and "\x1b" not in sumx.stdout
     last = subprocess.run([sys.executable, "-m", "runx.sumx", "sweep", "--last", "--json"], cwd=project.root,
                           capture_output=True, text=True, timeout=60)
