@@ -13,7 +13,6 @@ import fcntl
 import json
 import math
 import os
-import signal
 import sys
 import time
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from typing import Any, Dict, Iterator, List, Optional, TextIO
 from runx.core.config import Settings
 from runx.core.errors import RunxError
 from runx.core.farms import Farm
+from runx.core.farms.local.pool import interrupted_by_hangup_and_term
 from runx.core.ledger import LedgerEntry, find_runs
 from runx.core.plan import Job, job_for, plan_runs
 from runx.core.runfiles import RUN_FILE
@@ -348,7 +348,7 @@ class Driver:
 
     def run(self, resume: bool) -> int:
         """Search until the budget is spent and every run has ended; 0, 1 if a trial failed, 130 if interrupted."""
-        with _interrupted_by_term():
+        with interrupted_by_hangup_and_term():
             try:
                 if resume:
                     self.resume()
@@ -391,19 +391,3 @@ class Driver:
         if self.best is not None:
             value, number, name = self.best
             self.say(f"[search] best {self.options.metric} {value:.6g}: trial {number}, run {name}")
-
-
-@contextmanager
-def _interrupted_by_term() -> Iterator[None]:
-    """SIGTERM and SIGHUP stop the search as Ctrl-C does (a SIGHUP that is ignored, nohup, stays ignored)."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signals = [signal.SIGTERM] + ([signal.SIGHUP] if signal.getsignal(signal.SIGHUP) != signal.SIG_IGN else [])
-    previous = {sig: signal.signal(sig, interrupt) for sig in signals}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

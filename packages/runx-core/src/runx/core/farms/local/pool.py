@@ -84,7 +84,8 @@ def stop(procs: List[subprocess.Popen]) -> None:
 
 @contextmanager
 def interrupted_by_hangup_and_term() -> Iterator[None]:
-    """SIGTERM and SIGHUP (a closed terminal) stop local jobs as Ctrl-C does, so no run stays queued.
+    """SIGTERM and SIGHUP (a closed terminal) interrupt runx as Ctrl-C does (local jobs and the search
+    driver), so no run stays queued.
 
     A SIGHUP that is ignored (`nohup runx ...`) stays ignored: the sweep outlives the terminal.
     """
