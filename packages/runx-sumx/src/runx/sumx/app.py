@@ -23,12 +23,11 @@ def resolve_logroot(logroot: Optional[str], config: Optional[str]) -> Optional[s
     if logroot is not None:
         return logroot
     from runx.logx.errors import LogxError
-    from runx.logx.rundir.config import default_logroot, locate_config, logroot_without_config
+    from runx.logx.rundir.config import locate_config, logroot_without_config, read_logroot
 
     try:
-        if locate_config(config) is None:
-            return logroot_without_config()
-        return default_logroot(config)
+        path = locate_config(config)
+        return logroot_without_config() if path is None else read_logroot(path)
     except LogxError as err:
         raise SumxError(str(err)) from None
 
