@@ -28,9 +28,10 @@ import time
 from pathlib import Path
 
 import baselines  # bench/ is on sys.path
+from runx.logx.rundir.summary import SUMMARY_VERSION
 from timing import describe, interleaved
 
-VERSION = 4  # bump when the generated data changes (4: summaries of version 2, with histories)
+VERSION = 5  # bump when the generated data changes (4: summaries with histories); the stamp also names the summary version
 LRS = (0.1, 0.05, 0.02, 0.01, 0.005)
 SOLVERS = ("sgd", "adam")
 
@@ -103,7 +104,7 @@ def generate(data: Path, quick: bool, sets: dict | None = None) -> dict:
     for name, (runs, epochs, formats) in sets.items():
         for fmt in formats:
             root = data / f"{name}-{fmt}-{runs}x{epochs}"
-            stamp = root / f"complete-v{VERSION}"
+            stamp = root / f"complete-v{VERSION}-summary{SUMMARY_VERSION}"
             out[f"{name}-{fmt}"] = (root, name, runs, epochs)
             if stamp.exists():
                 continue

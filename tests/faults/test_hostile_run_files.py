@@ -131,8 +131,8 @@ def corrupt(run_dir: Path, rng: random.Random) -> str:
             lines[k] = json.dumps(_replace(record, target, rng.choice(HOSTILE))) + "\n"
             path.write_bytes("".join(lines).encode("utf-8", "surrogateescape"))
         elif how == "nonfinite" and name == STATUS_FILE:
-            path.write_text("".join(f"{line.split()[0]} {rng.choice(('inf', 'nan', '1e20', '-1', 'x'))} {' '.join(line.split()[2:])}\n"
-                                    for line in text.splitlines() if line.split()))
+            path.write_bytes("".join(f"{line.split()[0]} {rng.choice(('inf', 'nan', '1e20', '-1', 'x'))} {' '.join(line.split()[2:])}\n"
+                                     for line in text.splitlines() if line.split()).encode("utf-8", "surrogateescape"))
         elif how == "nonfinite":
             path.write_bytes(_non_finite_everywhere(text, rng).encode("utf-8", "surrogateescape"))
         else:
@@ -167,16 +167,17 @@ def test_the_corruptions_hit_every_file_in_every_way(corrupted):
 def test_sumx_reads_every_corrupted_run(corrupted):
     _, exp, what = corrupted
     for run_dir, done in what.items():
-        try:
-            run = load_run("e", str(exp), str(run_dir))
-        except Exception as err:  # noqa: BLE001 - the test is that nothing escapes
-            pytest.fail(f"{run_dir.name} ({done}): load_run raised {err!r}")
-        assert run is None or run.name == run_dir.name
+        for history in (False, True):  # a table's read, and a picture's (each metric's history decoded)
+            try:
+                run = load_run("e", str(exp), str(run_dir), history=history)
+            except Exception as err:  # noqa: BLE001 - the test is that nothing escapes
+                pytest.fail(f"{run_dir.name} ({done}): load_run(history={history}) raised {err!r}")
+            assert run is None or run.name == run_dir.name
 
 
 @pytest.mark.parametrize("options", [[], ["--json"], ["--csv", "-"], ["--markdown"], ["-s", "acc"], ["--group_by", "solver"],
                                      ["--format", "github"], ["--format", "latex"], ["--format", "html"], ["--format", "rst"],
-                                     ["--format", "orgtbl"], ["--format", "latex_booktabs"]])
+                                     ["--format", "orgtbl"], ["--format", "latex_booktabs"], ["--trend"]])
 def test_every_sumx_output_format_survives(corrupted, options):
     root, _, _ = corrupted
     done = subprocess.run([sys.executable, "-m", "runx.sumx", "e", "--logroot", str(root / "logs"), *options],

@@ -43,7 +43,7 @@ def test_file_layout_header_starts_and_records(tmp_path):
     assert records[1]["metrics"] == {"loss": 2.0, "acc": 0, "odd": "nan"}
     assert type(records[1]["metrics"]["acc"]) is int
     summary = json.loads((tmp_path / SUMMARY_FILE).read_text())
-    assert summary["runx_metrics_summary"] == SUMMARY_VERSION == 2
+    assert summary["runx_metrics_summary"] == SUMMARY_VERSION == 3
     assert summary["log_bytes"] == os.path.getsize(tmp_path / METRICS_FILE)
 
 

@@ -198,7 +198,12 @@ def reference_fold(records) -> dict:
 
 
 def folded(state: SummaryState) -> dict:
+    """The summary file's content, each history (stored as a JSON text) decoded."""
     data = state.to_json(0)
+    for p in data["phases"].values():
+        for m in p["metrics"].values():
+            if "history" in m:
+                m["history"] = json.loads(m["history"])
     return {k: data[k] for k in ("records", "start_time", "first_time", "last_time", "phases")}
 
 
@@ -381,7 +386,7 @@ def test_history_is_bounded_even_and_ends_exact_however_the_writes_are_batched(n
         done, i = done + len(chunk), i + 1
     data = state.to_json(0)["phases"]["val"]["metrics"]["m"]
     expected = history_of(points)
-    assert data["history"] == [[s, v] for s, v in expected]
+    assert json.loads(data["history"]) == [[s, v] for s, v in expected]
     assert len(expected) <= HISTORY_POINTS and expected[0] == points[0] and expected[-1] == points[-1]
     stride = data["history_stride"]
     assert [s for s, _ in expected[:-1]] == [s for s, _ in points[::stride]][:len(expected) - 1]
@@ -394,7 +399,7 @@ def test_a_version_1_summary_is_read_and_its_history_refolded_from_the_log(tmp_p
     records = [{"phase": "val", "step": s, "time": 10.0 + s, "metrics": {"acc": s / 10}} for s in range(200)]
     write_log(tmp_path, records, 200)
     data = json.loads((tmp_path / layout.SUMMARY_FILE).read_text())
-    assert data["runx_metrics_summary"] == 2
+    assert data["runx_metrics_summary"] == 3
     data["runx_metrics_summary"] = 1
     for m in data["phases"]["val"]["metrics"].values():
         del m["history"], m["history_stride"]
@@ -406,22 +411,32 @@ def test_a_version_1_summary_is_read_and_its_history_refolded_from_the_log(tmp_p
     assert not pictured.summary_used
     history = pictured.phases["val"].metrics["acc"].history
     assert history == history_of([(s, s / 10) for s in range(200)]) and len(history) <= HISTORY_POINTS
-    writer = MetricsWriter(str(tmp_path))  # a resumed writer writes version 2 with the whole history
+    writer = MetricsWriter(str(tmp_path))  # a resumed writer writes version 3 with the whole history
     writer.write("val", 200, {"acc": 0.5})
     writer.close()
     data = json.loads((tmp_path / layout.SUMMARY_FILE).read_text())
-    assert data["runx_metrics_summary"] == 2
-    assert data["phases"]["val"]["metrics"]["acc"]["history"] == [
+    assert data["runx_metrics_summary"] == 3
+    assert json.loads(data["phases"]["val"]["metrics"]["acc"]["history"]) == [
         [s, v] for s, v in history_of([(s, s / 10) for s in range(200)] + [(200, 0.5)])]
 
 
+@pytest.mark.parametrize("version", [2, 3])
 @pytest.mark.parametrize("field, bad", [("history", "x"), ("history", [[1, 2, 3]]), ("history", [["1", 2]]),
                                         ("history", [[0, "x"]]), ("history", [[0, 1.0], [5, 2.0]]),
+                                        ("history", {"a": 1}), ("history", "[[0, 0.5]"), ("history", "[" * 100_000),
                                         ("history_stride", 3), ("history_stride", 0), ("history_stride", None)])
-def test_a_bad_history_is_caught_and_only_when_asked_for(tmp_path, field, bad):
+def test_a_bad_history_is_caught_and_only_when_asked_for(tmp_path, field, bad, version):
+    """Version 2 stores each history as a list, version 3 as the JSON text of that list: the same checks hold."""
     state = SummaryState()
     state.fold_records([{"phase": "val", "step": s, "time": 1.0, "metrics": {"acc": 0.5}} for s in range(3)])
     data = state.to_json(0)
+    if version == 2:
+        data["runx_metrics_summary"] = 2
+        for m in data["phases"]["val"]["metrics"].values():
+            m["history"] = json.loads(m["history"])
+        assert SummaryState.from_json(data).phases["val"].metrics["acc"].history() == [(0, 0.5), (1, 0.5), (2, 0.5)]
+    elif field == "history" and isinstance(bad, list):
+        bad = json.dumps(bad)  # the same bad content, as version 3 stores it
     data["phases"]["val"]["metrics"]["acc"][field] = bad
     with pytest.raises(ValueError, match=f"phases.val.metrics.acc.{field}"):
         SummaryState.from_json(data)

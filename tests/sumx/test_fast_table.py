@@ -16,6 +16,7 @@ EMPTY_TABLES_WORK = tuple(int(p) for p in tabulate_module.__version__.split(".")
 # characters, combining marks, odd spaces and emoji are in, and so are leading and trailing spaces.
 texts = st.one_of(
     st.text(st.sampled_from(list("ab 01.-_±") + ["运", "行", "é", "\u0301", "\u3000", "\xa0", "😀", "\u200b"]), max_size=8),
+    st.text(st.sampled_from(list("▁▂▃▄▅▆▇█×")), max_size=16),  # the trend column's sparklines
     st.text(max_size=6),
 ).map(printable)
 headers_text = st.lists(texts, min_size=1, max_size=3).map("\n".join)  # sumx wraps long headers into lines

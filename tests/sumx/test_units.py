@@ -159,3 +159,22 @@ def test_large_and_odd_run_files(tmp_path):
     (run / "metrics.summary.json").write_bytes(b"\xff")
     loaded = reader.load_run("e", str(tmp_path), str(run))
     assert loaded.metrics["acc"].last == 1.0 and reader.NOTE_NO_SUMMARY in loaded.notes
+
+
+@pytest.mark.parametrize("exp_dir, parts", [("logs/exp", ["run"]), ("logs/exp/", ["run"]), ("/abs//exp", ["tag", "run"]),
+                                            ("exp", ["a b", "ü"]), (".", ["run"])])
+def test_a_run_is_named_by_its_path_below_the_experiment_as_relpath_names_it(exp_dir, parts):
+    run_dir = os.path.join(exp_dir, *parts)
+    assert reader.run_name(exp_dir, run_dir) == os.path.relpath(run_dir, exp_dir).replace(os.sep, "/") == "/".join(parts)
+
+
+def test_read_bytes_reads_regular_files_only_and_never_blocks_on_a_fifo(tmp_path):
+    from runx.logx.rundir.codec import read_bytes
+
+    (tmp_path / "f").write_bytes(b"x" * 100_000)
+    assert read_bytes(str(tmp_path / "f")) == b"x" * 100_000
+    (tmp_path / "empty").write_bytes(b"")
+    assert read_bytes(str(tmp_path / "empty")) == b""
+    os.mkfifo(tmp_path / "fifo")  # no writer: a plain open() would wait for one forever
+    assert read_bytes(str(tmp_path / "fifo")) is None
+    assert read_bytes(str(tmp_path)) is None and read_bytes(str(tmp_path / "absent")) is None

@@ -7,27 +7,26 @@ table is the one a user waits on. `simple()` gives byte for byte what
     tabulate(rows, headers, tablefmt="simple", colalign=aligns, disable_numparse=True)
 
 gives for the tables sumx builds: string cells that hold no control characters (runx.core.text
-escapes them) and headers that may hold line breaks. tests/sumx/test_fast_table.py holds the two
-equal with hypothesis; every other format is rendered by tabulate itself (runx.sumx.render).
+escapes them) and headers that may hold line breaks. It lays out text that is ASCII or sparklines
+(one column a character); a table holding any other text (wide, combining or zero-width characters)
+is handed to tabulate itself. tests/sumx/test_fast_table.py holds the two equal with hypothesis;
+every other format is rendered by tabulate itself (runx.sumx.render).
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Sequence
 
 __all__ = ["simple"]
 
 MIN_PADDING = 2  # tabulate's MIN_PADDING: a header is this much narrower than its column
 
 
-def _width_function(texts: Sequence[str]) -> Callable[[str], int]:
-    """len, or wcwidth's wcswidth (as tabulate uses it when wcwidth is installed) once a text is not ASCII."""
-    if all(t.isascii() for t in texts):
-        return len
-    try:
-        from wcwidth import wcswidth
-    except ImportError:
-        return len
-    return wcswidth
+_ONE_COLUMN = frozenset("▁▂▃▄▅▆▇█×")  # the trend column's characters (runx.sumx.spark)
+
+
+def _one_column_each(text: str) -> bool:
+    """Whether every character of `text` takes one column on a terminal: ASCII, or a sparkline."""
+    return text.isascii() or _ONE_COLUMN.issuperset(text)
 
 
 def _pad(text: str, width: int, shown: int, right: bool) -> str:
@@ -38,7 +37,12 @@ def _pad(text: str, width: int, shown: int, right: bool) -> str:
 def simple(headers: Sequence[str], rows: Sequence[Sequence[str]], aligns: Sequence[str]) -> str:
     """The table in tabulate's "simple" format; `aligns` holds "left" or "right" per column."""
     cells = [[c.strip() for c in row] for row in rows]
-    width = _width_function([*headers, *(c for row in cells for c in row)])
+    if not all(_one_column_each(t) for t in (*headers, *(c for row in cells for c in row))):
+        # wide, combining and zero-width characters: tabulate's own layout (and its corrections for them)
+        from tabulate import tabulate
+
+        return tabulate(rows, headers, tablefmt="simple", colalign=aligns, disable_numparse=True)
+    width = len
     multiline = any("\n" in h for h in headers)
     header_lines = [h.split("\n") for h in headers]
     if not cells:  # tabulate aligns the headers of an empty table left

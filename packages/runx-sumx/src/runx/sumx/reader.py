@@ -25,7 +25,7 @@ NOTE_NO_SUMMARY = f"no valid {SUMMARY_FILE}: read the whole log"
 NOTE_BAD_HPARAMS = f"{HPARAMS_FILE} unreadable"
 
 __all__ = ["Metric", "Run", "Val", "load_run", "read_goals", "read_bytes", "read_json", "read_val", "read_status",
-           "read_run_notes"]
+           "read_run_notes", "run_name"]
 
 
 class Metric(NamedTuple):
@@ -183,8 +183,12 @@ def load_run(experiment: str, exp_dir: str, run_dir: str, phase: str = "val", hi
     state, exit_code, launch = _status(run_dir)
     if _is_search(exp_dir):
         hparams = _with_trial(run_dir, hparams or {})
-    name = os.path.relpath(run_dir, exp_dir)
-    if os.sep != "/":
-        name = name.replace(os.sep, "/")
-    return Run(experiment, name, run_dir, hparams or {}, val.metrics, val.epoch, val.epoch_seconds,
+    return Run(experiment, run_name(exp_dir, run_dir), run_dir, hparams or {}, val.metrics, val.epoch, val.epoch_seconds,
                state, exit_code, notes + val.notes, launch, history=val.history)
+
+
+def run_name(exp_dir: str, run_dir: str) -> str:
+    """The run's name: its path below the experiment directory, with `/` between folders."""
+    prefix = exp_dir if exp_dir.endswith(os.sep) else exp_dir + os.sep
+    name = run_dir[len(prefix):] if run_dir.startswith(prefix) else os.path.relpath(run_dir, exp_dir)
+    return name if os.sep == "/" else name.replace(os.sep, "/")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, List, NamedTuple, Optional
 
+from runx.logx.rundir.codec import read_bytes
 from runx.logx.rundir.layout import STATUS_FILE
 
 __all__ = ["RunStatus", "INTERRUPTED_STATES", "REQUEUE_EXIT", "fold_status", "parse_status", "read_status", "settled_state", "submission_abandoned",
@@ -133,12 +134,8 @@ parse_status = fold_status
 
 def read_status(run_dir: str) -> Optional[RunStatus]:
     """The run's status, or None when it has no (readable) status record, e.g. runs made by runx 0.0.11."""
-    try:
-        with open(os.path.join(run_dir, STATUS_FILE), "rb") as f:
-            text = f.read().decode("utf-8", "replace")
-    except OSError:
-        return None
-    return fold_status(text)
+    raw = read_bytes(os.path.join(run_dir, STATUS_FILE))
+    return None if raw is None else fold_status(raw.decode("utf-8", "replace"))
 
 
 def process_alive(pid: int) -> bool:

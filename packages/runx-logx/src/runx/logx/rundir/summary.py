@@ -16,12 +16,12 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from runx.logx.rundir.codec import Number, ReadResult, decode_value, encode_value, is_time, read_records
+from runx.logx.rundir.codec import Number, ReadResult, decode_value, encode_value, is_time, read_bytes, read_records
 from runx.logx.rundir.layout import METRICS_FILE, SUMMARY_FILE
 
 FORMAT_VERSION = 1  # of metrics.jsonl (its header line)
-SUMMARY_VERSION = 2  # of metrics.summary.json; 2 added each metric's history
-READ_VERSIONS = (1, 2)
+SUMMARY_VERSION = 3  # of metrics.summary.json; 2 added each metric's history, 3 stores it as a JSON text
+READ_VERSIONS = (1, 2, 3)
 HISTORY_POINTS = 64
 _SAMPLES = HISTORY_POINTS - 1  # evenly thinned points; the latest one makes the 64th
 
@@ -231,7 +231,7 @@ class SummaryState:
     def from_json(cls, data: Any, history: bool = True) -> "SummaryState":
         """Parse and validate a summary file's content; ValueError (naming the field) when it is not a valid summary.
 
-        A version-1 summary leaves every history unknown; with `history=False` a version-2 summary's
+        A version-1 summary leaves every history unknown; with `history=False` a version-2 or 3 summary's
         histories are neither read nor checked (a table needs none), and are unknown too.
         """
         version = data.get("runx_metrics_summary") if isinstance(data, dict) else None
@@ -260,7 +260,7 @@ class SummaryState:
                                                         _count(m, "count"), 1, None)
                 if history and ("history" in m or "history_stride" in m):  # neither: unknown (see fold_log)
                     try:
-                        metric.stride, metric.samples = _history(m, metric)
+                        metric.stride, metric.samples = _history(m, metric, version)
                     except ValueError as err:
                         raise ValueError(f"phases.{name}.metrics.{k}.{err}") from None
         return state
@@ -300,25 +300,36 @@ def _metric_json(m: MetricState) -> dict:
     points = m.history()
     if points is not None:
         out["history_stride"] = m.stride
-        out["history"] = [[step, enc(value)] for step, value in points]
+        # a JSON text inside the summary: a table's json.loads then skips it as one string (see docs/metrics-format.md)
+        out["history"] = json.dumps([[step, enc(value)] for step, value in points], separators=(",", ":"))
     return out
 
 
-def _history(data: dict, m: MetricState) -> Tuple[int, List[Tuple[int, Number]]]:
-    """(stride, samples) of a version-2 summary's metric, checked against its count and latest value."""
+def _history(data: dict, m: MetricState, version: int) -> Tuple[int, List[Tuple[int, Number]]]:
+    """(stride, samples) of a version-2 or 3 summary's metric, checked against its count and latest value."""
     stride, points = data.get("history_stride"), data.get("history")
     if type(stride) is not int or stride < 1 or stride & (stride - 1):
         raise ValueError(f"history_stride: expected a power of two, got {stride!r:.40}")
+    if version >= 3:
+        if not isinstance(points, str):
+            raise ValueError(f"history: expected the JSON text of a list, got {points!r:.40}")
+        try:
+            points = json.loads(points)
+        except (ValueError, RecursionError):
+            raise ValueError(f"history: expected the JSON text of a list, got {points!r:.40}") from None
     if not isinstance(points, list):
         raise ValueError(f"history: expected a list, got {points!r:.40}")
     samples = []
     for point in points:
         if not isinstance(point, list) or len(point) != 2 or type(point[0]) is not int:
             raise ValueError(f"history: expected [step, value] pairs, got {point!r:.40}")
-        try:
-            samples.append((point[0], decode_value(point[1])))
-        except ValueError as err:
-            raise ValueError(f"history: {err}") from None
+        step, value = point
+        if type(value) is not float and type(value) is not int:  # a plain number is a stored value as it is
+            try:
+                value = decode_value(value)
+            except ValueError as err:
+                raise ValueError(f"history: {err}") from None
+        samples.append((step, value))
     if not samples or samples[-1][0] != m.last_step:
         raise ValueError(f"history: expected the latest point (step {m.last_step}) last")
     if (m.count - 1) % stride:
@@ -360,10 +371,12 @@ def load_summary(run_dir: str, log_size: int, history: bool = True) -> Optional[
     """(state, log_bytes) from a valid summary of this log that ends on one of its line boundaries, else None.
 
     `history=False` skips reading the histories (SummaryState.from_json)."""
+    raw = read_bytes(os.path.join(run_dir, SUMMARY_FILE))
+    if raw is None:
+        return None
     try:
-        with open(os.path.join(run_dir, SUMMARY_FILE), "rb") as f:
-            data = json.loads(f.read())
-        log_bytes = data["log_bytes"] if isinstance(data, dict) else None
+        data = json.loads(raw)
+        log_bytes = data.get("log_bytes") if isinstance(data, dict) else None
         if type(log_bytes) is not int or not 0 <= log_bytes <= log_size:
             return None
         state = SummaryState.from_json(data, history)
