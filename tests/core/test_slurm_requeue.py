@@ -153,3 +153,41 @@ def test_a_job_slurm_requeued_itself_records_the_preemption(tmp_path, fake_sbatc
 ])
 def test_status_fold_of_interrupted_attempts(lines, state):
     assert fold_status(lines).state == state
+
+
+def _fake_squeue(env: dict, left: str) -> dict:
+    """A squeue that answers the job's time left (%L) with `left`, as the real one does inside a job."""
+    bin_dir = Path(env["PATH"].split(":", 1)[0])
+    (bin_dir / "squeue").write_text(f'#!/bin/sh\necho "{left}"\n')
+    (bin_dir / "squeue").chmod(0o755)
+    return {**env, "SLURM_JOB_ID": "4001"}
+
+
+def test_runx_own_timer_warns_at_the_limit_less_signal_seconds_and_an_earlier_warning_is_let_pass(tmp_path, fake_sbatch):
+    env, submitted = fake_sbatch
+    run = tmp_path / "run"
+    run.mkdir()
+    _script(run, "ok", max_attempts=3)
+    env = _fake_squeue(env, "1:33")  # 93 s left: runx's timer fires 3 s after the batch shell started
+    start = time.time()
+    done = _attempt(run, env)  # this USR1 comes before the due time (as Slurm's may, up to 30 s early): let pass
+    assert done.returncode == REQUEUE_EXIT, done.stderr
+    text = (run / "status.log").read_text()
+    assert text.count("interrupted") == 1 and "reason=timeout signal=USR1" in text
+    warned_at = int(text.split("interrupted ", 1)[1].split()[0])
+    assert warned_at >= int(start) + 2, text  # not at the early signal, but when runx's own timer fired
+    assert submitted.read_text().splitlines() == [f"2 --parsable {run}/sbatch.sh"]
+
+
+def test_runx_own_timer_is_gone_when_the_job_ends_first(tmp_path, fake_sbatch):
+    env, submitted = fake_sbatch
+    run = tmp_path / "run"
+    run.mkdir()
+    _script(run, "ok", max_attempts=3)
+    (run / "job.py").write_text("import os\nopen(os.path.join(os.environ['RUNX_LOGDIR'], 'ready'), 'w').close()\n")
+    env = _fake_squeue(env, "1-00:00:07")  # a day and 7 s left: the timer would sleep 86317 s
+    done = _attempt(run, env, signal_it=False)
+    assert done.returncode == 0 and not submitted.exists(), done.stderr
+    left = subprocess.run(["pgrep", "-f", "^sleep 86317$"], capture_output=True, text=True)
+    assert left.stdout == "", left  # the batch shell ended its own timer
+    assert "interrupted" not in (run / "status.log").read_text()

@@ -1,9 +1,12 @@
 """Time limits and preemption on Slurm: a warning signal before the limit, and the next attempt queued.
 
-With `SIGNAL: USR1@90` (the default) runx asks for `--signal=B:USR1@90`: Slurm signals the batch
-shell about 90 s before the time limit (up to a minute early: it checks every 30 s). The batch
-shell runs the job script in the background, and on the signal it records `interrupted
-reason=timeout` in status.log and passes the signal on to the training process. logx (or any
+With `SIGNAL: USR1@90` (the default) runx asks for `--signal=B:USR1@90`, but Slurm's timer checks
+limits every 30 s, so its warning comes 90 to 120 s before the limit. The batch shell therefore arms
+its own timer: at its start it asks `squeue` for the job's time left and signals itself exactly 90 s
+before the limit; a warning from Slurm before that moment is let pass, and Slurm's warning counts
+only when runx's own timer could not be armed (squeue did not answer, no limit). The batch shell
+runs the job script in the background, and on the warning it records `interrupted reason=timeout`
+in status.log and passes the signal on to the training process. logx (or any
 script) saves a checkpoint and exits with REQUEUE_EXIT (75); the batch shell then submits the run's
 own sbatch.sh again (`RUNX_ATTEMPT` counts attempts), up to MAX_ATTEMPTS (default 3), into the same
 run directory, where the next attempt resumes from the latest checkpoint. A job that Slurm requeued
@@ -36,7 +39,7 @@ def signal_option(signal: str) -> str:
 
 def requeue_lines(run_dir: str, job_script: str, batch_script: str, signal: str, max_attempts: int) -> List[str]:
     """The batch script's lines that run `job_script` and queue the next attempt when the job asks for one."""
-    name = signal.split("@", 1)[0]
+    name, seconds = signal.split("@", 1)
     q = shlex.quote
     status = q(f"{run_dir}/{STATUS_FILE}")
     return [
@@ -44,18 +47,34 @@ def requeue_lines(run_dir: str, job_script: str, batch_script: str, signal: str,
         f"# then this run is submitted again (attempt {ATTEMPT_VARIABLE} of at most {max_attempts}).",
         f"{ATTEMPT_VARIABLE}=${{{ATTEMPT_VARIABLE}:-1}} {SIGNAL_VARIABLE}={name}",
         f"export {ATTEMPT_VARIABLE} {SIGNAL_VARIABLE}",
-        f"runx_status={status} runx_warned= runx_job=",
+        f"runx_status={status} runx_warned= runx_job= runx_timer= runx_warn_at=",
         'if [ "${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then',
         '    echo "interrupted $(date +%s) reason=preempted restarts=$SLURM_RESTART_COUNT" >> "$runx_status"',
         "fi",
-        f"trap 'runx_warned=1; echo \"interrupted $(date +%s) reason=timeout signal={name}\" >> \"$runx_status\"; "
-        f"[ -n \"$runx_job\" ] && pkill -{name} -P \"$runx_job\"' {name}",
+        "runx_warning() {",
+        '    [ -z "$runx_warned" ] || return 0',
+        "    # Slurm's own warning, early by up to 30 s: runx's timer comes at the due time",
+        '    [ -z "$runx_warn_at" ] || [ "$(date +%s)" -ge "$((runx_warn_at - 1))" ] || return 0',
+        f'    runx_warned=1; echo "interrupted $(date +%s) reason=timeout signal={name}" >> "$runx_status"',
+        f'    [ -z "$runx_job" ] || pkill -{name} -P "$runx_job"',
+        "}",
+        f"trap runx_warning {name}",
+        "# runx's own timer: the job's time left (squeue %L, [days-][hours:]minutes:seconds) less the warning's seconds",
+        'runx_left=$(squeue -h -j "${SLURM_JOB_ID:-none}" -o %L 2>/dev/null'
+        " | awk '/^[0-9][-0-9:]*$/ {n = split($0, p, /[-:]/); s = 0; m = 1;"
+        " for (i = n; i >= 1; i--) { s += p[i] * m; m = (n - i == 2) ? 24 * m : 60 * m }; print s}')",
+        f'if [ -n "$runx_left" ] && [ "$runx_left" -gt {seconds} ]; then',
+        f"    runx_warn_at=$(($(date +%s) + runx_left - {seconds}))",
+        f'    (sleep "$((runx_left - {seconds}))" && kill -{name} $$) &',
+        "    runx_timer=$!",
+        "fi",
         f"sh {q(job_script)} &",
         "runx_job=$!",
         "while :; do",
         '    wait "$runx_job"; runx_rc=$?',
         '    kill -0 "$runx_job" 2>/dev/null || break  # wait returns early when the trap runs',
         "done",
+        'if [ -n "$runx_timer" ]; then pkill -P "$runx_timer" sleep; kill "$runx_timer" 2>/dev/null; fi',
         f'if [ -n "$runx_warned" ] && [ "$runx_rc" -eq {REQUEUE_EXIT} ] && [ "${ATTEMPT_VARIABLE}" -lt {max_attempts} ]; then',
         f'    echo "queued $(date +%s) reason=requeue attempt=$(({ATTEMPT_VARIABLE} + 1))" >> "$runx_status"',
         f'    if runx_next=$({ATTEMPT_VARIABLE}=$(({ATTEMPT_VARIABLE} + 1)) sbatch --parsable {q(batch_script)}); then',
