@@ -73,7 +73,7 @@ def fake_sbatch(tmp_path):
     """An sbatch that records its RUNX_ATTEMPT and argv, and answers with a job id."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "sbatch").write_text('#!/bin/sh\necho "$RUNX_ATTEMPT $*" >> "$SUBMITTED"\necho "$((4000 + RUNX_ATTEMPT))"\n')
+    (bin_dir / "sbatch").write_text('#!/bin/sh\necho "$RUNX_ATTEMPT${SLURM_ARRAY_JOB_ID:+ array=$SLURM_ARRAY_JOB_ID}${SLURM_RESTART_COUNT:+ restarts=$SLURM_RESTART_COUNT} $*" >> "$SUBMITTED"\necho "$((4000 + RUNX_ATTEMPT))"\n')
     (bin_dir / "sbatch").chmod(0o755)
     submitted = tmp_path / "submitted.txt"
     return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "SUBMITTED": str(submitted)}, submitted
@@ -156,11 +156,12 @@ def test_status_fold_of_interrupted_attempts(lines, state):
 
 
 def _fake_squeue(env: dict, left: str) -> dict:
-    """A squeue that answers the job's time left (%L) with `left`, as the real one does inside a job."""
+    """A squeue that answers array task 4000_1's time left (%L) with `left`, as the real one does inside
+    it (`squeue -j 4000`, the whole array, would list every task)."""
     bin_dir = Path(env["PATH"].split(":", 1)[0])
-    (bin_dir / "squeue").write_text(f'#!/bin/sh\necho "{left}"\n')
+    (bin_dir / "squeue").write_text(f'#!/bin/sh\n[ "$3" = 4000_1 ] && echo "{left}"\n')
     (bin_dir / "squeue").chmod(0o755)
-    return {**env, "SLURM_JOB_ID": "4001"}
+    return {**env, "SLURM_JOB_ID": "4000", "SLURM_ARRAY_JOB_ID": "4000", "SLURM_ARRAY_TASK_ID": "1", "SLURM_RESTART_COUNT": "0"}
 
 
 def test_runx_own_timer_warns_at_the_limit_less_signal_seconds_and_an_earlier_warning_is_let_pass(tmp_path, fake_sbatch):
@@ -176,7 +177,7 @@ def test_runx_own_timer_warns_at_the_limit_less_signal_seconds_and_an_earlier_wa
     assert text.count("interrupted") == 1 and "reason=timeout signal=USR1" in text
     warned_at = int(text.split("interrupted ", 1)[1].split()[0])
     assert warned_at >= int(start) + 2, text  # not at the early signal, but when runx's own timer fired
-    assert submitted.read_text().splitlines() == [f"2 --parsable {run}/sbatch.sh"]
+    assert submitted.read_text().splitlines() == [f"2 --parsable {run}/sbatch.sh"]  # a job of its own, not an array task
 
 
 def test_runx_own_timer_is_gone_when_the_job_ends_first(tmp_path, fake_sbatch):

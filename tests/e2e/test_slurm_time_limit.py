@@ -90,3 +90,43 @@ def test_a_one_minute_limit_job_finishes_its_work_in_attempts_and_a_real_failure
 
     assert rows[failing.name][2:4] == ["failed", "3"]
     assert rows[failing.name][-2:] == ["1", "0"] and "interrupted" not in (failing / "status.log").read_text()
+
+
+def test_array_tasks_are_warned_and_each_requeued_alone_into_its_own_run_directory(project):
+    """Two runs as one job array: each task's own timer warns it 30 s before its 1-minute limit, and each
+    run is resubmitted alone (a job of its own, in its run's directory); 40 s of work takes exactly two attempts."""
+    require("slurm")
+    require("torch")
+    (project.root / "train.py").write_text(TRAIN)
+    project.write(".runx", "LOGROOT: logs\nFARM: slurm\nslurm:\n  ARRAY: true\n  SIGNAL: USR1@30\n"
+                           "  RESOURCES: {time: 1, cpu: 1, mem: 1}\n")
+    project.write("arr.yml", f"""\
+        CMD: {sys.executable} train.py
+        HPARAMS:
+          steps: [80, 81]
+        """)
+    done = project.runx("arr.yml")
+    assert done.returncode == 0, done.stderr
+    assert "array of 2" in done.stdout, done.stdout
+    runs = project.runs("arr")
+    assert len(runs) == 2
+
+    deadline = time.monotonic() + 300
+    while True:
+        rows = {c[0]: c[1:] for c in (line.split() for line in project.runx("status", "arr").stdout.splitlines()[2:])}
+        if len(rows) == 2 and all(r[2] in ("succeeded", "failed", "timeout", "cancelled") for r in rows.values()):
+            break
+        assert time.monotonic() < deadline, rows
+        time.sleep(2)
+    for run in runs:
+        text = (run / "status.log").read_text()
+        assert rows[run.name][2:4] == ["succeeded", "0"], text
+        assert rows[run.name][-2:] == ["2", "1"], text  # two attempts, one interrupted
+        job_ids = [line.split("job_id=")[1].split()[0] for line in text.splitlines() if line.startswith("submitted")]
+        assert len(job_ids) == 2 and "_" in job_ids[0] and job_ids[1].isdigit(), text  # an array task, then a job
+        assert text.count("reason=timeout signal=USR1") == 1 and "reason=requeue attempt=2" in text
+        assert sorted(p.name for p in run.glob("slurm-*.out")) == sorted([f"slurm-{job_ids[0]}.out", f"slurm-{job_ids[1]}.out"])
+        steps = int(json.loads((run / "hparams.json").read_text())["steps"])
+        records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+        assert [r["step"] for r in records if "metrics" in r] == list(range(1, steps + 1))
+        assert "resumed at step" in (run / "logging.log").read_text()

@@ -204,7 +204,8 @@ def batch_script(job_name: str, run_dir: str, job_script: str, options: list[str
     is written beside the runs but `<list file>.errors` when a task finds no run.
     The caller adds `array_option(n)` to `options`. Options come after runx's own, so they win.
     `preamble`: shell lines run just before the job script (a multi-node job's rendezvous);
-    `run_lines`: the lines that run it, instead of `exec sh job_script` (one run only: the requeue's).
+    `run_lines`: the lines that run it, instead of the preamble and `exec sh job_script` (the requeue's;
+    for an array, the lines each task runs in its run directory `$run_dir`).
     """
     if array:  # each task's output goes to its run directory (below); nothing is left in the sweep's
         head = ["--output=/dev/null", "--error=/dev/null"]
@@ -223,8 +224,7 @@ def batch_script(job_name: str, run_dir: str, job_script: str, options: list[str
             'task="${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"',
             'exec >"$run_dir/slurm-$task.out" 2>"$run_dir/slurm-$task.err" </dev/null',
             'cd "$run_dir" || exit 2',
-            *preamble,
-            'exec sh "$run_dir/job.sh"',
+            *(run_lines if run_lines is not None else [*preamble, 'exec sh "$run_dir/job.sh"']),
         ]
     else:
         lines += [*preamble, *(run_lines if run_lines is not None else [f"exec sh {shlex.quote(job_script)}"])]
@@ -577,8 +577,8 @@ class SlurmFarm(Farm):
         return [*node_options(layout), *sbatch_options(rest)]
 
     def _warned(self) -> bool:
-        """Whether a run's own sbatch.sh asks for the warning signal before its time limit (SIGNAL; a job
-        array's script does not)."""
+        """Whether a run's own sbatch.sh (and a job array's script) asks for the warning signal before its
+        time limit (SIGNAL); an array task then runs its run's own sbatch.sh, which requeues it alone."""
         return bool(self.farm.signal)
 
     def _batch_options(self, job: Job) -> list:
@@ -695,9 +695,11 @@ class SlurmFarm(Farm):
         exp_dir = chunk[0].run_dir.parent
         list_path, script_path = self._array_paths(chunk[0])
         list_path.write_text(array_list(str(j.run_dir) for j in chunk), encoding="utf-8")
-        opts = [*self._options(chunk[0]), array_option(len(chunk))]
+        opts = [*self._batch_options(chunk[0]), array_option(len(chunk))]
+        # warned: each task runs its run's own sbatch.sh (its warning timer and requeue, runx.core.farms.slurm_requeue)
+        run_lines = [f'exec sh "$run_dir/{BATCH_SCRIPT}"'] if self._warned() else None
         script_path.write_text(batch_script(f"{self.settings.experiment}_array", str(exp_dir), str(list_path), opts, array=True,
-                                            preamble=self._preamble(chunk[0])))
+                                            preamble=self._preamble(chunk[0]), run_lines=run_lines))
         self._pace.wait()
         try:
             array_id = submit(str(script_path))

@@ -14,6 +14,9 @@ itself (preemption with PreemptMode=REQUEUE, a node failure: SLURM_RESTART_COUNT
 `interrupted reason=preempted` when it starts again. Anything else (a crash, a cancel) is not
 requeued.
 
+An array task runs its run's own sbatch.sh under sh (the same lines, so the same timer and requeue); the
+next attempt is that run alone, a job of its own in the run's directory.
+
 Pure: the option and the batch script's lines (tests/core/test_slurm_requeue.py runs them in a real sh).
 """
 from __future__ import annotations
@@ -60,9 +63,10 @@ def requeue_lines(run_dir: str, job_script: str, batch_script: str, signal: str,
         "}",
         f"trap runx_warning {name}",
         "# runx's own timer: the job's time left (squeue %L, [days-][hours:]minutes:seconds) less the warning's seconds",
-        'runx_left=$(squeue -h -j "${SLURM_JOB_ID:-none}" -o %L 2>/dev/null'
+        'runx_self=${SLURM_ARRAY_JOB_ID:+${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}}  # an array task: its own line',
+        'runx_left=$(squeue -h -j "${runx_self:-${SLURM_JOB_ID:-none}}" -o %L 2>/dev/null'
         " | awk '/^[0-9][-0-9:]*$/ {n = split($0, p, /[-:]/); s = 0; m = 1;"
-        " for (i = n; i >= 1; i--) { s += p[i] * m; m = (n - i == 2) ? 24 * m : 60 * m }; print s}')",
+        " for (i = n; i >= 1; i--) { s += p[i] * m; m = (n - i == 2) ? 24 * m : 60 * m }; print s; exit}')",
         f'if [ -n "$runx_left" ] && [ "$runx_left" -gt {seconds} ]; then',
         f"    runx_warn_at=$(($(date +%s) + runx_left - {seconds}))",
         f'    (sleep "$((runx_left - {seconds}))" && kill -{name} $$) &',
@@ -77,7 +81,9 @@ def requeue_lines(run_dir: str, job_script: str, batch_script: str, signal: str,
         'if [ -n "$runx_timer" ]; then pkill -P "$runx_timer" sleep; kill "$runx_timer" 2>/dev/null; fi',
         f'if [ -n "$runx_warned" ] && [ "$runx_rc" -eq {REQUEUE_EXIT} ] && [ "${ATTEMPT_VARIABLE}" -lt {max_attempts} ]; then',
         f'    echo "queued $(date +%s) reason=requeue attempt=$(({ATTEMPT_VARIABLE} + 1))" >> "$runx_status"',
-        f'    if runx_next=$({ATTEMPT_VARIABLE}=$(({ATTEMPT_VARIABLE} + 1)) sbatch --parsable {q(batch_script)}); then',
+        "    # the next attempt is a job of its own: not this one's array task, nor its restarts (sbatch passes the environment on)",
+        f'    if runx_next=$(unset SLURM_ARRAY_JOB_ID SLURM_ARRAY_TASK_ID SLURM_RESTART_COUNT; '
+        f'{ATTEMPT_VARIABLE}=$(({ATTEMPT_VARIABLE} + 1)) sbatch --parsable {q(batch_script)}); then',
         '        echo "submitted $(date +%s) job_id=${runx_next%%;*}" >> "$runx_status"',
         "    else",
         '        echo "finished $(date +%s) exit=$runx_rc reason=requeue-failed" >> "$runx_status"',
