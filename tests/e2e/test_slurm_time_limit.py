@@ -44,6 +44,17 @@ TRAIN = textwrap.dedent("""
 """)
 
 
+def _ended(project, experiment: str, count: int, seconds: float) -> dict:
+    """`runx status` rows (run name: the other columns) once all `count` runs ended, within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        rows = {c[0]: c[1:] for c in (line.split() for line in project.runx("status", experiment).stdout.splitlines()[2:])}
+        if len(rows) == count and all(r[2] in ("succeeded", "failed", "timeout", "cancelled") for r in rows.values()):
+            return rows
+        assert time.monotonic() < deadline, rows
+        time.sleep(2)
+
+
 def test_a_one_minute_limit_job_finishes_its_work_in_attempts_and_a_real_failure_is_not_requeued(project):
     require("slurm")
     require("torch")
@@ -60,13 +71,7 @@ def test_a_one_minute_limit_job_finishes_its_work_in_attempts_and_a_real_failure
     runs = {"fail_at" in json.loads((r / "hparams.json").read_text()): r for r in project.runs("long")}
     long, failing = runs[False], runs[True]
 
-    deadline = time.monotonic() + 420
-    while True:
-        rows = {c[0]: c[1:] for c in (line.split() for line in project.runx("status", "long").stdout.splitlines()[2:])}
-        if len(rows) == 2 and all(r[2] in ("succeeded", "failed", "timeout", "cancelled") for r in rows.values()):
-            break
-        assert time.monotonic() < deadline, rows
-        time.sleep(2)
+    rows = _ended(project, "long", 2, 420)
     text = (long / "status.log").read_text()
     assert rows[long.name][2:4] == ["succeeded", "0"], text
     attempts, interrupted = int(rows[long.name][-2]), int(rows[long.name][-1])  # the interrupted column is shown
@@ -111,13 +116,7 @@ def test_array_tasks_are_warned_and_each_requeued_alone_into_its_own_run_directo
     runs = project.runs("arr")
     assert len(runs) == 2
 
-    deadline = time.monotonic() + 300
-    while True:
-        rows = {c[0]: c[1:] for c in (line.split() for line in project.runx("status", "arr").stdout.splitlines()[2:])}
-        if len(rows) == 2 and all(r[2] in ("succeeded", "failed", "timeout", "cancelled") for r in rows.values()):
-            break
-        assert time.monotonic() < deadline, rows
-        time.sleep(2)
+    rows = _ended(project, "arr", 2, 300)
     for run in runs:
         text = (run / "status.log").read_text()
         assert rows[run.name][2:4] == ["succeeded", "0"], text
