@@ -1,6 +1,10 @@
 """Adaptive search benchmarks (issue 15), every run a real run through runx's local farm (-i, parallel 2).
 
-  python bench/search_bench.py [--quick] [--seeds N]
+  python bench/search_bench.py [--quick] [--seeds N] [--parts quality,asha,overhead] [--plot PNG]
+
+`--plot docs/pictures/search_best_so_far.png` also draws the best-so-far curves of the quality part
+(median over the seeds, the band between the best and worst seed) with matplotlib (the runx-sumx[plot]
+extra), and writes the curves it drew beside it as JSON (same name, .json).
 
 - quality: TPE (30 and 40 trials) vs random search (30 and 100 trials, runx's own SWEEP draws) over 5 seeds on a
   synthetic script whose val loss after each epoch is a known, noisy function of its hyperparameters
@@ -104,8 +108,10 @@ def _search(trials: int, seed: int, extra: str = "", space: str = SPACE) -> str:
             f"seed: {seed}{extra}}}\n" + space)
 
 
-def bench_search(quick: bool, seeds: int = 5, parts: tuple = ("quality", "asha", "overhead")) -> list:
-    """[(figure, ours, baseline, target, result)] of the search benchmarks (`parts`: which of them)."""
+def bench_search(quick: bool, seeds: int = 5, parts: tuple = ("quality", "asha", "overhead"),
+                 plot: Path | None = None) -> list:
+    """[(figure, ours, baseline, target, result)] of the search benchmarks (`parts`: which of them);
+    with `plot`, the quality part's best-so-far curves are drawn there too."""
     rows: list = []
     seeds = 2 if quick else seeds
     tpe_n, tpe_max, rand_n, asha_n = (8, 12, 24, 12) if quick else (30, 40, 100, 50)
@@ -127,8 +133,10 @@ def bench_search(quick: bool, seeds: int = 5, parts: tuple = ("quality", "asha",
 
         if "quality" in parts:
             rows += _quality_rows(tpe, rand, quick, seeds, tpe_n, tpe_max, rand_n, median_at)
+            if plot is not None:
+                plot_best_so_far({"TPE": tpe, "random": rand}, plot)
         if "asha" in parts:
-            rows += _asha_rows(root, asha_n)
+            rows += _asha_rows(root, asha_n, seeds)
         if "overhead" in parts:
             rows += _overhead_rows(root, quick)
     return rows
@@ -150,19 +158,29 @@ def _quality_rows(tpe: list, rand: list, quick: bool, seeds: int, tpe_n: int, tp
     return rows
 
 
-def _asha_rows(root: Path, asha_n: int) -> list:
+def _asha_rows(root: Path, asha_n: int, seeds: int) -> list:
+    """ASHA vs the same search unpruned, each over `seeds` seeds: the epochs consumed and both best values."""
     rows = []
     slow = SPACE + "  epochs: 16\n  sleep: 0.25\n"  # epochs longer than a poll: a pruned run stops within one
-    _runx(root, "unpruned", _search(asha_n, 0, ", poll: 0.1", slow))
     stop = ", poll: 0.1, early_stop: {method: asha, min_epochs: 1, reduction: 3, grace: 5}"
-    _runx(root, "asha", _search(asha_n, 0, stop, slow))
-    full, asha = _runs(root, "unpruned"), _runs(root, "asha")
-    used = sum(r[1] for r in asha) / sum(r[1] for r in full)
-    pruned = sum(r[2] == "pruned" for r in asha)
-    rows.append((f"ASHA epochs consumed, {asha_n} trials", f"{used:.0%} ({pruned} pruned)", "unpruned 100%",
-                 "<= 40%", "PASS" if used <= 0.40 else "FAIL"))
-    rows.append(("ASHA best loss vs unpruned", f"{min(r[0] for r in asha):.3f}", f"{min(r[0] for r in full):.3f}",
-                 "within noise", "info"))
+    used, pruned, best_full, best_asha = [], [], [], []
+    for seed in range(seeds):
+        _runx(root, f"unpruned{seed}", _search(asha_n, seed, ", poll: 0.1", slow))
+        _runx(root, f"asha{seed}", _search(asha_n, seed, stop, slow))
+        full, asha = _runs(root, f"unpruned{seed}"), _runs(root, f"asha{seed}")
+        used.append(sum(r[1] for r in asha) / sum(r[1] for r in full))
+        pruned.append(sum(r[2] == "pruned" for r in asha))
+        best_full.append(min(r[0] for r in full))
+        best_asha.append(min(r[0] for r in asha))
+
+    def spread(values: list) -> str:
+        return f"median {statistics.median(values):.3f} (seeds: {', '.join(f'{v:.3f}' for v in values)})"
+
+    worst = max(used)
+    rows.append((f"ASHA epochs consumed, {asha_n} trials, {seeds} seed(s)",
+                 f"median {statistics.median(used):.0%}, worst {worst:.0%} ({statistics.median(pruned):.0f} pruned)",
+                 "unpruned 100%", "<= 40%", "PASS" if worst <= 0.40 else "FAIL"))
+    rows.append(("ASHA best loss vs unpruned", spread(best_asha), spread(best_full), "within noise", "info"))
     return rows
 
 
@@ -184,13 +202,40 @@ def _overhead_rows(root: Path, quick: bool) -> list:
     return rows
 
 
+def plot_best_so_far(curves: dict, out: Path) -> None:
+    """Draw each method's best-so-far curves (median over seeds, band from best to worst seed) to `out`
+    (a PNG), and write the curves to `out` with the suffix .json."""
+    from matplotlib.figure import Figure  # as sumx --plot: no pyplot, no global backend
+
+    rounded = {name: [[round(v, 4) for v in curve] for curve in seeds] for name, seeds in curves.items()}
+    out.with_suffix(".json").write_text(json.dumps(rounded) + "\n")
+    fig = Figure(figsize=(6.4, 3.6), dpi=100)
+    ax = fig.subplots()
+    for name, seeds in curves.items():
+        n = min(len(c) for c in seeds)
+        trials = list(range(1, n + 1))
+        ax.plot(trials, [statistics.median(c[i] for c in seeds) for i in range(n)],
+                label=f"{name}, median of {len(seeds)} seeds")
+        ax.fill_between(trials, [min(c[i] for c in seeds) for i in range(n)], [max(c[i] for c in seeds) for i in range(n)],
+                        alpha=0.2)
+    ax.set_xlabel("trial")
+    ax.set_ylabel("best val loss so far")
+    ax.set_yscale("log")
+    ax.set_title("bench/search_bench.py: best so far, band = best to worst seed")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out)
+
+
 def main(argv: list | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--parts", default="quality,asha,overhead", help="comma-separated: quality, asha, overhead")
+    parser.add_argument("--plot", type=Path, help="draw the quality part's best-so-far curves to this PNG")
     args = parser.parse_args(argv)
-    for row in bench_search(args.quick, args.seeds, tuple(args.parts.split(","))):
+    for row in bench_search(args.quick, args.seeds, tuple(args.parts.split(",")), args.plot):
         print(" | ".join(row))
     return 0
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates the pictures in docs/pictures from the example sweep examples/sweeps/pictures.yml:
 #   bash docs/pictures/make.sh        (needs runx installed with runx-sumx[plot], e.g. the dev venv)
-# It runs the sweep locally in a temporary LOGROOT, then draws with sumx's own commands.
+# It runs the sweep locally in a temporary LOGROOT, then draws with sumx's own commands; last,
+# docs/pictures/tensorboard_hparams.py makes tensorboard-hparams.png (the quick start in TensorBoard's HParams tab).
+# The search picture (search_best_so_far.png) takes minutes of trials and is made apart, see docs/search.md.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -36,4 +38,5 @@ try:
 finally:
     driver.quit()
 PY
-echo "docs/pictures: trend.txt curves.png hparams.png report.html report.png"
+"$python" "$here/tensorboard_hparams.py"
+echo "docs/pictures: trend.txt curves.png hparams.png report.html report.png tensorboard-hparams.png"

@@ -1,6 +1,7 @@
 """bench/run.py --quick keeps working: it exits 0 and prints its table (no timing is asserted)."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -26,3 +27,23 @@ def test_bench_quick_prints_the_table(tmp_path):
                    "per run at 300 epochs"):
         assert figure in out, figure
     assert "ERROR" not in out
+
+
+def test_search_bench_draws_best_so_far(tmp_path):
+    """bench/search_bench.py --plot's drawing: a PNG of the median curves, and the curves it drew as JSON."""
+    require("matplotlib")
+    sys.path.insert(0, str(BENCH.parent))
+    try:
+        import search_bench
+    finally:
+        sys.path.remove(str(BENCH.parent))
+    from matplotlib.image import imread
+
+    curves = {"TPE": [[3.0, 1.0 / 3, 0.25], [2.0, 2.0, 0.5]], "random": [[4.0, 4.0, 1.0], [5.0, 2.0, 2.0], [6.0, 3.0, 1.5]]}
+    out = tmp_path / "best.png"
+    search_bench.plot_best_so_far(curves, out)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    height, width = imread(str(out)).shape[:2]
+    assert (width, height) == (640, 360)
+    assert json.loads(out.with_suffix(".json").read_text()) == {"TPE": [[3.0, 0.3333, 0.25], [2.0, 2.0, 0.5]],
+                                                                "random": curves["random"]}
