@@ -10,10 +10,11 @@ after a grace period) and records the running and pending runs as cancelled.
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
-import time
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, List, Optional, TextIO
@@ -27,6 +28,7 @@ __all__ = ["detect_gpus", "gpu_slots", "start", "stop", "run_here", "run_sequent
            "interrupted_by_hangup_and_term", "JOB_LOG"]
 
 JOB_LOG = "job.log"
+_INTERRUPTS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 def detect_gpus(explicit: Optional[str]) -> list:
@@ -168,12 +170,41 @@ def run_sequential(jobs: list, out: TextIO, fail_fast: bool = False) -> int:
     return failed
 
 
+def _watch_exit(proc: subprocess.Popen, ended: "queue.Queue[subprocess.Popen]") -> None:
+    """Hand the job to `ended` when it exits, from a thread blocked on its exit (no polling timer).
+
+    Where the system can (os.waitid with WNOWAIT), the thread only waits and leaves the reaping to the
+    pool's loop, so until the loop has seen the job end its pid stays the job's (stop() may signal it)."""
+
+    def wait() -> None:
+        try:
+            os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        except ChildProcessError:  # already reaped
+            pass
+        except (AttributeError, OSError):  # no waitid here: wait and reap in this thread
+            proc.wait()
+        ended.put(proc)
+
+    # the thread starts with SIGINT/SIGTERM/SIGHUP blocked, so the kernel delivers them to the main
+    # thread, whose wait on the queue they then interrupt (a signal taken by another thread would not)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+    try:
+        threading.Thread(target=wait, name=f"runx-wait-{proc.pid}", daemon=True).start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO, fail_fast: bool = False) -> int:
-    """Run jobs with at most `concurrency` at once (one per slot when slots are given); failures, or -1 if interrupted."""
+    """Run jobs with at most `concurrency` at once (one per slot when slots are given); failures, or -1 if interrupted.
+
+    Each started job is watched by a thread blocked on its exit, which hands it back through a queue:
+    the loop wakes when a job ends, not on a timer, and the next job starts at once.
+    """
     free = list(slots) if slots else [None] * concurrency
     free = free[:concurrency] if concurrency else free
     pending = list(jobs)
     running: dict = {}
+    ended_jobs: "queue.Queue[subprocess.Popen]" = queue.Queue()
     failed = 0
 
     def say(text: str) -> None:
@@ -196,10 +227,16 @@ def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO, fail_fa
                     say(f"[{job.name}] failed: cannot start it: {err.strerror or err}: {err.filename or job.run_dir}")
                     continue
                 running[proc] = (job, slot)
+                _watch_exit(proc, ended_jobs)
                 where = f" on GPU {slot}" if slot is not None else ""
                 say(f"[{job.name}] running{where} (log: {job.run_dir / JOB_LOG})")
-            time.sleep(0.05)
-            for proc in [p for p in running if p.poll() is not None]:
+            if not running:
+                continue
+            exited = [ended_jobs.get()]  # blocks until a job ends; Ctrl-C and SIGTERM/SIGHUP still interrupt it
+            while not ended_jobs.empty():  # every other job that ended meanwhile, before new ones start
+                exited.append(ended_jobs.get_nowait())
+            for proc in exited:
+                proc.wait()  # reap it (at once: it has exited)
                 job, slot = running.pop(proc)
                 free.append(slot)
                 ended = _ended(job, proc.returncode)

@@ -20,7 +20,9 @@ import signal
 import time
 from typing import Iterable, List, Optional
 
-__all__ = ["process_tree", "alive", "is_job", "job_environment", "stop_processes", "grace_seconds", "GRACE_SECONDS",
+from runx.logx.rundir.status import process_alive
+
+__all__ = ["process_tree", "is_job", "job_environment", "stop_processes", "grace_seconds", "GRACE_SECONDS",
            "JOB_MARKER"]
 
 JOB_MARKER = "RUNX_JOB"
@@ -68,22 +70,6 @@ def process_tree(pid: int) -> List[int]:
     return tree
 
 
-def alive(pid: int) -> bool:
-    """Whether a process with this id exists (and is not a zombie) on this machine."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not os.path.isdir("/proc")  # no /proc: trust kill(0)
-
-
 def _start_ticks(pid: int) -> Optional[int]:
     """When the process began, in clock ticks since boot (/proc/<pid>/stat field 22); None if unknown."""
     try:
@@ -120,7 +106,7 @@ def job_environment(run_dir: str) -> dict:
 def is_job(pid: int, run_dir: str, started: Optional[float]) -> bool:
     """Whether `pid` is provably the job of the run at `run_dir`: alive, its environment holds the run's
     marker, and it began no later than the `started` time its job script recorded."""
-    if not isinstance(pid, int) or pid <= 1 or (started is not None and not math.isfinite(started)) or not alive(pid):
+    if not isinstance(pid, int) or pid <= 1 or (started is not None and not math.isfinite(started)) or not process_alive(pid):
         return False
     try:
         with open(f"/proc/{pid}/environ", "rb") as f:
@@ -144,10 +130,10 @@ def stop_processes(pids: Iterable[int], grace: Optional[float] = None) -> None:
     for pid in identity:
         _signal(pid, signal.SIGTERM, identity[pid])
     deadline = time.monotonic() + grace
-    while any(alive(pid) for pid in identity) and time.monotonic() < deadline:
+    while any(process_alive(pid) for pid in identity) and time.monotonic() < deadline:
         time.sleep(0.05)
     for pid in identity:
-        if alive(pid):
+        if process_alive(pid):
             _signal(pid, signal.SIGKILL, identity[pid])
 
 
