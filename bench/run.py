@@ -7,6 +7,8 @@ measured in the same run, the ratio ours/baseline, the target from the issues, a
 Areas (--only):
 - core: `runx -n` on the seed sweep vs `import yaml` and runx 0.0.11; planning 100,000 runs;
   staging 1,000 runs of a 50 MB project (bytes written).
+- local: `runx -i` and `runx -i -j 2` on 100 trivial runs and a script calling logx, per run, over a
+  plain loop of subprocess.run (bench/local_bench.py); Hydra's multirun beside when installed.
 - logx: `import runx.logx`; metric() with TensorBoard off and on vs runx 0.0.11; the kill -9
   checkpoint stress (tests/logx/test_crash_safety.py with RUNX_KILL_TRIALS).
 - sumx: 100 and 1,000 runs x 100 epochs vs runx 0.0.11 in its own format; 10,000 x 1,000; the trend column
@@ -45,12 +47,13 @@ sys.path.insert(0, str(BENCH))
 
 import baselines  # noqa: E402
 import core_bench  # noqa: E402
+import local_bench  # noqa: E402
 import logx_bench  # noqa: E402
 import search_bench  # noqa: E402
 import slurm_bench  # noqa: E402
 import sumx_bench  # noqa: E402
 
-AREAS = ("core", "logx", "sumx", "baselines", "slurm", "search")
+AREAS = ("core", "local", "logx", "sumx", "baselines", "slurm", "search")
 OLD = "runx-0.0.11"
 
 
@@ -66,6 +69,7 @@ class Sizes:
     calls_slow: int  # TensorBoard, MLflow, W&B
     sumx_sets: dict
     kill_trials: int
+    local_runs: int = 100  # the local farm vs a plain loop
 
 
 FULL = Sizes(repeats=15, loop_repeats=7, plan_runs=100_000, plan_repeats=3, stage_runs=1000, stage_mb=50,
@@ -74,7 +78,7 @@ FULL = Sizes(repeats=15, loop_repeats=7, plan_runs=100_000, plan_repeats=3, stag
                         "big": (10000, 1000, ("jsonl",)), "big10": (10000, 10, ("jsonl",)),
                         "pics": (1000, 1000, ("jsonl",)), "pics10": (1000, 10, ("jsonl",))})
 QUICK = Sizes(repeats=3, loop_repeats=2, plan_runs=1000, plan_repeats=1, stage_runs=20, stage_mb=2,
-              calls_fast=2000, calls_slow=200, kill_trials=3,
+              calls_fast=2000, calls_slow=200, kill_trials=3, local_runs=10,
               sumx_sets={"tiny": (100, 100, ("csv", "jsonl")), "small": (300, 100, ("csv", "jsonl")),
                          "big": (300, 300, ("jsonl",)), "big10": (300, 10, ("jsonl",))})
 
@@ -201,6 +205,42 @@ def bench_core(sizes: Sizes, venvs: baselines.Venvs, quick: bool, work: Path) ->
                     f"{got['written'] / mib:.1f} MiB written in {got['seconds']:.1f} s",
                     f"copy per run as 0.0.11 (computed) {got['naive'] / mib:,.0f} MiB",
                     f"{got['written'] / got['naive']:.4f}x", "written <= 1.1x project", absolute(ok)))
+    return rows
+
+
+def bench_local(sizes: Sizes, work: Path) -> list:
+    """runx -i (and -j 2) and a logx script, per run, over a plain loop of the same runs; Hydra beside."""
+    project, n = local_bench.Project(work / "local", sizes.local_runs), sizes.local_runs
+    runs = Interleaved()
+    runs.add("loop", project.loop)
+    runs.add("loop2", lambda: project.loop(jobs=2))
+    runs.add("runx", project.runx, ours=True)
+    runs.add("runx2", lambda: project.runx(jobs=2), ours=True)
+    runs.add("logx", lambda: project.loop(script="train_logx.py"), ours=True)
+    missing = {launcher: local_bench.hydra_missing(launcher) for launcher in ("basic", "joblib")}
+    for launcher, why in missing.items():
+        if not why:
+            runs.add(f"hydra-{launcher}", lambda launcher=launcher: project.hydra(launcher))
+    runs.run(max(1, sizes.loop_repeats // 2))
+
+    def per_run(name: str) -> Samples:
+        return Samples([v / n for v in runs.results[name]], "s")
+
+    def extra(ours: str, base: str, limit_ms: float, figure: str, base_label: str) -> Row:
+        over = statistics.median(runs.results[ours]) / n - statistics.median(runs.results[base]) / n
+        return Row("local", figure, f"{per_run(ours)} per run", f"{base_label} {per_run(base)} per run",
+                   f"+{over * 1e3:.1f} ms", f"<= +{limit_ms:g} ms per run", absolute(over * 1e3 <= limit_ms))
+
+    loop_label = f"plain loop of subprocess.run over {n} runs"
+    rows = [extra("runx", "loop", 5, f"runx -i, {n} trivial runs", loop_label),
+            extra("runx2", "loop2", 5, f"runx -i -j 2, {n} trivial runs", loop_label + " (2 workers)"),
+            extra("logx", "loop", 10, "script with logx (initialize, 3 metrics, close)", "same loop without logx")]
+    for launcher, why in missing.items():
+        name = f"hydra-{launcher}"
+        shown = why or runs.failed.get(name, "")
+        label = f"Hydra multirun, {launcher} launcher" + (" (n_jobs=2)" if launcher == "joblib" else "")
+        rows.append(Row("local", label, f"{per_run(name)} per run" if name in runs.results else "-",
+                        f"peer: {shown}" if shown else "peer (runs in-process)", result="info"))
     return rows
 
 
@@ -473,6 +513,7 @@ def main(argv: list | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="runx-bench-") as tmp:
         work = Path(tmp)
         steps = [("core", lambda: bench_core(sizes, venvs, args.quick, work / "core")),
+                 ("local", lambda: bench_local(sizes, work)),
                  ("logx", lambda: bench_logx_import(sizes, venvs, work)),
                  ("logx+baselines", lambda: bench_metric(sizes, venvs, areas)),
                  ("logx", lambda: bench_kill9(sizes)),

@@ -1,0 +1,93 @@
+"""The local farm against a plain loop: the same trivial runs, one after another and two at a time.
+
+Cases (each returns wall seconds for all runs; run.py interleaves them):
+- loop: `subprocess.run([python, "train.py", "--seed", i])` for every run; `-j 2` beside two such loops.
+- runx: `runx sweep.yml -i` (and `-i -j 2`) on a sweep of the same runs, a fresh LOGROOT each time.
+- logx: the loop over a script that calls logx (initialize, 3 metrics, close) vs the same script without it.
+- hydra: Hydra's multirun with the basic and the joblib launcher, when hydra-core (and
+  hydra-joblib-launcher) are installed; otherwise a note.
+"""
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+TRAIN = "import argparse\np = argparse.ArgumentParser()\np.add_argument('--seed', type=int, default=0)\np.parse_args()\n"
+TRAIN_LOGX = (TRAIN.replace("p.parse_args()\n", "a = p.parse_args()\n")
+              + "import os\nfrom runx.logx import logx\n"
+              "logx.initialize(logdir=os.environ['BENCH_LOGDIR'] + '/' + str(a.seed), tensorboard=False)\n"
+              "logx.metric('train', {'loss': 1.0, 'acc': 0.5, 'lr': 0.1}, epoch=0)\n"
+              "logx.metric('train', {'loss': 0.9, 'acc': 0.6, 'lr': 0.1}, epoch=1)\n"
+              "logx.metric('val', {'loss': 0.8, 'acc': 0.7}, epoch=1)\n")
+HYDRA_APP = ("import hydra\n\n@hydra.main(version_base=None, config_path=None, config_name=None)\n"
+             "def main(cfg):\n    pass\n\nif __name__ == '__main__':\n    main()\n")
+
+
+class Project:
+    """A work directory holding train.py, its logx twin, a sweep of `runs` seeds and Hydra's app."""
+
+    def __init__(self, work: Path, runs: int) -> None:
+        self.work, self.runs = work, runs
+        work.mkdir(parents=True, exist_ok=True)
+        (work / "train.py").write_text(TRAIN)
+        (work / "train_logx.py").write_text(TRAIN_LOGX)
+        (work / "hydra_app.py").write_text(HYDRA_APP)
+        seeds = ", ".join(str(i) for i in range(runs))
+        (work / "sweep.yml").write_text(f"CMD: '{sys.executable} train.py'\n\nHPARAMS:\n  seed: [{seeds}]\n")
+        self._fresh = itertools.count()
+
+    def loop(self, jobs: int = 1, script: str = "train.py") -> float:
+        """The plain loop over every run (with `jobs` workers)."""
+        logdir = str(self.work / f"logx-{next(self._fresh)}")
+
+        def one(seed: int) -> None:
+            subprocess.run([sys.executable, script, "--seed", str(seed)], cwd=self.work, check=True,
+                           stdout=subprocess.DEVNULL, env=_env(BENCH_LOGDIR=logdir))
+
+        started = time.perf_counter()
+        if jobs == 1:
+            for seed in range(self.runs):
+                one(seed)
+        else:
+            with ThreadPoolExecutor(jobs) as pool:
+                list(pool.map(one, range(self.runs)))
+        return time.perf_counter() - started
+
+    def runx(self, jobs: int = 1) -> float:
+        """`runx sweep.yml -i [-j N]` into a fresh LOGROOT; every run must succeed."""
+        (self.work / ".runx").write_text(f"LOGROOT: {self.work / 'logs' / str(next(self._fresh))}\n")
+        argv = [sys.executable, "-m", "runx.runx", "sweep.yml", "-i"] + (["-j", str(jobs)] if jobs > 1 else [])
+        started = time.perf_counter()
+        subprocess.run(argv, cwd=self.work, check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        return time.perf_counter() - started
+
+    def hydra(self, launcher: str) -> float:
+        """Hydra's multirun of the same seeds with `launcher` (basic or joblib)."""
+        seeds = ",".join(str(i) for i in range(self.runs))
+        argv = [sys.executable, "hydra_app.py", "--multirun", f"+seed={seeds}",
+                f"hydra.sweep.dir={self.work / 'multirun' / str(next(self._fresh))}"]
+        if launcher != "basic":
+            argv += [f"hydra/launcher={launcher}", "hydra.launcher.n_jobs=2"]
+        started = time.perf_counter()
+        subprocess.run(argv, cwd=self.work, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.perf_counter() - started
+
+
+def hydra_missing(launcher: str) -> str:
+    """Why Hydra with `launcher` cannot run here ('' when it can)."""
+    module = "hydra" if launcher == "basic" else "hydra_plugins.hydra_joblib_launcher"
+    done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True)
+    package = "hydra-core" if launcher == "basic" else "hydra-joblib-launcher"
+    return "" if done.returncode == 0 else f"not installed (pip install {package})"
+
+
+def _env(**extra: str) -> dict:
+    import os
+
+    env = dict(os.environ)
+    env.update(extra)
+    return env
