@@ -78,7 +78,7 @@ FULL = Sizes(repeats=15, loop_repeats=7, plan_runs=100_000, plan_repeats=3, stag
                         "big": (10000, 1000, ("jsonl",)), "big10": (10000, 10, ("jsonl",)),
                         "pics": (1000, 1000, ("jsonl",)), "pics10": (1000, 10, ("jsonl",))})
 QUICK = Sizes(repeats=3, loop_repeats=2, plan_runs=1000, plan_repeats=1, stage_runs=20, stage_mb=2,
-              calls_fast=2000, calls_slow=200, kill_trials=3, local_runs=10,
+              calls_fast=2000, calls_slow=200, kill_trials=3, local_runs=5,
               sumx_sets={"tiny": (100, 100, ("csv", "jsonl")), "small": (300, 100, ("csv", "jsonl")),
                          "big": (300, 300, ("jsonl",)), "big10": (300, 10, ("jsonl",))})
 

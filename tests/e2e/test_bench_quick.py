@@ -14,17 +14,18 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "run.py"
 def test_bench_quick_prints_the_table(tmp_path):
     require("bench")  # one tox env is enough to keep the harness working
     # --data in tmp_path: parallel tox envs must not generate the same sumx experiments at once.
-    done = subprocess.run([sys.executable, str(BENCH), "--quick", "--only", "core,logx,sumx", "--data", str(tmp_path)],
+    done = subprocess.run([sys.executable, str(BENCH), "--quick", "--only", "core,local,logx,sumx", "--data", str(tmp_path)],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
-    assert "mode: quick; areas: core,logx,sumx" in out
+    assert "mode: quick; areas: core,local,logx,sumx" in out
     header = next(line for line in out.splitlines() if line.startswith("area "))
     for column in ("figure", "baseline, same run", "ours/base", "target", "result"):
         assert column in header
     for figure in ("runx sweep.yml -n", "plan 1,000 runs with -n", "stage 20 runs", "from runx.logx import logx",
                    "metric() TB off", "metric() TB on", "kill -9 inside save_model", "sumx 100 runs x 100 epochs",
-                   "per run at 300 epochs"):
+                   "per run at 300 epochs", "runx -i, 5 trivial runs", "runx -i -j 2, 5 trivial runs",
+                   "script with logx (initialize, 3 metrics, close)", "Hydra multirun, basic launcher"):
         assert figure in out, figure
     assert "ERROR" not in out
 
