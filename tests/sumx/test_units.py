@@ -161,13 +161,6 @@ def test_large_and_odd_run_files(tmp_path):
     assert loaded.metrics["acc"].last == 1.0 and reader.NOTE_NO_SUMMARY in loaded.notes
 
 
-@pytest.mark.parametrize("exp_dir, parts", [("logs/exp", ["run"]), ("logs/exp/", ["run"]), ("/abs//exp", ["tag", "run"]),
-                                            ("exp", ["a b", "ü"]), (".", ["run"])])
-def test_a_run_is_named_by_its_path_below_the_experiment_as_relpath_names_it(exp_dir, parts):
-    run_dir = os.path.join(exp_dir, *parts)
-    assert reader.run_name(exp_dir, run_dir) == os.path.relpath(run_dir, exp_dir).replace(os.sep, "/") == "/".join(parts)
-
-
 def test_read_bytes_reads_regular_files_only_and_never_blocks_on_a_fifo(tmp_path):
     from runx.logx.rundir.codec import read_bytes
 
@@ -178,3 +171,34 @@ def test_read_bytes_reads_regular_files_only_and_never_blocks_on_a_fifo(tmp_path
     os.mkfifo(tmp_path / "fifo")  # no writer: a plain open() would wait for one forever
     assert read_bytes(str(tmp_path / "fifo")) is None
     assert read_bytes(str(tmp_path)) is None and read_bytes(str(tmp_path / "absent")) is None
+
+
+def test_run_names_are_the_path_below_the_experiment(tmp_path):
+    exp = tmp_path / "exp"
+    runs = ("a", "tag/b", "tag/deeper/c", "d.e", ".hidden/f", "tag/../a", "tag/./b", "tag//b", "tag/")
+    for exp_dir in (str(exp), os.path.relpath(exp), "/", "."):
+        for run in runs:
+            run_dir = os.path.join(exp_dir, *run.split("/"))
+            assert reader.run_name(exp_dir, run_dir) == os.path.relpath(run_dir, exp_dir).replace(os.sep, "/")
+    assert reader.run_name(str(exp) + "/", os.path.join(str(exp), "a")) == "a"
+
+
+def test_a_trend_reads_only_the_sort_metrics_history(tmp_path):
+    import json
+
+    values = [{"loss": 3.0 - e / 50, "acc": e} for e in range(100)]
+    run = write_run(tmp_path, "r", {"x": 1}, values)
+    every = reader.load_run("e", str(tmp_path), str(run), history=True)
+    acc = reader.load_run("e", str(tmp_path), str(run), history="acc")
+    assert every is not None and acc is not None and every.history is not None
+    assert set(every.history) == {"loss", "acc"} and acc.history == {"acc": every.history["acc"]}
+    assert acc.metrics == every.metrics and not acc.notes
+    # another metric's damaged history is neither read nor checked: the summary is still used, no note
+    data = json.loads((run / SUMMARY_FILE).read_text())
+    data["phases"]["val"]["metrics"]["loss"]["history"] = "not a list"
+    (run / SUMMARY_FILE).write_text(json.dumps(data))
+    acc = reader.load_run("e", str(tmp_path), str(run), history="acc")
+    assert acc is not None and acc.history == {"acc": every.history["acc"]} and not acc.notes
+    every = reader.load_run("e", str(tmp_path), str(run), history=True)
+    assert every is not None and reader.NOTE_NO_SUMMARY in every.notes  # asked for, it is checked
+    assert every.history is not None and every.history["acc"] == acc.history["acc"]

@@ -6,6 +6,7 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, TextIO
 
+from runx.logx.rundir.summary import Histories
 from runx.sumx.discover import experiment_dir, subdirs
 from runx.sumx.errors import SumxError
 from runx.sumx.fanout import load_all
@@ -32,9 +33,9 @@ def resolve_logroot(logroot: Optional[str], config: Optional[str]) -> Optional[s
         raise SumxError(str(err)) from None
 
 
-def collect(names: List[str], logroot: Optional[str], phase: str = "val", history: bool = False) -> tuple:
+def collect(names: List[str], logroot: Optional[str], phase: str = "val", history: Histories = False) -> tuple:
     """(experiment names, runs, goals recorded by runx, warnings) for the experiments named: their metrics of
-    `phase`, with each metric's thinned history when `history`."""
+    `phase`, with the thinned histories `history` asks for (True: every metric's, or one metric's name)."""
     if logroot is None and not all(os.path.isabs(n) or n.startswith(("./", "../")) for n in names):
         raise SumxError("no LOGROOT: give --logroot DIR or -c CONFIG, or write LOGROOT in .runx (here or in a folder above) or ~/.config/runx.yml (no ./logs here either)")
     experiments: List[str] = []
@@ -85,7 +86,7 @@ def _csv_path(path: str) -> str:
     return path if path == "-" or path.lower().endswith(".csv") else path + ".csv"
 
 
-def build(args: Any, logroot: Optional[str], history: bool = False, sortwith: Optional[str] = None,
+def build(args: Any, logroot: Optional[str], history: Histories = False, sortwith: Optional[str] = None,
           check: Optional[Callable[[List[Run]], None]] = None) -> tuple:
     """(table, the runs it shows, warnings) for the parsed options; `sortwith` stands in for a missing --sortwith,
     `check` sees every run found before the table is built (and may raise SumxError)."""
@@ -126,7 +127,8 @@ def render_once(args: Any, logroot: Optional[str], out: TextIO, trend: Optional[
     """Build the table once and write it in the chosen format (text ones with a `trend` column when given:
     "unicode" or "ascii"); returns the warnings."""
     trend = None if args.json else trend
-    table, runs, warnings = build(args, logroot, history=trend is not None)
+    # the trend column shows the sort metric's history alone: only that one is read when it is named
+    table, runs, warnings = build(args, logroot, history=False if trend is None else args.sortwith or True)
     from runx.sumx import render
 
     if args.csv:

@@ -15,7 +15,7 @@ from runx.logx.rundir.codec import read_bytes, read_json
 from runx.logx.rundir.layout import HPARAMS_FILE, LEGACY_METRICS_FILE, RUN_FILE, SEARCH_DIR, SUMMARY_FILE
 from runx.logx.rundir.status import read_status as read_run_status
 from runx.logx.rundir.status import settled_state, submission_abandoned
-from runx.logx.rundir.summary import RunSummary, summarize
+from runx.logx.rundir.summary import Histories, RunSummary, summarize
 
 NOTE_NO_METRICS = "no metrics yet"
 NOTE_NO_VAL = "no val metrics yet"
@@ -97,15 +97,15 @@ def val_of(summary: RunSummary, phase: str = "val") -> Val:
     return Val(metrics, val.last_step, _epoch_seconds(start, val.last_time, val.count), notes, history)
 
 
-def read_val(run_dir: str, phase: str = "val", history: bool = False) -> Optional[Val]:
-    """The run's metrics of one phase from whichever metrics file it has (each metric's history with
-    `history`); None when it has none."""
+def read_val(run_dir: str, phase: str = "val", history: Histories = False) -> Optional[Val]:
+    """The run's metrics of one phase from whichever metrics file it has (with the histories `history`
+    asks for: True every metric's, or one metric's name); None when it has none."""
     summary = summarize(run_dir, history)
     if summary is not None:
         return val_of(summary, phase)
     from runx.sumx.legacy import read_legacy
 
-    return read_legacy(os.path.join(run_dir, LEGACY_METRICS_FILE), phase, history)
+    return read_legacy(os.path.join(run_dir, LEGACY_METRICS_FILE), phase, bool(history))
 
 
 def read_status(run_dir: str) -> Tuple[Optional[str], Optional[int]]:
@@ -158,8 +158,22 @@ def _with_trial(run_dir: str, hparams: Dict[str, Any]) -> Dict[str, Any]:
     return {"trial": trial, **hparams}
 
 
-def load_run(experiment: str, exp_dir: str, run_dir: str, phase: str = "val", history: bool = False) -> Optional[Run]:
-    """Read one run (its metrics of `phase`, their histories with `history`); problems become notes on the run,
+def run_name(exp_dir: str, run_dir: str) -> str:
+    """The run's name: its path below the experiment, with "/" between folders (os.path.relpath's answer).
+
+    The paths discovery makes (the experiment joined with plain folder names) are cut after the
+    experiment's prefix; any other path (a `.` or `..` part, a doubled or trailing separator) goes to relpath.
+    """
+    prefix = os.path.join(exp_dir, "")
+    rest = run_dir[len(prefix):]
+    if (os.sep == "/" and run_dir.startswith(prefix) and rest and "/." not in "/" + rest and "//" not in rest
+            and not rest.endswith("/")):
+        return rest
+    return os.path.relpath(run_dir, exp_dir).replace(os.sep, "/")
+
+
+def load_run(experiment: str, exp_dir: str, run_dir: str, phase: str = "val", history: Histories = False) -> Optional[Run]:
+    """Read one run (its metrics of `phase`, the histories `history` asks for); problems become notes on the run,
     never exceptions.
 
     None when `run_dir` holds none of the files that make a run (hparams.json, run.json, a metrics
@@ -185,10 +199,3 @@ def load_run(experiment: str, exp_dir: str, run_dir: str, phase: str = "val", hi
         hparams = _with_trial(run_dir, hparams or {})
     return Run(experiment, run_name(exp_dir, run_dir), run_dir, hparams or {}, val.metrics, val.epoch, val.epoch_seconds,
                state, exit_code, notes + val.notes, launch, history=val.history)
-
-
-def run_name(exp_dir: str, run_dir: str) -> str:
-    """The run's name: its path below the experiment directory, with `/` between folders."""
-    prefix = exp_dir if exp_dir.endswith(os.sep) else exp_dir + os.sep
-    name = run_dir[len(prefix):] if run_dir.startswith(prefix) else os.path.relpath(run_dir, exp_dir)
-    return name if os.sep == "/" else name.replace(os.sep, "/")

@@ -14,7 +14,7 @@ import math
 import operator
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from runx.logx.rundir.codec import Number, ReadResult, decode_value, encode_value, is_time, read_bytes, read_records
 from runx.logx.rundir.layout import METRICS_FILE, SUMMARY_FILE
@@ -25,8 +25,16 @@ READ_VERSIONS = (1, 2, 3)
 HISTORY_POINTS = 64
 _SAMPLES = HISTORY_POINTS - 1  # evenly thinned points; the latest one makes the 64th
 
+Histories = Union[bool, str]
+"""Which metrics' histories a reader wants: all (True), none (False), or only the metric of that name."""
+
+
+def wants(history: Histories, metric: str) -> bool:
+    """Whether `history` asks for this metric's history."""
+    return history is True or history == metric
+
 __all__ = [
-    "FORMAT_VERSION", "SUMMARY_VERSION", "HISTORY_POINTS", "history_of", "MetricState", "PhaseState", "SummaryState", "MetricSummary", "PhaseSummary", "RunSummary",
+    "FORMAT_VERSION", "SUMMARY_VERSION", "HISTORY_POINTS", "Histories", "history_of", "wants", "MetricState", "PhaseState", "SummaryState", "MetricSummary", "PhaseSummary", "RunSummary",
     "load_summary", "fold_log", "summarize",
 ]
 
@@ -223,21 +231,22 @@ class SummaryState:
                 "skipped_lines": self.skipped, "start_time": self.start_time, "first_time": self.first_time,
                 "last_time": self.last_time, "phases": phases}
 
-    def has_history(self) -> bool:
-        """Whether every metric's history is known (False after reading a version-1 summary)."""
-        return all(m.samples is not None for p in self.phases.values() for m in p.metrics.values())
+    def has_history(self, history: Histories = True) -> bool:
+        """Whether the history of every metric `history` asks for is known (False after reading a version-1 summary)."""
+        return all(m.samples is not None for p in self.phases.values() for k, m in p.metrics.items() if wants(history, k))
 
     @classmethod
-    def from_json(cls, data: Any, history: bool = True) -> "SummaryState":
+    def from_json(cls, data: Any, history: Histories = True) -> "SummaryState":
         """Parse and validate a summary file's content; ValueError (naming the field) when it is not a valid summary.
 
-        A version-1 summary leaves every history unknown; with `history=False` a version-2 or 3 summary's
-        histories are neither read nor checked (a table needs none), and are unknown too.
+        A version-1 summary leaves every history unknown; a version-2 or 3 summary's histories that `history`
+        does not ask for (all with False: a table needs none) are neither read nor checked, and are unknown too.
         """
         version = data.get("runx_metrics_summary") if isinstance(data, dict) else None
         if version not in READ_VERSIONS or type(version) is not int:
             raise ValueError(f"not a version {SUMMARY_VERSION} summary")
-        history = history and version >= 2
+        if version < 2:
+            history = False
         state = cls(records=_count(data, "records"), skipped=_count(data, "skipped_lines", 0),
                     start_time=_time(data, "start_time"), first_time=_time(data, "first_time"),
                     last_time=_time(data, "last_time"))
@@ -258,21 +267,21 @@ class SummaryState:
                                                         lo, None if lo is None else _step(m, "min_step"),
                                                         hi, None if hi is None else _step(m, "max_step"),
                                                         _count(m, "count"), 1, None)
-                if history and ("history" in m or "history_stride" in m):  # neither: unknown (see fold_log)
+                if wants(history, k) and ("history" in m or "history_stride" in m):  # neither: unknown (see fold_log)
                     try:
                         metric.stride, metric.samples = _history(m, metric, version)
                     except ValueError as err:
                         raise ValueError(f"phases.{name}.metrics.{k}.{err}") from None
         return state
 
-    def result(self, torn: bool, summary_used: bool, history: bool = False) -> RunSummary:
-        """The RunSummary (a metric that was only ever NaN has min and max NaN); each metric's history with `history`."""
+    def result(self, torn: bool, summary_used: bool, history: Histories = False) -> RunSummary:
+        """The RunSummary (a metric that was only ever NaN has min and max NaN); the histories `history` asks for."""
         phases = {}
         for name, p in self.phases.items():
             phases[name] = PhaseSummary(p.count, p.last_step, p.first_time, p.last_time, {
                 k: MetricSummary(m.last, m.last_step, math.nan if m.min is None else m.min, m.min_step,
                                  math.nan if m.max is None else m.max, m.max_step, m.count,
-                                 m.history() if history else None)
+                                 m.history() if wants(history, k) else None)
                 for k, m in p.metrics.items()
             })
         return RunSummary(phases, self.start_time, self.first_time, self.last_time, self.records,
@@ -367,10 +376,10 @@ def _value(data: dict, key: str) -> Number:
         raise ValueError(f"{key}: {err}") from None
 
 
-def load_summary(run_dir: str, log_size: int, history: bool = True) -> Optional[Tuple[SummaryState, int]]:
+def load_summary(run_dir: str, log_size: int, history: Histories = True) -> Optional[Tuple[SummaryState, int]]:
     """(state, log_bytes) from a valid summary of this log that ends on one of its line boundaries, else None.
 
-    `history=False` skips reading the histories (SummaryState.from_json)."""
+    Only the histories `history` asks for are read (SummaryState.from_json)."""
     raw = read_bytes(os.path.join(run_dir, SUMMARY_FILE))
     if raw is None:
         return None
@@ -390,11 +399,11 @@ def load_summary(run_dir: str, log_size: int, history: bool = True) -> Optional[
         return None
 
 
-def fold_log(run_dir: str, history: bool = False, resume: bool = False) -> Tuple[SummaryState, ReadResult, bool]:
+def fold_log(run_dir: str, history: Histories = False, resume: bool = False) -> Tuple[SummaryState, ReadResult, bool]:
     """(state, the unread tail as read, whether the summary was used) for a run whose metrics.jsonl exists.
 
-    With `history`, every metric's history is known in the state: a summary without them (version 1)
-    is not used and the whole log is folded. With `resume` (the writer reopening a run) a summary that
+    With `history`, the history of every metric it asks for (True: all) is known in the state: a summary
+    without them (version 1) is not used and the whole log is folded. With `resume` (the writer reopening a run) a summary that
     is valid but for its histories is used as readers use it, so no figure a reader showed is lost to
     a damaged log line; each metric's history is then taken from the whole log where the log agrees
     with the summary on its count and latest step, and stays unknown (not written) where it does not.
@@ -405,7 +414,7 @@ def fold_log(run_dir: str, history: bool = False, resume: bool = False) -> Tuple
     loaded = load_summary(run_dir, size, history)
     if resume and loaded is None:
         loaded = load_summary(run_dir, size, False)
-    if loaded is not None and history and not resume and not loaded[0].has_history():
+    if loaded is not None and history and not resume and not loaded[0].has_history(history):
         loaded = None
     state, offset = loaded if loaded is not None else (SummaryState(), 0)
     if offset == size:
@@ -414,7 +423,7 @@ def fold_log(run_dir: str, history: bool = False, resume: bool = False) -> Tuple
         tail = read_records(log, offset)
         state.fold_records(tail.records)
         state.skipped += tail.skipped
-    if loaded is not None and history and not state.has_history():
+    if loaded is not None and history and not state.has_history(history):
         _histories_from_log(state, log)
     return state, tail, loaded is not None
 
@@ -431,10 +440,11 @@ def _histories_from_log(state: SummaryState, log: str) -> None:
                 m.stride, m.samples = other.stride, other.samples
 
 
-def summarize(run_dir: str, history: bool = False) -> Optional[RunSummary]:
+def summarize(run_dir: str, history: Histories = False) -> Optional[RunSummary]:
     """A run's summary: metrics.summary.json plus only the log's tail past it; None without a readable log.
 
-    With `history`, each metric's MetricSummary.history is filled in (from the log when the summary has none).
+    With `history` (True: every metric, or one metric's name), the MetricSummary.history of each metric it
+    asks for is filled in (from the log when the summary has none).
     """
     try:
         state, tail, used = fold_log(run_dir, history)
