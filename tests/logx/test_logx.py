@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -323,6 +324,19 @@ def test_save_model_leaves_the_callers_dict_alone_and_cleans_stale_files(tmp_pat
         "best_checkpoint_ep1.pth", "last_checkpoint_ep2.pth", "checkpoints.json", "logging.log", "metrics.jsonl",
         "metrics.summary.json", "notes.tmp", "logx.lock"])
     again.close()
+
+
+def test_a_save_that_fails_midway_leaves_the_previous_checkpoint_and_no_temporary_file(tmp_path, requires):
+    requires("torch")
+    log = LogX().initialize(logdir=str(tmp_path))
+    assert log.save_model({"state_dict": {"w": 1}}, metric=1.0, epoch=0) is True
+    before = sorted(os.listdir(tmp_path))
+    with pytest.raises((pickle.PicklingError, AttributeError)):  # torch.save cannot pickle a lambda: it fails while writing
+        log.save_model({"state_dict": {"w": lambda: 2}}, metric=2.0, epoch=1)
+    assert sorted(os.listdir(tmp_path)) == before  # no temporary file, no half checkpoint
+    state, _ = log.load_model(log.save_ckpt_fn)
+    assert log.save_ckpt_fn.endswith("last_checkpoint_ep0.pth") and state["w"] == 1
+    log.close()
 
 
 def test_python_m_runx_logx_prints_a_summary(tmp_path):

@@ -13,7 +13,7 @@ import sys
 from typing import Any, Dict, Optional, Tuple
 
 from runx.logx.errors import LogxError
-from runx.logx.rundir.atomic import write_json
+from runx.logx.rundir.atomic import copy_file, replacing, sync_folder, write_json
 from runx.logx.rundir.codec import decode_value, encode_value, to_number
 from runx.logx.rundir.layout import BEST_CHECKPOINT, CHECKPOINTS_FILE, LAST_CHECKPOINT, checkpoint_name, is_temporary
 
@@ -56,49 +56,18 @@ def _epochs(logdir: str, pattern: "re.Pattern[str]") -> Dict[int, str]:
     return {int(m.group(1)): name for name in names for m in [pattern.match(name)] if m}
 
 
-def _fsync_dir(path: str) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def atomic_save(obj: Any, path: str) -> None:
     """torch.save to `path` so that `path` is either its old content or complete, even after kill -9."""
     torch = torch_module()
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        _remove(tmp)
-        raise
-    _fsync_dir(os.path.dirname(path) or ".")
+    with replacing(path) as f:
+        torch.save(obj, f)
+    sync_folder(os.path.dirname(path) or ".")
 
 
 def atomic_copy(src: str, dst: str) -> None:
     """Make `dst` a complete copy of the finished file `src`: a hard link where the filesystem allows."""
-    tmp = f"{dst}.{os.getpid()}.tmp"
-    _remove(tmp)
-    try:
-        os.link(src, tmp)
-    except OSError:
-        import shutil
-
-        shutil.copyfile(src, tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-    os.replace(tmp, dst)
-    _fsync_dir(os.path.dirname(dst) or ".")
+    copy_file(src, dst)
+    sync_folder(os.path.dirname(dst) or ".")
 
 
 def _remove(path: str) -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Callable, List, Optional
+from contextlib import contextmanager
+from typing import IO, Any, Callable, Iterator, List, Optional
 
 from runx.logx.rundir.layout import temporary_name
 
-__all__ = ["write_bytes", "write_text", "write_json", "sync_files"]
+__all__ = ["write_bytes", "write_text", "write_json", "replacing", "copy_file", "sync_files", "sync_folder"]
 
 SYNC_THREADS = 16
 """Threads that fsync at once in sync_files."""
@@ -35,10 +36,7 @@ def write_bytes(path: str, data: bytes, mode: int = 0o644, durable: bool = True)
             os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink(tmp)
         raise
 
 
@@ -52,6 +50,62 @@ def write_json(path: str, data: Any, indent: Optional[int] = 2, default: Optiona
     """Replace `path` by `data` as JSON (a final newline) atomically; values JSON cannot hold go through `default`."""
     text = json.dumps(data, indent=indent, default=default, allow_nan=allow_nan, ensure_ascii=ensure_ascii)
     write_text(path, text + "\n", durable=durable)
+
+
+@contextmanager
+def replacing(path: str) -> Iterator[IO[bytes]]:
+    """A binary file to write (a large one streamed, as torch.save does) that replaces `path` atomically,
+    fsynced, when the block ends; an error in the block removes it and leaves `path` as it was."""
+    tmp = temporary_name(str(path))
+    try:
+        with open(tmp, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink(tmp)
+        raise
+
+
+def copy_file(src: str, dst: str) -> None:
+    """Replace `dst` atomically by a complete copy of the finished file `src`: a hard link where the
+    file system allows, else a copy fsynced before the rename."""
+    tmp = temporary_name(str(dst))
+    _unlink(tmp)
+    try:
+        try:
+            os.link(src, tmp)
+        except OSError:
+            import shutil  # only where hard links are refused: logx's import stays lean
+
+            shutil.copyfile(src, tmp)
+            _fsync(tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        _unlink(tmp)
+        raise
+
+
+def sync_folder(path: str) -> None:
+    """fsync a folder, so that the renames in it are durable; where a folder cannot be, nothing."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _fsync(path: str) -> None:
