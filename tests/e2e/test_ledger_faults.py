@@ -14,20 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
+from run_helpers import status_text, wait_for
 
 LONG = "import sys, time\ntime.sleep(float(sys.argv[sys.argv.index('--sleep') + 1]) if '--sleep' in sys.argv else 300)\n"
-
-
-def status_text(run: Path) -> str:
-    path = run / "status.log"
-    return path.read_text() if path.exists() else ""
-
-
-def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def launch(project, *args, env=None) -> subprocess.Popen:

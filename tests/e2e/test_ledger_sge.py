@@ -6,54 +6,14 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 import time
 
+from run_helpers import SCHEDULER_TRAIN as TRAIN
+from run_helpers import finished, sweep_with_a_failure, wait_until
 from runx.core.farms import sge
 from runx_testing import require
 
-TRAIN = textwrap.dedent("""
-    import json, os, sys, time
-    logdir = os.environ["RUNX_LOGDIR"]
-    args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
-    with open(os.path.join(logdir, "argv.json"), "w") as f:
-        json.dump({"argv": sys.argv[1:], "cwd": os.getcwd(), "pythonpath": os.environ.get("PYTHONPATH"),
-                   "nslots": os.environ.get("NSLOTS"), "job_id": os.environ.get("JOB_ID"),
-                   "task": os.environ.get("SGE_TASK_ID")}, f)
-    print("trained", *sys.argv[1:])
-    time.sleep(float(args.get("--sleep", 0)))
-    code = int(args.get("--exit", 0))
-    if code and os.path.exists(os.path.join(logdir, "retry_ok")):
-        code = 0
-    sys.exit(code)
-""")
-
 RUNX = "LOGROOT: logs\nFARM: sge\nsge:\n  TYPE: sge\n  RESOURCES: {RESOURCES}\n"
-
-
-def states(project, experiment):
-    done = project.runx("status", experiment)
-    assert done.returncode == 0, done.stderr
-    rows = {}
-    for line in done.stdout.splitlines()[2:]:
-        cells = line.split()
-        rows[cells[0]] = cells[1:]
-    return rows
-
-
-def wait_until(project, experiment, predicate, timeout=180):
-    deadline = time.monotonic() + timeout
-    while True:
-        rows = states(project, experiment)
-        if predicate(rows):
-            return rows
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out; last status: {rows}")
-        time.sleep(0.5)
-
-
-def finished(rows):
-    return rows and all(r[2] in ("succeeded", "failed", "cancelled") for r in rows.values())
 
 
 def qstat_ids():
@@ -76,22 +36,9 @@ def wait_for_acct(job_id, timeout=60):
 
 def test_sge_sweep_status_fail_cancel_resubmit_resume(project):
     require("sge")
-    (project.root / "train.py").write_text(TRAIN)
-    project.write(".runx", RUNX.replace("{RESOURCES}", "{cpu: 2, time: 10, h_vmem: 2G}"))
-    project.write("sweep.yml", f"""\
-        CMD: '{sys.executable} train.py'
-        HPARAMS:
-          - {{exit: 0, n: [1, 2, 3]}}
-          - {{exit: 3, n: 4}}
-        """)
-    done = project.runx("sweep.yml")
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.count("Submitted SGE job") == 4
-    rows = wait_until(project, "sweep", finished)
-    assert sorted(r[2] for r in rows.values()) == ["failed", "succeeded", "succeeded", "succeeded"]
+    rows, failed_name = sweep_with_a_failure(
+        project, RUNX.replace("{RESOURCES}", "{cpu: 2, time: 10, h_vmem: 2G}"), "Submitted SGE job")
     assert {r[0] for r in rows.values()} == {"sge"}
-    [failed_name] = [name for name, r in rows.items() if r[2] == "failed"]
-    assert rows[failed_name][3] == "3"
     for run in project.runs("sweep"):
         seen = project.argv_of(run)
         assert seen["cwd"] == str(run / "code") and seen["pythonpath"] == str(run / "code")

@@ -5,6 +5,8 @@ import json
 import sys
 import textwrap
 
+from run_helpers import status_text
+
 TRAIN = textwrap.dedent("""
     import json, os, sys, time
     start = time.time()
@@ -14,14 +16,6 @@ TRAIN = textwrap.dedent("""
         json.dump({"start": start, "end": time.time(), "gpu": os.environ.get("CUDA_VISIBLE_DEVICES")}, f)
     sys.exit(int(sys.argv[sys.argv.index("--exit") + 1]))
 """)
-
-
-def status_text(run_dir):
-    """status.log so far ('' while runx is still writing the run's files)."""
-    try:
-        return (run_dir / "status.log").read_text()
-    except FileNotFoundError:
-        return ""
 
 
 def spans(project, experiment):

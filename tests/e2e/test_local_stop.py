@@ -7,9 +7,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
+from run_helpers import status_text, wait_for
 
 STUBBORN = """
 import os, signal, sys, time
@@ -18,18 +18,6 @@ signal.signal(signal.SIGINT, signal.SIG_IGN)
 open(os.path.join(os.environ["RUNX_LOGDIR"], "pid"), "w").write(str(os.getpid()))
 time.sleep(300)
 """
-
-
-def status_text(run):
-    path = run / "status.log"
-    return path.read_text() if path.exists() else ""
-
-
-def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 def has_pid(run) -> bool:

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from run_helpers import states
 from runx_testing import require
 
 RUNS = 150
@@ -48,16 +49,6 @@ def _calls(log: Path) -> list:
     if not log.exists():
         return []
     return [(float(line.split(" ", 1)[0]), line.split(" ", 1)[1] if " " in line else "") for line in log.read_text().splitlines()]
-
-
-def _status(project, experiment: str, env: dict) -> dict:
-    done = project.runx("status", experiment, env=env)
-    assert done.returncode == 0, done.stderr
-    rows = {}
-    for line in done.stdout.splitlines()[2:]:
-        cells = line.split()
-        rows[cells[0]] = cells[1:]
-    return rows
 
 
 def _scancel_all(job_ids) -> None:
@@ -108,7 +99,7 @@ def test_a_large_sweep_goes_as_chunked_arrays_with_batched_status_and_cancel(pro
     assert sorted("--array=0-59" in s.read_text() for s in scripts) == [False, True, True]
 
     # Status: one squeue call for the three arrays, no sacct (squeue knows every task).
-    rows = _status(project, "big", wrap["env"])
+    rows = states(project, "big", wrap["env"])
     assert len(rows) == RUNS and {r[2] for r in rows.values()} == {"queued"}
     [(_, squeue_args)] = _calls(wrap["squeue"])
     [jobs] = [word for word in squeue_args.split() if word.startswith("--jobs=")]
@@ -119,8 +110,8 @@ def test_a_large_sweep_goes_as_chunked_arrays_with_batched_status_and_cancel(pro
     run_65, job_65 = by_n[65]
     subprocess.run(["scontrol", "release", job_65], check=True, capture_output=True, timeout=60)
     deadline = time.monotonic() + 90
-    while _status(project, "big", {})[run_65.name][2] != "succeeded":
-        assert time.monotonic() < deadline, _status(project, "big", {})[run_65.name]
+    while states(project, "big")[run_65.name][2] != "succeeded":
+        assert time.monotonic() < deadline, states(project, "big")[run_65.name]
         time.sleep(0.5)
     assert project.argv_of(run_65)["argv"] == ["--n", "65"]
     assert list(run_65.glob(f"slurm-{job_65}.out"))
@@ -129,7 +120,7 @@ def test_a_large_sweep_goes_as_chunked_arrays_with_batched_status_and_cancel(pro
     run_3, job_3 = by_n[3]
     one = project.runx("cancel", "big", run_3.name, env=wrap["env"])
     assert one.returncode == 0, one.stderr
-    rows = _status(project, "big", {})
+    rows = states(project, "big")
     assert rows[run_3.name][2] == "cancelled" and rows[by_n[4][0].name][2] == "queued"
     everything = project.runx("cancel", "big", env=wrap["env"])
     assert everything.returncode == 0, everything.stderr
@@ -139,11 +130,11 @@ def test_a_large_sweep_goes_as_chunked_arrays_with_batched_status_and_cancel(pro
         f"{array_ids[0]}_[0-2,4-59]", f"{array_ids[1]}_[0-4,6-59]", f"{array_ids[2]}_[0-29]"]), scancels
     deadline = time.monotonic() + 60
     while True:
-        rows = _status(project, "big", {})
-        states = sorted({r[2] for r in rows.values()})
-        if states == ["cancelled", "succeeded"]:
+        rows = states(project, "big")
+        seen = sorted({r[2] for r in rows.values()})
+        if seen == ["cancelled", "succeeded"]:
             break
-        assert time.monotonic() < deadline, states
+        assert time.monotonic() < deadline, seen
         time.sleep(0.5)
 
 
@@ -165,7 +156,7 @@ def test_no_array_submits_one_job_per_run_paced_and_retried_when_the_controller_
     spans = [calls[i + 8] - calls[i] for i in range(1, len(calls) - 8)]
     assert min(spans) >= 1.0, spans
     assert all(json.loads((r / "run.json").read_text())["job_id"].isdigit() for r in runs)
-    rows = _status(project, "each", {})
+    rows = states(project, "each")
     assert len(rows) == 12 and {r[2] for r in rows.values()} == {"queued"}
 
     cancelled = project.runx("cancel", "each", env=wrap["env"])

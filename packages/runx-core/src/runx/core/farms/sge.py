@@ -18,13 +18,14 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from runx.core.argv import display_quote, shell_join
 from runx.core.errors import RunxError
 from runx.core.farms import register
-from runx.core.farms.base import Farm, RunState, Submission
-from runx.core.plan import Job, Plan, job_for, planned_dir
+from runx.core.farms.base import Submission
+from runx.core.farms.batch import BatchFarm, array_list, mem_amount, run_command
+from runx.core.plan import Job
 
 __all__ = [
     "SgeFarm",
@@ -95,12 +96,7 @@ def _slots(key: str, value: Any) -> int:
 
 def _mem(value: Any) -> str:
     """`mem: 128` (GB) as Grid Engine's `128G`; `0.5` as `512M`; text with a unit passes through."""
-    if isinstance(value, bool):
-        raise RunxError(f"RESOURCES.mem: expected an amount such as 128 (GB) or '500M', found {value!r}")
-    if isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)?", value.strip())):
-        gb = float(value)
-        return f"{int(gb)}G" if gb == int(gb) else f"{int(round(gb * 1024))}M"
-    return _plain("mem", value)
+    return mem_amount(value, lambda text: _plain("mem", text))
 
 
 def _h_rt(value: Any) -> str:
@@ -204,16 +200,6 @@ def qsub_script(name: str, run_dir: str, options: List[str], array_of: int = 0) 
     return "\n".join(lines) + "\n"
 
 
-def array_list(run_dirs: Iterable[str]) -> str:
-    """The array's list file: line K is the run directory of task K (tasks count from 1)."""
-    lines = []
-    for run_dir in run_dirs:
-        if "\n" in run_dir or "\r" in run_dir:
-            raise RunxError(f"a run directory cannot contain a line break: {run_dir!r}")
-        lines.append(run_dir + "\n")
-    return "".join(lines)
-
-
 # ---- what Grid Engine prints (pure) -------------------------------------------------------------
 
 
@@ -304,14 +290,8 @@ def parse_qacct(text: str) -> Dict[str, JobState]:
 
 
 def _run(argv: List[str], timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
-    try:
-        return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=timeout)
-    except FileNotFoundError:
-        raise RunxError(f"the sge farm needs {argv[0]!r}, which is not on PATH (is Grid Engine's settings.sh sourced?)") from None
-    except subprocess.TimeoutExpired:
-        raise SgeError(f"{argv[0]} did not answer within {timeout:.0f} s") from None
-    except OSError as err:
-        raise SgeError(f"cannot run {argv[0]}: {err}") from None
+    return run_command(argv, timeout, SgeError,
+                       f"the sge farm needs {argv[0]!r}, which is not on PATH (is Grid Engine's settings.sh sourced?)")
 
 
 def _message(done: subprocess.CompletedProcess) -> str:
@@ -400,11 +380,14 @@ def cancel(job_ids: List[str], qsub: str = "qsub") -> None:
 
 
 @register
-class SgeFarm(Farm):
+class SgeFarm(BatchFarm):
     """qsub / qstat / qacct / qdel (Son of Grid Engine, Univa/Altair Grid Engine, Open Grid Scheduler)."""
 
     kind = "sge"
     default_submit_cmd = "qsub"
+    script_name = QSUB_SCRIPT
+    array_suffix = ".qsub"
+    error = SgeError
 
     @classmethod
     def claims(cls, name: str, submit_cmd: str) -> bool:
@@ -429,9 +412,6 @@ class SgeFarm(Farm):
         argv = self.submit_argv()
         return argv[0] if argv else "qsub"
 
-    def ignored_flags(self) -> List[str]:
-        return [flag for flag in super().ignored_flags() if flag not in ("--array", "--no-array")]
-
     def _options(self, job: Job) -> List[str]:
         try:
             return qsub_options(job.resources)
@@ -441,28 +421,12 @@ class SgeFarm(Farm):
     def _name(self, run: str) -> str:
         return job_name(self.settings.experiment, run)
 
-    def _script_path(self, job: Job) -> str:
-        return f"{job.run_dir}/{QSUB_SCRIPT}"
+    def verify(self, options: List[str]) -> None:
+        """`qsub -w v` with these options."""
+        verify(options, self.qsub)
 
-    def check_plan(self, plan: Plan) -> None:
-        """Each distinct set of qsub options in the plan, verified with `qsub -w v`."""
-        tried = set()
-        for run in plan.runs:
-            options = tuple(self._options(job_for(plan, run, planned_dir(plan, run))))
-            if options in tried:
-                continue
-            tried.add(options)
-            try:
-                verify(list(options), self.qsub)
-            except RunxError as err:
-                raise RunxError(f"{self.farm.source}: {self.farm.name}.RESOURCES: {err}") from None
-            except SgeError:
-                return  # the qmaster did not answer: the submission will say so
-
-    def prepare(self, job: Job) -> None:
-        script = qsub_script(self._name(job.name), str(job.run_dir), self._options(job))
-        with open(self._script_path(job), "w", encoding="utf-8") as f:
-            f.write(script)
+    def run_script(self, job: Job) -> str:
+        return qsub_script(self._name(job.name), str(job.run_dir), self._options(job))
 
     def submissions(self, job: Job) -> list:
         return [[self.qsub, "-terse", self._script_path(job)]]
@@ -479,11 +443,6 @@ class SgeFarm(Farm):
         print(f"Submitted SGE job {job_id}")
         return Submission(0, job_id)
 
-    def _array_paths(self, first: Job) -> Tuple[Path, Path]:
-        """(the array's list file, its qsub script), beside the runs in the experiment directory."""
-        exp_dir, stamp = first.run_dir.parent, first.run_dir.name
-        return exp_dir / f".array_{stamp}.txt", exp_dir / f".array_{stamp}.qsub"
-
     def display_batch(self, first: Job, count: int) -> Optional[str]:
         if not self.array or count < 2:
             return None
@@ -496,23 +455,17 @@ class SgeFarm(Farm):
         options = {tuple(self._options(j)) for j in jobs}
         if len(options) != 1:
             raise RunxError(f"{self.farm.source}: {self.farm.name}.ARRAY: an array job needs the same resources for every run")
-        list_path, script_path = self._array_paths(jobs[0])
-        list_path.write_text(array_list(str(j.run_dir) for j in jobs), encoding="utf-8")
-        script = qsub_script(self._name("array"), str(list_path), list(options.pop()), array_of=len(jobs))
-        script_path.write_text(script, encoding="utf-8")
+        opts = list(options.pop())
+        script_path = self.write_array(jobs, lambda list_path: qsub_script(self._name("array"), str(list_path), opts,
+                                                                             array_of=len(jobs)))
         try:
             array_id = submit(str(script_path), self.qsub)
         except (SgeError, RunxError) as err:
             print(f"runx: {err}", file=sys.stderr)
             return [Submission(1) for _ in jobs]
         print(f"Submitted SGE job {array_id} (array of {len(jobs)})")
-        from runx.core.runfiles import SUBMIT_FILE, write_executable
-
-        for index, job in enumerate(jobs):  # say how the run was submitted; its own qsub.sh reruns it alone
-            comment = (f"# Submitted by runx as task {index + 1} of Grid Engine array job {array_id}:\n"
-                       f"#   {shell_join([self.qsub, '-terse', str(script_path)])}\n"
-                       "# This script submits this run alone again (as runx resubmit does).")
-            write_executable(job.run_dir / SUBMIT_FILE, self.script(job, comment))
+        self.note_arrayed(jobs, lambda index: (f"# Submitted by runx as task {index + 1} of Grid Engine array job {array_id}:\n"
+                                               f"#   {shell_join([self.qsub, '-terse', str(script_path)])}"))
         return [Submission(0, f"{array_id}.{i + 1}") for i in range(len(jobs))]
 
     @staticmethod
@@ -521,25 +474,13 @@ class SgeFarm(Farm):
         experiment = str(entry.record.get("experiment") or entry.run_dir.parent.name)
         return job_name(experiment, entry.name), job_name(experiment, "array")
 
-    def query(self, entries: List[Any]) -> Dict[Path, RunState]:
-        """One qstat call (then qacct for the jobs that ended) for every run with a job id. Grid Engine's word
-        counts where the job could not write its own: it ended without writing (killed, or never started),
-        or it started."""
-        asked = [e for e in entries if e.job_id]
-        if not asked:
-            return {}
-        try:
-            answers = query([e.job_id for e in asked], self.qsub)
-        except (SgeError, RunxError):
-            return {}
-        found = {}
-        for entry in asked:
-            answer = answers.get(entry.job_id)
-            if answer is None or answer.state == "unknown" or answer.name not in self._names(entry):
-                continue
-            if answer.state in ("failed", "cancelled") or (answer.state == "running" and entry.state == "queued"):
-                found[entry.run_dir] = RunState(answer.state, answer.exit_code if answer.exit_code is not None else entry.exit_code)
-        return found
+    def ask(self, job_ids: List[str]) -> Dict[str, JobState]:
+        """One qstat call (then qacct for the jobs that ended) for all the job ids."""
+        return query(job_ids, self.qsub)
+
+    def owns(self, entry: Any, answer: Any) -> bool:
+        """Whether Grid Engine's answer carries a name runx gave this run (a reused job number does not)."""
+        return answer.name in self._names(entry)
 
     def cancel(self, entries: List[Any]) -> Dict[Path, str]:
         """One `qdel` for every run whose job qstat lists under the name runx gave it; a run whose job

@@ -25,7 +25,8 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 from runx.core.argv import display_quote, shell_join
 from runx.core.errors import RunxError
 from runx.core.farms import register
-from runx.core.farms.base import Farm, RunState, Submission, job_script_path
+from runx.core.farms.base import Submission, job_script_path
+from runx.core.farms.batch import BatchFarm, array_list, mem_amount, run_command
 from runx.core.farms.slurm_nodes import (
     NODE_KEYS,
     NodeLayout,
@@ -37,7 +38,7 @@ from runx.core.farms.slurm_nodes import (
 )
 from runx.core.farms.slurm_requeue import requeue_lines, signal_option
 from runx.core.farms.throttle import RETRY_DELAYS, Busy, RateLimit, retry
-from runx.core.plan import Job, Plan, job_for, planned_dir
+from runx.core.plan import Job
 
 __all__ = [
     "SlurmFarm",
@@ -114,15 +115,6 @@ class JobState:
 # ---- options and scripts (pure) -----------------------------------------------------------------
 
 
-def _mem(value: Any) -> str:
-    if isinstance(value, bool):
-        raise RunxError(f"RESOURCES.mem: expected an amount such as 128 (GB) or '500M', found {value!r}")
-    if isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)?", value.strip())):
-        gb = float(value)
-        return f"{int(gb)}G" if gb == int(gb) else f"{int(round(gb * 1024))}M"
-    return str(value)
-
-
 def sbatch_options(resources: Mapping[str, Any]) -> list[str]:
     """RESOURCES as sbatch options, one complete option per item (`--cpus-per-task=16`, `--exclusive`)."""
     options = []
@@ -144,7 +136,7 @@ def sbatch_options(resources: Mapping[str, Any]) -> list[str]:
                     options.append(f"--gres=gpu:{item}")
                 continue
             if name == "mem":
-                options.append(f"--mem={_mem(item)}")
+                options.append(f"--mem={mem_amount(item)}")
                 continue
             flag = _FLAGS.get(name) or (f"-{key}" if len(key) == 1 else f"--{key.replace('_', '-')}")
             if item is True:
@@ -161,16 +153,6 @@ def array_option(count: int) -> str:
     if count < 1:
         raise ValueError("a job array needs at least one task")
     return f"--array=0-{count - 1}"
-
-
-def array_list(run_dirs: Iterable[str]) -> str:
-    """The array's list file: line N is the run directory of task N."""
-    lines = []
-    for run_dir in run_dirs:
-        if "\n" in run_dir or "\r" in run_dir:
-            raise RunxError(f"a run directory cannot contain a line break: {run_dir!r}")
-        lines.append(run_dir + "\n")
-    return "".join(lines)
 
 
 def _directive(option: str) -> str:
@@ -235,16 +217,7 @@ def batch_script(job_name: str, run_dir: str, job_script: str, options: list[str
 
 
 def _run(argv: list[str], timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
-    try:
-        return subprocess.run(
-            argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=timeout
-        )
-    except FileNotFoundError:
-        raise RunxError(f"the slurm farm needs {argv[0]!r}, which is not on PATH") from None
-    except subprocess.TimeoutExpired:
-        raise SlurmError(f"{argv[0]} did not answer within {timeout:.0f} s") from None
-    except OSError as err:
-        raise SlurmError(f"cannot run {argv[0]}: {err}") from None
+    return run_command(argv, timeout, SlurmError, f"the slurm farm needs {argv[0]!r}, which is not on PATH")
 
 
 def _submit_once(script_path: str) -> str:
@@ -525,11 +498,14 @@ def cancel(job_ids: list[str]) -> None:
 
 
 @register
-class SlurmFarm(Farm):
+class SlurmFarm(BatchFarm):
     """sbatch / squeue / sacct / scancel."""
 
     kind = "slurm"
     default_submit_cmd = "sbatch"
+    script_name = BATCH_SCRIPT
+    array_suffix = ".sbatch"
+    error = SlurmError
 
     @classmethod
     def claims(cls, name: str, submit_cmd: str) -> bool:
@@ -558,9 +534,6 @@ class SlurmFarm(Farm):
         cluster = max_array_size()
         given = self.farm.array_max_size
         return cluster if given is None else min(given, cluster)
-
-    def ignored_flags(self) -> List[str]:
-        return [flag for flag in super().ignored_flags() if flag not in ("--array", "--no-array")]
 
     def submit_argv(self) -> list:
         return ["sbatch"]
@@ -599,6 +572,9 @@ class SlurmFarm(Farm):
         """sbatch.sh, exactly as `prepare` writes it."""
         return {BATCH_SCRIPT: self._batch_script(job)}
 
+    def run_script(self, job: Job) -> str:
+        return self._batch_script(job)
+
     def _batch_script(self, job: Job) -> str:
         run_lines = None
         if self._warned():
@@ -607,28 +583,9 @@ class SlurmFarm(Farm):
         return batch_script(f"{self.settings.experiment}_{job.name}", str(job.run_dir), job_script_path(job),
                             self._batch_options(job), preamble=self._preamble(job), run_lines=run_lines)
 
-    def _script_path(self, job: Job) -> str:
-        return f"{job.run_dir}/{BATCH_SCRIPT}"
-
-    def check_plan(self, plan: Plan) -> None:
-        """Each distinct set of sbatch options in the plan, tried with `sbatch --test-only`."""
-        tried = set()
-        for run in plan.runs:
-            options = tuple(self._options(job_for(plan, run, planned_dir(plan, run))))
-            if options in tried:
-                continue
-            tried.add(options)
-            try:
-                test_options(list(options))
-            except RunxError as err:
-                raise RunxError(f"{self.farm.source}: {self.farm.name}.RESOURCES: {err}") from None
-            except SlurmError:
-                return  # the controller did not answer: the submission will say so
-
-    def prepare(self, job: Job) -> None:
-        script = self._batch_script(job)
-        with open(self._script_path(job), "w", encoding="utf-8") as f:
-            f.write(script)
+    def verify(self, options: List[str]) -> None:
+        """`sbatch --test-only` with these options."""
+        test_options(options)
 
     def submissions(self, job: Job) -> list:
         return [["sbatch", "--parsable", self._script_path(job)]]
@@ -649,11 +606,6 @@ class SlurmFarm(Farm):
             return Submission(1)
         print(f"Submitted batch job {job_id}")
         return Submission(0, job_id)
-
-    def _array_paths(self, first: Job) -> tuple:
-        """(the array's list file, its sbatch script), beside the runs in the experiment directory."""
-        exp_dir, stamp = first.run_dir.parent, first.run_dir.name
-        return exp_dir / f".array_{stamp}.txt", exp_dir / f".array_{stamp}.sbatch"
 
     def display_batch(self, first: Job, count: int) -> Optional[str]:
         if not self.uses_arrays(count):
@@ -693,13 +645,12 @@ class SlurmFarm(Farm):
     def _submit_array(self, chunk: list, total: int, indexes: List[int]) -> List[Submission]:
         """One job array of `chunk` (its list file and script beside the runs); each run's Submission."""
         exp_dir = chunk[0].run_dir.parent
-        list_path, script_path = self._array_paths(chunk[0])
-        list_path.write_text(array_list(str(j.run_dir) for j in chunk), encoding="utf-8")
         opts = [*self._batch_options(chunk[0]), array_option(len(chunk))]
         # warned: each task runs its run's own sbatch.sh (its warning timer and requeue, runx.core.farms.slurm_requeue)
         run_lines = [f'exec sh "$run_dir/{BATCH_SCRIPT}"'] if self._warned() else None
-        script_path.write_text(batch_script(f"{self.settings.experiment}_array", str(exp_dir), str(list_path), opts, array=True,
-                                            preamble=self._preamble(chunk[0]), run_lines=run_lines))
+        script_path = self.write_array(chunk, lambda list_path: batch_script(
+            f"{self.settings.experiment}_array", str(exp_dir), str(list_path), opts, array=True,
+            preamble=self._preamble(chunk[0]), run_lines=run_lines))
         self._pace.wait()
         try:
             array_id = submit(str(script_path))
@@ -708,33 +659,13 @@ class SlurmFarm(Farm):
             return [Submission(1) for _ in chunk]
         which = "" if len(chunk) == total else f", runs {indexes[0] + 1}-{indexes[-1] + 1} of {total}"
         print(f"Submitted batch job {array_id} (array of {len(chunk)}{which})", flush=True)
-        from runx.core.runfiles import SUBMIT_FILE, write_executable
-
-        for index, job in enumerate(chunk):  # say how the run was submitted; its own sbatch.sh reruns it alone
-            comment = (f"# Submitted by runx as task {index} of Slurm job array {array_id}:\n"
-                       f"#   sbatch --parsable {shell_join([str(script_path)])}\n"
-                       "# This script submits this run alone again (as runx resubmit does).")
-            write_executable(job.run_dir / SUBMIT_FILE, self.script(job, comment))
+        self.note_arrayed(chunk, lambda index: (f"# Submitted by runx as task {index} of Slurm job array {array_id}:\n"
+                                                f"#   sbatch --parsable {shell_join([str(script_path)])}"))
         return [Submission(0, f"{array_id}_{i}") for i in range(len(chunk))]
 
-    def query(self, entries: List[Any]) -> Dict[Path, RunState]:
-        """One squeue call (then sacct, then the completion log) for every run with a job id. Slurm's word
-        counts where the job could not write its own: it failed or was cancelled, or it started."""
-        asked = [e for e in entries if e.job_id]
-        if not asked:
-            return {}
-        try:
-            answers = query([e.job_id for e in asked])
-        except (SlurmError, RunxError):
-            return {}
-        found = {}
-        for entry in asked:
-            answer = answers.get(entry.job_id)
-            if answer is None or answer.state == "unknown":
-                continue
-            if answer.state in ("failed", "cancelled") or (answer.state == "running" and entry.state == "queued"):
-                found[entry.run_dir] = RunState(answer.state, answer.exit_code if answer.exit_code is not None else entry.exit_code)
-        return found
+    def ask(self, job_ids: List[str]) -> Dict[str, JobState]:
+        """One squeue call (then sacct, then the completion log) for all the job ids."""
+        return query(job_ids)
 
     def cancel(self, entries: List[Any]) -> Dict[Path, str]:
         """One `scancel` for every run with a job id."""

@@ -1,0 +1,96 @@
+"""Helpers for end-to-end tests that watch runs: status.log's text, a polling wait, the rows of
+`runx status`, and the scheduler farms' shared sweep. Import as `from run_helpers import ...` in tests/e2e."""
+from __future__ import annotations
+
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+DONE = ("succeeded", "failed", "cancelled")
+
+
+def status_text(run: Path) -> str:
+    """status.log so far ('' while runx is still writing the run's files)."""
+    try:
+        return (run / "status.log").read_text()
+    except FileNotFoundError:
+        return ""
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.05) -> None:
+    """Poll `predicate` until it is true; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(interval)
+
+
+def states(project, experiment: str, env: Optional[dict] = None) -> Dict[str, List[str]]:
+    """`runx status <experiment>`'s rows (with `env` added to the environment): run name -> the row's other cells."""
+    done = project.runx("status", experiment, env=env)
+    assert done.returncode == 0, done.stderr
+    rows = {}
+    for line in done.stdout.splitlines()[2:]:
+        cells = line.split()
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def wait_until(project, experiment: str, predicate: Callable[[dict], object], timeout: float = 180) -> dict:
+    """Poll `runx status` until its rows satisfy `predicate`; fail with the last rows after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = states(project, experiment)
+        if predicate(rows):
+            return rows
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out; last status: {rows}")
+        time.sleep(0.5)
+
+
+def finished(rows: dict) -> bool:
+    """Whether every run in the rows has ended."""
+    return bool(rows) and all(r[2] in DONE for r in rows.values())
+
+
+SCHEDULER_TRAIN = textwrap.dedent("""
+    import json, os, sys, time
+    logdir = os.environ["RUNX_LOGDIR"]
+    args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+    with open(os.path.join(logdir, "argv.json"), "w") as f:
+        json.dump({"argv": sys.argv[1:], "cwd": os.getcwd(), "pythonpath": os.environ.get("PYTHONPATH"),
+                   "nslots": os.environ.get("NSLOTS"), "job_id": os.environ.get("JOB_ID"),
+                   "task": os.environ.get("SGE_TASK_ID")}, f)
+    print("trained", *sys.argv[1:])
+    time.sleep(float(args.get("--sleep", 0)))
+    code = int(args.get("--exit", 0))
+    if code and os.path.exists(os.path.join(logdir, "retry_ok")):
+        code = 0
+    sys.exit(code)
+""")
+"""A train.py for scheduler tests: records what the job saw, sleeps `--sleep`, exits `--exit` until
+the run directory holds `retry_ok`."""
+
+
+def sweep_with_a_failure(project, runx_file: str, submitted: str) -> Tuple[dict, str]:
+    """Launch a 4-run sweep (one run exits 3) on the farm `runx_file` sets up, wait until it ends and
+    check it: `submitted` printed once per run, three succeeded, one failed with exit code 3.
+    Returns the status rows and the failed run's name."""
+    (project.root / "train.py").write_text(SCHEDULER_TRAIN)
+    project.write(".runx", runx_file)
+    project.write("sweep.yml", f"""\
+        CMD: '{sys.executable} train.py'
+        HPARAMS:
+          - {{exit: 0, n: [1, 2, 3]}}
+          - {{exit: 3, n: 4}}
+        """)
+    done = project.runx("sweep.yml")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count(submitted) == 4, done.stdout
+    rows = wait_until(project, "sweep", finished)
+    assert sorted(r[2] for r in rows.values()) == ["failed", "succeeded", "succeeded", "succeeded"]
+    [failed_name] = [name for name, r in rows.items() if r[2] == "failed"]
+    assert rows[failed_name][3] == "3"
+    return rows, failed_name
