@@ -238,3 +238,102 @@ def test_bad_resources_in_the_config_are_one_line_and_exit_2(tmp_path):
         f"runx: error: {tmp_path / '.runx'}: sge.RESOURCES.mem: expected one value without spaces, commas, quotes, "
         "'#' or '=' (and not an option), found '1G,h_rt=9'"]
     assert not (tmp_path / "logs").exists()
+
+
+# ---- arrays by default, the cell's limit, pacing: qsub, qconf and qdel stand-ins run as real programs ----
+
+def _farm(monkeypatch, array=None, flag=None, max_size=None, cell=75_000):
+    from runx.core.config import FarmSettings
+    from runx.core.farms import LaunchOptions, sge
+
+    monkeypatch.setattr(sge, "max_array_tasks", lambda qsub="qsub": cell)
+    return SgeFarm(FarmSettings(name="sge", kind="sge", submit_cmd="qsub", array=array, array_max_size=max_size),
+                   None, LaunchOptions(array=flag))
+
+
+@pytest.mark.parametrize("array, flag, count, expected", [
+    (None, None, 100, False), (None, None, 101, True), (False, None, 10_000, False), (None, False, 10_000, False),
+    (True, False, 10_000, False), (True, None, 2, True), (None, True, 2, True), (None, True, 1, False),
+])
+def test_arrays_by_default_above_the_threshold_and_as_told(monkeypatch, array, flag, count, expected):
+    assert _farm(monkeypatch, array, flag).uses_arrays(count) is expected
+
+
+def test_arrays_are_cut_to_the_smaller_of_array_max_size_and_max_aj_tasks(monkeypatch):
+    assert _farm(monkeypatch, max_size=60).array_size() == 60
+    assert _farm(monkeypatch, max_size=90_000).array_size() == 75_000
+    assert _farm(monkeypatch, cell=300).array_size() == 300
+
+
+def _program(folder: Path, name: str, body: str) -> Path:
+    path = folder / name
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return path
+
+
+SCONF = """#global:
+execd_spool_dir              /var/spool/gridengine/execd
+max_aj_instances             2000
+max_aj_tasks                 {tasks}
+max_u_jobs                   0
+"""
+
+
+@pytest.mark.parametrize("tasks, expected", [("500", 500), ("0", 2**31 - 1)])
+def test_max_array_tasks_is_the_cells_max_aj_tasks(tmp_path, tasks, expected):
+    from runx.core.farms import sge
+
+    (tmp_path / "sconf").write_text(SCONF.format(tasks=tasks))
+    _program(tmp_path, "qconf", f'[ "$*" = -sconf ] && exec cat {tmp_path / "sconf"}\nexit 1\n')
+    assert sge.max_array_tasks(str(tmp_path / "qsub")) == expected
+
+
+def test_max_array_tasks_falls_back_to_grid_engines_default_when_qconf_fails(tmp_path):
+    from runx.core.farms import sge
+
+    _program(tmp_path, "qconf", "echo 'error: unable to contact qmaster' >&2; exit 1\n")
+    assert sge.max_array_tasks(str(tmp_path / "qsub")) == sge.DEFAULT_MAX_AJ_TASKS
+
+
+UNREACHABLE = ('error: commlib error: got select error (Connection refused)\n'
+               'Unable to run job: unable to send message to qmaster using port 16444 on host "vm": got send error.')
+
+
+def test_qsub_is_tried_again_while_the_qmaster_is_out_of_reach(tmp_path):
+    from io import StringIO
+
+    from runx.core.farms import sge, throttle
+
+    calls = tmp_path / "calls"
+    qsub = _program(tmp_path, "qsub", f'echo "$*" >> {calls}\n[ "$(wc -l < {calls})" -ge 3 ] && echo 42 && exit 0\n'
+                                      f"cat >&2 <<'EOF'\n{UNREACHABLE}\nEOF\nexit 1\n")
+    waits: list = []
+    err = StringIO()
+    job_id = throttle.retry(lambda: sge._submit_once("job.sh", str(qsub)), "qsub", (1, 2, 4), err, waits.append)
+    assert job_id == "42" and waits == [1, 2]
+    assert calls.read_text().splitlines() == ["-terse job.sh"] * 3
+    assert err.getvalue().splitlines()[0].startswith("runx: qsub: the controller is busy (error: commlib error: ")
+    calls.unlink()
+    _program(tmp_path, "qsub", f"cat >&2 <<'EOF'\n{UNREACHABLE}\nEOF\nexit 1\n")
+    with pytest.raises(sge.SgeError, match="qsub failed: the qmaster stayed out of reach: error: commlib"):
+        sge.submit("job.sh", str(qsub), retry_delays=())
+
+
+def test_a_rejected_job_is_not_tried_again(tmp_path):
+    from runx.core.farms import sge
+
+    calls = tmp_path / "calls"
+    qsub = _program(tmp_path, "qsub", f'echo "$*" >> {calls}\necho "Unable to run job: unknown resource \\"nosuch\\"" >&2\nexit 1\n')
+    with pytest.raises(RunxError, match='qsub rejected job.sh: Unable to run job: unknown resource "nosuch"'):
+        sge.submit("job.sh", str(qsub), retry_delays=(0, 0))
+    assert calls.read_text().splitlines() == ["-terse job.sh"]
+
+
+def test_cancel_sends_array_tasks_as_ranges_in_one_qdel(tmp_path):
+    from runx.core.farms import sge
+
+    calls = tmp_path / "calls"
+    _program(tmp_path, "qdel", f'echo "$*" >> {calls}\n')
+    sge.cancel(["7.1", "7.2", "7.3", "9", "7.5", "8.60", "7.2", "bad id", "8.59"], str(tmp_path / "qsub"))
+    assert calls.read_text().splitlines() == ["9 7.1-3 7.5 8.59-60"]

@@ -1,9 +1,11 @@
-"""The sge farm (Grid Engine): a qsub script per run (or one array job per sweep), batched status, qdel.
+"""The sge farm (Grid Engine): a qsub script per run (or array jobs for a large sweep), batched status, qdel.
 
 Below the farm class: RESOURCES as qsub options, the job script with its `#$` directives, the
 parsers of what qstat and qacct print, and the batched qsub / qstat / qacct / qdel calls (usable on
-their own). `ARRAY: true` in the farm section (or `runx --array`) submits the whole sweep as one
-array job (`qsub -t 1-N`, task K runs line K of a list file).
+their own). As runx.core.farms.batch says, a sweep of more than ARRAY_THRESHOLD runs goes as array
+jobs (`qsub -t 1-N`, task K runs line K of a list file), here of at most the cell's `max_aj_tasks`
+(`qconf -sconf`), and runs submitted one job each go at most SUBMIT_RATE per second; a qsub that
+cannot reach a busy qmaster is tried again with backoff (runx.core.farms.throttle).
 
 Status: one `qstat -xml` call lists every pending and running job; a job it no longer lists has
 ended, and `qacct -j <job>` (one call per job number) gives its exit status. A job's name is
@@ -16,15 +18,14 @@ import os
 import re
 import shlex
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from runx.core.argv import display_quote, shell_join
 from runx.core.errors import RunxError
 from runx.core.farms import register
-from runx.core.farms.base import Submission
 from runx.core.farms.batch import BatchFarm, array_list, mem_amount, run_command
+from runx.core.farms.throttle import RETRY_DELAYS, Busy, retry
 from runx.core.plan import Job
 
 __all__ = [
@@ -47,11 +48,14 @@ __all__ = [
     "live_jobs",
     "query",
     "cancel",
+    "max_array_tasks",
 ]
 
 QSUB_SCRIPT = "qsub.sh"
 DEFAULT_PE = "smp"
 TIMEOUT = 120.0
+DEFAULT_MAX_AJ_TASKS = 75_000
+"""Grid Engine's default `max_aj_tasks`, used where `qconf -sconf` does not answer."""
 
 # Keys with a qsub option of their own; every other key is a resource request `-l key=value`.
 _OPTIONS = {"queue": "-q", "partition": "-q", "q": "-q", "project": "-P", "account": "-A"}
@@ -59,7 +63,9 @@ _SLOT_KEYS = ("cpu", "gpu")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _VALUE_UNSAFE = re.compile(r"[\s,\"'\\#=]")
 _JOB_ID = re.compile(r"(\d+)(?:\.(\d+))?\Z")
-_UNREACHABLE = re.compile(r"unable to contact qmaster|commlib error|can't connect|cannot connect|got no connection|timeout", re.I)
+# What qsub says when it cannot get through to the qmaster (down, or too busy to answer in time).
+_UNREACHABLE = re.compile(r"unable to contact qmaster|unable to send message to qmaster|commlib error|can't connect|"
+                          r"cannot connect|got no connection|failed receiving gdi request|timeout", re.I)
 
 
 class SgeError(RuntimeError):
@@ -298,18 +304,28 @@ def _message(done: subprocess.CompletedProcess) -> str:
     return " ".join((done.stderr + " " + done.stdout).split())
 
 
-def submit(script_path: str, qsub: str = "qsub") -> str:
-    """`qsub -terse script_path`; the job number (RunxError when Grid Engine rejects the job's options)."""
+def _submit_once(script_path: str, qsub: str) -> str:
     done = _run([qsub, "-terse", script_path])
     if done.returncode != 0:
         message = _message(done)
         if _UNREACHABLE.search(message):
-            raise SgeError(f"qsub failed ({done.returncode}): {message}")
+            raise Busy(message)
         raise RunxError(f"qsub rejected {script_path}: {message}")
     job_id = parse_qsub_terse(done.stdout)
     if job_id is None:
         raise SgeError(f"qsub printed no job id: {done.stdout.strip()!r}")
     return job_id
+
+
+def submit(script_path: str, qsub: str = "qsub", retry_delays: Sequence[float] = RETRY_DELAYS) -> str:
+    """`qsub -terse script_path`; the job number (RunxError when Grid Engine rejects the job's options).
+
+    While qsub cannot get through to the qmaster (`unable to send message to qmaster`, a commlib
+    error, a GDI time-out), it is tried again after each of `retry_delays` seconds; then SgeError."""
+    try:
+        return retry(lambda: _submit_once(script_path, qsub), "qsub", retry_delays)
+    except Busy as busy:
+        raise SgeError(f"qsub failed: the qmaster stayed out of reach: {busy}") from None
 
 
 def verify(options: List[str], qsub: str = "qsub") -> None:
@@ -325,6 +341,36 @@ def _tool(qsub: str, name: str) -> str:
     """qstat, qacct or qdel from the directory SUBMIT_CMD's qsub is in (PATH when it has none)."""
     directory = os.path.dirname(qsub)
     return os.path.join(directory, name) if directory else name
+
+
+_CELL_CONFIG: Dict[str, Dict[str, str]] = {}
+
+
+def cell_config(qsub: str = "qsub") -> Dict[str, str]:
+    """The cell's global configuration (`qconf -sconf`) as name: value, asked once per process and qsub
+    ({} where qconf does not answer)."""
+    if qsub not in _CELL_CONFIG:
+        try:
+            done = _run([_tool(qsub, "qconf"), "-sconf"])
+        except (RunxError, SgeError):
+            return {}
+        if done.returncode != 0:
+            return {}
+        config = {}
+        for line in done.stdout.splitlines():
+            name, _, value = line.strip().partition(" ")
+            if name and not name.startswith("#"):
+                config[name] = value.strip()
+        _CELL_CONFIG[qsub] = config
+    return _CELL_CONFIG[qsub]
+
+
+def max_array_tasks(qsub: str = "qsub") -> int:
+    """The most tasks one array job may have in this cell: its `max_aj_tasks` (0 there: no limit)."""
+    value = cell_config(qsub).get("max_aj_tasks", "")
+    if not value.isdigit():
+        return DEFAULT_MAX_AJ_TASKS
+    return int(value) or 2**31 - 1
 
 
 def live_jobs(qsub: str = "qsub") -> Dict[str, JobState]:
@@ -362,9 +408,34 @@ def query(job_ids: List[str], qsub: str = "qsub") -> Dict[str, JobState]:
     return {str(j).strip(): answers[str(j).strip()] for j in job_ids}
 
 
+def _task_ranges(tasks: List[int]) -> List[str]:
+    """Task numbers as qdel's ranges: [1, 2, 3, 5] → ["1-3", "5"]."""
+    ranges, ordered = [], sorted(set(tasks))
+    start = prev = ordered[0]
+    for task in ordered[1:] + [None]:
+        if task is not None and task == prev + 1:
+            prev = task
+            continue
+        ranges.append(str(start) if start == prev else f"{start}-{prev}")
+        if task is not None:
+            start = prev = task
+    return ranges
+
+
 def cancel(job_ids: List[str], qsub: str = "qsub") -> None:
-    """One `qdel` for all the jobs (`N` or `N.K`); jobs that are gone or already being deleted are not an error."""
-    ids = [j for j in dict.fromkeys(str(j).strip() for j in job_ids) if _JOB_ID.match(j)]
+    """One `qdel` for all the jobs (`N`, or `N.K` whose tasks go as ranges `N.1-60`); jobs that are gone
+    or already being deleted are not an error."""
+    plain: List[str] = []
+    tasks: Dict[str, List[int]] = {}
+    for job_id in dict.fromkeys(str(j).strip() for j in job_ids):
+        match = _JOB_ID.match(job_id)
+        if not match:
+            continue
+        if match.group(2) is None:
+            plain.append(job_id)
+        else:
+            tasks.setdefault(match.group(1), []).append(int(match.group(2)))
+    ids = plain + [f"{number}.{span}" for number, numbers in tasks.items() for span in _task_ranges(numbers)]
     if not ids:
         return
     done = _run([_tool(qsub, "qdel"), *ids])
@@ -388,6 +459,11 @@ class SgeFarm(BatchFarm):
     script_name = QSUB_SCRIPT
     array_suffix = ".qsub"
     error = SgeError
+    scheduler = "Grid Engine"
+    array_nouns = ("array job", "array jobs")
+    submitted = "Submitted SGE job"
+    first_task = 1
+    task_separator = "."
 
     @classmethod
     def claims(cls, name: str, submit_cmd: str) -> bool:
@@ -400,11 +476,6 @@ class SgeFarm(BatchFarm):
             qsub_options(values.get("RESOURCES") or {})
         except RunxError as err:
             raise RunxError(f"{where}: {name}.{err}") from None
-
-    @property
-    def array(self) -> bool:
-        """Whether the sweep goes as one array job (`--array` or ARRAY: true)."""
-        return self.options.array or bool(self.farm.array)
 
     @property
     def qsub(self) -> str:
@@ -434,39 +505,21 @@ class SgeFarm(BatchFarm):
     def display(self, job: Job) -> str:
         return f"{shell_join([self.qsub, *self._options(job)])} -b y {display_quote(job.command)}"
 
-    def submit(self, job: Job) -> Submission:
-        try:
-            job_id = submit(self._script_path(job), self.qsub)
-        except (SgeError, RunxError) as err:  # recorded as a failed submission, the others still tried
-            print(f"runx: {err}", file=sys.stderr)
-            return Submission(1)
-        print(f"Submitted SGE job {job_id}")
-        return Submission(0, job_id)
+    def submit_words(self, script_path: str) -> List[str]:
+        return [self.qsub, "-terse", script_path]
 
-    def display_batch(self, first: Job, count: int) -> Optional[str]:
-        if not self.array or count < 2:
-            return None
-        options = shell_join([*self._options(first), "-t", f"1-{count}"])
-        return f"# one array job of {count} tasks: {self.qsub} -terse {self._array_paths(first)[1]}  ({options})"
+    def submit_script(self, script_path: str) -> str:
+        return submit(script_path, self.qsub)
 
-    def submit_all(self, jobs: list) -> Optional[list]:
-        if not self.array or len(jobs) < 2:
-            return None
-        options = {tuple(self._options(j)) for j in jobs}
-        if len(options) != 1:
-            raise RunxError(f"{self.farm.source}: {self.farm.name}.ARRAY: an array job needs the same resources for every run")
-        opts = list(options.pop())
-        script_path = self.write_array(jobs, lambda list_path: qsub_script(self._name("array"), str(list_path), opts,
-                                                                             array_of=len(jobs)))
-        try:
-            array_id = submit(str(script_path), self.qsub)
-        except (SgeError, RunxError) as err:
-            print(f"runx: {err}", file=sys.stderr)
-            return [Submission(1) for _ in jobs]
-        print(f"Submitted SGE job {array_id} (array of {len(jobs)})")
-        self.note_arrayed(jobs, lambda index: (f"# Submitted by runx as task {index + 1} of Grid Engine array job {array_id}:\n"
-                                               f"#   {shell_join([self.qsub, '-terse', str(script_path)])}"))
-        return [Submission(0, f"{array_id}.{i + 1}") for i in range(len(jobs))]
+    def scheduler_array_limit(self) -> int:
+        """The cell's `max_aj_tasks` (`qconf -sconf`)."""
+        return max_array_tasks(self.qsub)
+
+    def array_words(self, count: int) -> List[str]:
+        return ["-t", f"1-{count}"]
+
+    def array_script(self, chunk: List[Job], list_path: Path) -> str:
+        return qsub_script(self._name("array"), str(list_path), self._options(chunk[0]), array_of=len(chunk))
 
     @staticmethod
     def _names(entry: Any) -> Tuple[str, str]:

@@ -1,11 +1,10 @@
 """The slurm farm: an sbatch script per run (or job arrays for a large sweep), batched status, scancel.
 
 Below the farm class: RESOURCES as sbatch options, the batch script, and the batched
-sbatch / squeue / sacct / scancel calls (usable on their own). A sweep of more than
-ARRAY_THRESHOLD runs goes as job arrays of at most the cluster's MaxArraySize tasks (runs with the
-same options share one); `ARRAY: true|false` in the farm section, or `runx --array|--no-array`,
-decides instead. Runs submitted one job each go at most SUBMIT_RATE per second, and an sbatch the
-controller is too busy to take is tried again with backoff (runx.core.farms.throttle).
+sbatch / squeue / sacct / scancel calls (usable on their own). As runx.core.farms.batch says, a
+sweep of more than ARRAY_THRESHOLD runs goes as job arrays, here of at most the cluster's
+MaxArraySize tasks, and runs submitted one job each go at most SUBMIT_RATE per second; an sbatch
+the controller is too busy to take is tried again with backoff (runx.core.farms.throttle).
 
 Status comes from one `squeue -t all` call per chunk of job ids (it also lists jobs that ended less
 than MinJobAge ago, with their exit codes; array tasks are asked as their array); ids it no longer
@@ -17,7 +16,6 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
@@ -25,7 +23,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 from runx.core.argv import display_quote, shell_join
 from runx.core.errors import RunxError
 from runx.core.farms import register
-from runx.core.farms.base import Submission, job_script_path
+from runx.core.farms.base import job_script_path
 from runx.core.farms.batch import BatchFarm, array_list, mem_amount, run_command
 from runx.core.farms.slurm_nodes import (
     NODE_KEYS,
@@ -37,7 +35,7 @@ from runx.core.farms.slurm_nodes import (
     rendezvous_lines,
 )
 from runx.core.farms.slurm_requeue import requeue_lines, signal_option
-from runx.core.farms.throttle import RETRY_DELAYS, Busy, RateLimit, retry
+from runx.core.farms.throttle import RETRY_DELAYS, Busy, retry
 from runx.core.plan import Job
 
 __all__ = [
@@ -63,10 +61,6 @@ STATES = ("queued", "running", "succeeded", "failed", "cancelled", "unknown")
 OUTPUT = "slurm-%j.out"
 ERROR = "slurm-%j.err"
 TIMEOUT = 120.0
-ARRAY_THRESHOLD = 100
-"""A sweep of more runs than this goes as job arrays, unless `--no-array` or `ARRAY: false`."""
-SUBMIT_RATE = 20.0
-"""sbatch calls per second at most when runs go one job each (the farm's SUBMIT_RATE; 0: no limit)."""
 DEFAULT_MAX_ARRAY_SIZE = 1001
 """Slurm's default MaxArraySize, used where `scontrol show config` does not answer."""
 ID_LIST_CHARS = 60_000
@@ -506,6 +500,8 @@ class SlurmFarm(BatchFarm):
     script_name = BATCH_SCRIPT
     array_suffix = ".sbatch"
     error = SlurmError
+    scheduler = "Slurm"
+    submitted = "Submitted batch job"
 
     @classmethod
     def claims(cls, name: str, submit_cmd: str) -> bool:
@@ -518,22 +514,18 @@ class SlurmFarm(BatchFarm):
         if torchrun is not None and (not isinstance(torchrun, str) or not torchrun.strip()):
             raise RunxError(f"{where}: {name}.TORCHRUN: expected a command such as 'python -m torch.distributed.run', found {torchrun!r}")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        rate = self.farm.submit_rate
-        self._pace = RateLimit(SUBMIT_RATE if rate is None else rate)
+    def scheduler_array_limit(self) -> int:
+        """The cluster's MaxArraySize (`scontrol show config`)."""
+        return max_array_size()
 
-    def uses_arrays(self, count: int) -> bool:
-        """Whether a sweep of `count` runs goes as job arrays: `--array`/`--no-array`, else ARRAY, else
-        whether it has more than ARRAY_THRESHOLD runs (a single run is always a job of its own)."""
-        choice = self.options.array if self.options.array is not None else self.farm.array
-        return count >= 2 and (count > ARRAY_THRESHOLD if choice is None else choice)
+    def array_words(self, count: int) -> List[str]:
+        return [array_option(count)]
 
-    def array_size(self) -> int:
-        """The most runs per job array: ARRAY_MAX_SIZE where given, within the cluster's MaxArraySize."""
-        cluster = max_array_size()
-        given = self.farm.array_max_size
-        return cluster if given is None else min(given, cluster)
+    def submit_words(self, script_path: str) -> List[str]:
+        return ["sbatch", "--parsable", script_path]
+
+    def submit_script(self, script_path: str) -> str:
+        return submit(script_path)
 
     def submit_argv(self) -> list:
         return ["sbatch"]
@@ -597,71 +589,13 @@ class SlurmFarm(BatchFarm):
             return line
         return f"{line}  # {layout.launcher} on {layout.nodes} node(s), {layout.per_node} process(es) each"
 
-    def submit(self, job: Job) -> Submission:
-        self._pace.wait()
-        try:
-            job_id = submit(self._script_path(job))
-        except (SlurmError, RunxError) as err:  # recorded as a failed submission, the others still tried
-            print(f"runx: {err}", file=sys.stderr)
-            return Submission(1)
-        print(f"Submitted batch job {job_id}")
-        return Submission(0, job_id)
-
-    def display_batch(self, first: Job, count: int) -> Optional[str]:
-        if not self.uses_arrays(count):
-            return None
-        size = self.array_size()
-        if size < 2:
-            return None
-        arrays = -(-count // size)
-        options = shell_join([*self._options(first), array_option(min(count, size))])
-        if arrays == 1:
-            return f"# one job array of {count} tasks: sbatch --parsable {self._array_paths(first)[1]}  ({options})"
-        return (f"# {arrays} job arrays of at most {size} tasks (runs with the same options share one), the first: "
-                f"sbatch --parsable {self._array_paths(first)[1]}  ({options})")
-
-    def _arrays(self, jobs: list) -> List[List[int]]:
-        """The indexes of `jobs` per job array: runs with the same sbatch options, in order, cut to array_size."""
-        size = self.array_size()
-        groups: Dict[tuple, List[int]] = {}
-        for index, job in enumerate(jobs):
-            groups.setdefault(tuple(self._options(job)), []).append(index)
-        return [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
-
-    def submit_all(self, jobs: list) -> Optional[list]:
-        """Every job, as job arrays (see `uses_arrays`); None to submit one job per run."""
-        if not self.uses_arrays(len(jobs)) or self.array_size() < 2:
-            return None
-        results: List[Optional[Submission]] = [None] * len(jobs)
-        for indexes in self._arrays(jobs):
-            chunk = [jobs[i] for i in indexes]
-            if len(chunk) == 1:
-                results[indexes[0]] = self.submit(chunk[0])
-                continue
-            for index, result in zip(indexes, self._submit_array(chunk, len(jobs), indexes)):
-                results[index] = result
-        return results
-
-    def _submit_array(self, chunk: list, total: int, indexes: List[int]) -> List[Submission]:
-        """One job array of `chunk` (its list file and script beside the runs); each run's Submission."""
-        exp_dir = chunk[0].run_dir.parent
+    def array_script(self, chunk: List[Job], list_path: Path) -> str:
+        """One job array's script; with SIGNAL each task runs its run's own sbatch.sh (its warning timer
+        and requeue, runx.core.farms.slurm_requeue)."""
         opts = [*self._batch_options(chunk[0]), array_option(len(chunk))]
-        # warned: each task runs its run's own sbatch.sh (its warning timer and requeue, runx.core.farms.slurm_requeue)
         run_lines = [f'exec sh "$run_dir/{BATCH_SCRIPT}"'] if self._warned() else None
-        script_path = self.write_array(chunk, lambda list_path: batch_script(
-            f"{self.settings.experiment}_array", str(exp_dir), str(list_path), opts, array=True,
-            preamble=self._preamble(chunk[0]), run_lines=run_lines))
-        self._pace.wait()
-        try:
-            array_id = submit(str(script_path))
-        except (SlurmError, RunxError) as err:
-            print(f"runx: {err}", file=sys.stderr)
-            return [Submission(1) for _ in chunk]
-        which = "" if len(chunk) == total else f", runs {indexes[0] + 1}-{indexes[-1] + 1} of {total}"
-        print(f"Submitted batch job {array_id} (array of {len(chunk)}{which})", flush=True)
-        self.note_arrayed(chunk, lambda index: (f"# Submitted by runx as task {index} of Slurm job array {array_id}:\n"
-                                                f"#   sbatch --parsable {shell_join([str(script_path)])}"))
-        return [Submission(0, f"{array_id}_{i}") for i in range(len(chunk))]
+        return batch_script(f"{self.settings.experiment}_array", str(chunk[0].run_dir.parent), str(list_path), opts,
+                            array=True, preamble=self._preamble(chunk[0]), run_lines=run_lines)
 
     def ask(self, job_ids: List[str]) -> Dict[str, JobState]:
         """One squeue call (then sacct, then the completion log) for all the job ids."""
