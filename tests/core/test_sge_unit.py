@@ -337,3 +337,122 @@ def test_cancel_sends_array_tasks_as_ranges_in_one_qdel(tmp_path):
     _program(tmp_path, "qdel", f'echo "$*" >> {calls}\n')
     sge.cancel(["7.1", "7.2", "7.3", "9", "7.5", "8.60", "7.2", "bad id", "8.59"], str(tmp_path / "qsub"))
     assert calls.read_text().splitlines() == ["9 7.1-3 7.5 8.59-60"]
+
+
+# ---- time limits: the soft limit's warning and the attempt run again (sge_requeue), in a real sh ----
+
+def test_the_warning_is_a_soft_limit_signals_seconds_before_h_rt():
+    from runx.core.farms.sge_requeue import time_seconds, warned, warning_options
+
+    assert [time_seconds(t) for t in ("1:30:00", "::90", "3600", "0:01:00", "", "1:x", "1:2:3:4")] == [
+        5400, 90, 3600, 60, None, None, None]
+    assert warning_options(qsub_options({"time": 10}), "USR1@90") == ["-l", "s_rt=0:08:30"]
+    assert warning_options(qsub_options({"h_rt": 30}), "USR1@10") == ["-l", "s_rt=0:00:20"]
+    assert warning_options(qsub_options({"time": "26:00:00"}), "USR1@60") == ["-l", "s_rt=25:59:00"]
+    assert warning_options(qsub_options({"h_rt": 60}), "USR1@90") == [], "a limit shorter than the warning: none"
+    assert warning_options(qsub_options({"time": 10, "s_rt": "0:09:00"}), "USR1@90") == [], "the user's own s_rt stays"
+    assert warning_options(qsub_options({"time": 10}), None) == [] and warning_options([], "USR1@90") == []
+    assert warned(qsub_options({"time": 10, "s_rt": "0:09:00"}), "USR1@90")
+    assert not warned(qsub_options({"time": 10, "s_rt": "0:09:00"}), None) and not warned([], "USR1@90")
+
+
+JOB_SH = """echo "started $(date +%s)" >> status.log
+echo "attempt=$RUNX_ATTEMPT signal=$RUNX_REQUEUE_SIGNAL"
+{before}
+echo "job.sh lived on"
+echo "finished $(date +%s) exit={code}" >> status.log
+exit {code}
+"""
+
+
+def _requeue_run(tmp_path: Path, code: int, warn: bool = True, status: str = "", env: dict = None):
+    """qsub.sh with the requeue lines for a run whose job.sh (optionally) has Grid Engine's warning sent to the
+    whole process group, then exits `code`; (exit status, status.log lines, the job's stdout)."""
+    from runx.core.farms.sge_requeue import requeue_lines
+
+    run_dir = tmp_path / "run it's"
+    run_dir.mkdir()
+    (run_dir / "status.log").write_text(status)
+    before = "kill -USR1 0; sleep 0.2" if warn else ""
+    (run_dir / "job.sh").write_text(JOB_SH.format(before=before, code=code))
+    script = qsub_script("exp_run", str(run_dir), ["-l", "h_rt=0:01:00", "-l", "s_rt=0:00:50"], run_lines=requeue_lines(3))
+    path = tmp_path / "qsub.sh"
+    path.write_text(script)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNX_", "SGE_", "RESTARTED"))}
+    done = subprocess.run(["sh", str(path)], capture_output=True, text=True, timeout=30, start_new_session=True,
+                          env={**full_env, "JOB_ID": "77", **(env or {})})
+    return done.returncode, (run_dir / "status.log").read_text().splitlines(), (run_dir / "sge-77.out").read_text()
+
+
+def test_a_warned_job_that_saved_and_exited_75_is_run_again_by_exit_99(tmp_path):
+    rc, lines, out = _requeue_run(tmp_path, 75)
+    assert rc == 99
+    assert [line.split()[0] for line in lines] == ["started", "interrupted", "finished", "queued"]
+    assert lines[1].endswith(" reason=timeout signal=USR1") and lines[2].endswith(" exit=75")
+    assert lines[3].endswith(" reason=requeue attempt=2 job=77")
+    assert out == "attempt=1 signal=USR1\njob.sh lived on\n", "job.sh ignores the warning the whole job gets"
+
+
+def test_the_attempts_are_counted_and_the_last_one_is_not_run_again(tmp_path):
+    earlier = "queued 1 reason=requeue attempt=2 job=77\nqueued 2 reason=requeue attempt=3 job=77\n"
+    rc, lines, out = _requeue_run(tmp_path, 75, status=earlier)
+    assert rc == 75 and out.startswith("attempt=3 ")
+    assert lines[-1].split()[0] == "finished" and "reason=requeue attempt=4" not in "\n".join(lines)
+
+
+def test_another_jobs_requeue_lines_do_not_count(tmp_path):
+    rc, lines, out = _requeue_run(tmp_path, 75, status="queued 1 reason=requeue attempt=2 job=5\n")
+    assert rc == 99 and out.startswith("attempt=1 ")
+
+
+@pytest.mark.parametrize("code, warn", [(75, False), (3, True), (0, True), (3, False)])
+def test_a_job_not_warned_or_not_asking_is_not_run_again(tmp_path, code, warn):
+    rc, lines, _ = _requeue_run(tmp_path, code, warn=warn)
+    assert rc == code and not [line for line in lines if line.startswith("queued")]
+    assert ("interrupted" in "\n".join(lines)) is warn
+
+
+def test_a_job_grid_engine_ran_again_on_its_own_records_preempted(tmp_path):
+    rc, lines, _ = _requeue_run(tmp_path, 0, warn=False, status="started 1\n", env={"RESTARTED": "1"})
+    assert rc == 0 and lines[1].split()[0] == "interrupted" and lines[1].endswith(" reason=preempted restarted=1")
+
+
+def test_a_job_run_again_at_its_own_request_is_not_preempted(tmp_path):
+    ours = "started 1\nfinished 2 exit=75\nqueued 3 reason=requeue attempt=2 job=77\n"
+    rc, lines, out = _requeue_run(tmp_path, 0, warn=False, status=ours, env={"RESTARTED": "1"})
+    assert rc == 0 and out.startswith("attempt=2 ") and "preempted" not in "\n".join(lines)
+
+
+def test_an_array_task_runs_its_runs_qsub_sh_when_warned(tmp_path):
+    from runx.core.config import FarmSettings
+    from runx.core.farms import LaunchOptions
+
+    farm = SgeFarm(FarmSettings(name="sge", kind="sge", submit_cmd="qsub"), None, LaunchOptions())
+    assert farm._job_options(type("J", (), {"resources": {"time": 1}})()) == ["-l", "h_rt=0:01:00"], "60 s: no room for 90 s"
+    job = type("J", (), {"resources": {"time": 10}})()
+    options = farm._job_options(job)
+    assert options == ["-l", "h_rt=0:10:00", "-l", "s_rt=0:08:30"] and farm._warned(options)
+    script = qsub_script("exp_array", "/x/list.txt", options, array_of=2, run_lines=['exec sh "$run_dir/qsub.sh"'])
+    assert script.splitlines()[-1] == 'exec sh "$run_dir/qsub.sh"' and "#$ -l s_rt=0:08:30" in script
+
+
+def test_qacct_reads_an_attempt_run_again_as_queued():
+    assert acct_state("25", "99") == ("queued", None)
+
+
+def test_a_signal_grid_engine_cannot_send_is_one_line_and_exit_2(tmp_path):
+    import sys
+
+    (tmp_path / ".runx").write_text("LOGROOT: logs\nFARM: sge\nsge:\n  TYPE: sge\n  SIGNAL: USR2@60\n  RESOURCES: {time: 10}\n")
+    (tmp_path / "exp.yml").write_text("CMD: python train.py\nHPARAMS: {x: [1, 2]}\n")
+    done = subprocess.run([sys.executable, "-m", "runx.runx", "exp.yml", "-n"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [
+        f"runx: error: {tmp_path / '.runx'}: sge.SIGNAL: Grid Engine warns before h_rt with USR1 only (at s_rt), "
+        "expected USR1@<seconds>, found 'USR2@60'"]
+    assert not (tmp_path / "logs").exists()
+    (tmp_path / ".runx").write_text("LOGROOT: logs\nFARM: sge\nsge:\n  TYPE: sge\n  SIGNAL: USR1@60\n  RESOURCES: {time: 10}\n")
+    done = subprocess.run([sys.executable, "-m", "runx.runx", "exp.yml", "-n"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0 and done.stdout.splitlines()[0].startswith("qsub -l h_rt=0:10:00 -l s_rt=0:09:00 -b y "), done.stdout

@@ -55,6 +55,35 @@ def finished(rows: dict) -> bool:
     return bool(rows) and all(r[2] in DONE for r in rows.values())
 
 
+# A training script for time-limit tests: `--steps` of 0.5 s, a metric each, a checkpoint from logx's on_requeue
+# callback when the scheduler's warning comes (then exit 75), resumed from the latest checkpoint; `--fail_at`
+# exits 3 at that step.
+REQUEUE_TRAIN = textwrap.dedent("""
+    import os, sys, time
+    from runx.logx import logx
+    args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+    total, fail_at = int(args["--steps"]), int(args.get("--fail_at", -1))
+    state = {"step": 0}
+    def save():
+        import torch
+        logx.save_model({"state_dict": {"w": torch.full((2,), float(state["step"]))}, "step": state["step"]},
+                        metric=float(state["step"]), epoch=state["step"])
+    logx.initialize(on_requeue=save)
+    checkpoint = logx.latest_checkpoint()
+    if checkpoint:
+        _, meta = logx.load_model(checkpoint)
+        state["step"] = meta["step"]
+        logx.msg(f"resumed at step {state['step']}, attempt {os.environ['RUNX_ATTEMPT']}")
+    while state["step"] < total:
+        if state["step"] == fail_at:
+            sys.exit(3)
+        time.sleep(0.5)
+        state["step"] += 1
+        logx.metric("train", {"attempt": int(os.environ["RUNX_ATTEMPT"])}, epoch=state["step"])
+    save()
+""")
+
+
 SCHEDULER_TRAIN = textwrap.dedent("""
     import json, os, sys, time
     logdir = os.environ["RUNX_LOGDIR"]

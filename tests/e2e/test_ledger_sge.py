@@ -149,7 +149,8 @@ def test_sge_rejects_are_refused_before_anything_exists(project):
     project.write(".runx", RUNX.replace("{RESOURCES}", "{cpu: 4, mem: 2, time: 90, queue: all.q, arch: lx-amd64}"))
     done = project.runx("sweep.yml", "-n")  # a dry run asks nothing of the cell
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0] == "qsub -pe smp 4 -l mem_free=2G -l h_rt=1:30:00 -q all.q -l arch=lx-amd64 -b y \"python train.py --x 1\""
+    assert done.stdout.splitlines()[0] == ("qsub -pe smp 4 -l mem_free=2G -l h_rt=1:30:00 -q all.q -l arch=lx-amd64 "
+                                           "-l s_rt=1:28:30 -b y \"python train.py --x 1\""), "s_rt: the warning, 90 s before h_rt"
 
 
 def test_sge_status_of_many_runs_is_one_qstat_call(project, tmp_path):

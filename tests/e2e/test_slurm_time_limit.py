@@ -10,38 +10,14 @@ from __future__ import annotations
 
 import json
 import sys
-import textwrap
 import time
 
 import pytest
+from run_helpers import REQUEUE_TRAIN as TRAIN
 from runx_testing import require
 
 pytestmark = pytest.mark.slow_scheduler
 
-TRAIN = textwrap.dedent("""
-    import os, sys, time
-    from runx.logx import logx
-    args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
-    total, fail_at = int(args["--steps"]), int(args.get("--fail_at", -1))
-    state = {"step": 0}
-    def save():
-        import torch
-        logx.save_model({"state_dict": {"w": torch.full((2,), float(state["step"]))}, "step": state["step"]},
-                        metric=float(state["step"]), epoch=state["step"])
-    logx.initialize(on_requeue=save)
-    checkpoint = logx.latest_checkpoint()
-    if checkpoint:
-        _, meta = logx.load_model(checkpoint)
-        state["step"] = meta["step"]
-        logx.msg(f"resumed at step {state['step']}, attempt {os.environ['RUNX_ATTEMPT']}")
-    while state["step"] < total:
-        if state["step"] == fail_at:
-            sys.exit(3)
-        time.sleep(0.5)
-        state["step"] += 1
-        logx.metric("train", {"attempt": int(os.environ["RUNX_ATTEMPT"])}, epoch=state["step"])
-    save()
-""")
 
 
 def _ended(project, experiment: str, count: int, seconds: float) -> dict:

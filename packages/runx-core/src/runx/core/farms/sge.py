@@ -25,6 +25,7 @@ from runx.core.argv import display_quote, shell_join
 from runx.core.errors import RunxError
 from runx.core.farms import register
 from runx.core.farms.batch import BatchFarm, array_list, mem_amount, run_command
+from runx.core.farms.sge_requeue import SIGNAL, requeue_lines, warned, warning_options
 from runx.core.farms.throttle import RETRY_DELAYS, Busy, retry
 from runx.core.plan import Job
 
@@ -54,6 +55,8 @@ __all__ = [
 QSUB_SCRIPT = "qsub.sh"
 DEFAULT_PE = "smp"
 TIMEOUT = 120.0
+RESCHEDULED = 25
+"""qacct's `failed` for an attempt Grid Engine runs again (`25 : rescheduling`)."""
 DEFAULT_MAX_AJ_TASKS = 75_000
 """Grid Engine's default `max_aj_tasks`, used where `qconf -sconf` does not answer."""
 
@@ -172,14 +175,18 @@ def _directives(options: List[str]) -> List[str]:
     return lines
 
 
-def qsub_script(name: str, run_dir: str, options: List[str], array_of: int = 0) -> str:
+def qsub_script(name: str, run_dir: str, options: List[str], array_of: int = 0,
+                run_lines: Optional[Sequence[str]] = None) -> str:
     """The qsub script for one run (`sh <run_dir>/job.sh`), or with array_of=N for a whole sweep.
 
-    One run: the job's output goes to `<run_dir>/sge-<jobid>.out` and `.err`. Array: `run_dir` is the
-    list file (see `array_list`); task K reads line K, sends its output to `<that run
-    dir>/sge-<jobid>.<K>.out` and `.err`, and runs its `job.sh`; nothing is written beside the runs but
-    `<list file>.errors` when a task finds no run. Paths are set in the script (shell-quoted), not in
-    `#$` lines, whose quoting Grid Engine reads its own way. Options come after runx's own.
+    One run: the job's output goes to `<run_dir>/sge-<jobid>.out` and `.err` (`<jobid>.<K>` when it
+    runs as task K of an array job). Array: `run_dir` is the list file (see `array_list`); task K
+    reads line K, sends its output to `<that run dir>/sge-<jobid>.<K>.out` and `.err`, and runs its
+    `job.sh`; nothing is written beside the runs but `<list file>.errors` when a task finds no run.
+    Output is appended, so an attempt Grid Engine runs again keeps the earlier one's. Paths are set in
+    the script (shell-quoted), not in `#$` lines, whose quoting Grid Engine reads its own way. Options
+    come after runx's own. `run_lines`: the lines that run the job instead of `exec sh job.sh` (the
+    requeue's, runx.core.farms.sge_requeue; for an array, what each task runs in `$run_dir`).
     """
     head = ["-N", name, "-S", "/bin/sh", "-V", "-o", "/dev/null", "-e", "/dev/null"]
     if array_of:
@@ -197,11 +204,12 @@ def qsub_script(name: str, run_dir: str, options: List[str], array_of: int = 0) 
             'task="$JOB_ID.$SGE_TASK_ID"',
         ]
     else:
-        lines += [f"run_dir={shlex.quote(run_dir)}", 'task="$JOB_ID"']
+        lines += [f"run_dir={shlex.quote(run_dir)}", 'task="$JOB_ID"',
+                  '[ "${SGE_TASK_ID:-undefined}" = undefined ] || task="$JOB_ID.$SGE_TASK_ID"']
     lines += [
-        'exec >"$run_dir/sge-$task.out" 2>"$run_dir/sge-$task.err" </dev/null',
+        'exec >>"$run_dir/sge-$task.out" 2>>"$run_dir/sge-$task.err" </dev/null',
         'cd "$run_dir" || exit 2',
-        'exec sh "$run_dir/job.sh"',
+        *(run_lines if run_lines is not None else ['exec sh "$run_dir/job.sh"']),
     ]
     return "\n".join(lines) + "\n"
 
@@ -263,6 +271,8 @@ def acct_state(failed: str, exit_status: str) -> Tuple[str, Optional[int]]:
     """The runx state and exit code of an ended job from qacct's `failed` and `exit_status`."""
     code: Optional[int] = int(exit_status) if exit_status.isdigit() else None
     failed_code = int(failed) if failed.isdigit() else 1
+    if failed_code == RESCHEDULED:
+        return "queued", None  # an attempt that asked to be run again (exit 99): the job is back in the queue
     if failed_code == 0 and code == 0:
         return "succeeded", 0
     if failed_code != 0 and code == 0:
@@ -476,6 +486,10 @@ class SgeFarm(BatchFarm):
             qsub_options(values.get("RESOURCES") or {})
         except RunxError as err:
             raise RunxError(f"{where}: {name}.{err}") from None
+        signal = values.get("SIGNAL")
+        if isinstance(signal, str) and signal.split("@")[0].strip().upper() not in (SIGNAL, f"SIG{SIGNAL}"):
+            raise RunxError(f"{where}: {name}.SIGNAL: Grid Engine warns before h_rt with {SIGNAL} only (at s_rt), "
+                            f"expected {SIGNAL}@<seconds>, found {signal!r}")
 
     @property
     def qsub(self) -> str:
@@ -496,14 +510,24 @@ class SgeFarm(BatchFarm):
         """`qsub -w v` with these options."""
         verify(options, self.qsub)
 
+    def _job_options(self, job: Job) -> List[str]:
+        """The options in qsub.sh: RESOURCES, then the soft limit SIGNAL's seconds before h_rt (runx.core.farms.sge_requeue)."""
+        options = self._options(job)
+        return [*options, *warning_options(options, self.farm.signal)]
+
+    def _warned(self, options: List[str]) -> bool:
+        return warned(options, self.farm.signal)
+
     def run_script(self, job: Job) -> str:
-        return qsub_script(self._name(job.name), str(job.run_dir), self._options(job))
+        options = self._job_options(job)
+        run_lines = requeue_lines(self.farm.max_attempts) if self._warned(options) else None
+        return qsub_script(self._name(job.name), str(job.run_dir), options, run_lines=run_lines)
 
     def submissions(self, job: Job) -> list:
         return [[self.qsub, "-terse", self._script_path(job)]]
 
     def display(self, job: Job) -> str:
-        return f"{shell_join([self.qsub, *self._options(job)])} -b y {display_quote(job.command)}"
+        return f"{shell_join([self.qsub, *self._job_options(job)])} -b y {display_quote(job.command)}"
 
     def submit_words(self, script_path: str) -> List[str]:
         return [self.qsub, "-terse", script_path]
@@ -519,7 +543,10 @@ class SgeFarm(BatchFarm):
         return ["-t", f"1-{count}"]
 
     def array_script(self, chunk: List[Job], list_path: Path) -> str:
-        return qsub_script(self._name("array"), str(list_path), self._options(chunk[0]), array_of=len(chunk))
+        """One array job's script; when warned each task runs its run's own qsub.sh (its requeue)."""
+        options = self._job_options(chunk[0])
+        run_lines = [f'exec sh "$run_dir/{QSUB_SCRIPT}"'] if self._warned(options) else None
+        return qsub_script(self._name("array"), str(list_path), options, array_of=len(chunk), run_lines=run_lines)
 
     @staticmethod
     def _names(entry: Any) -> Tuple[str, str]:
