@@ -11,10 +11,12 @@ from pathlib import Path
 EXP = "CMD: 'python train.py'\nHPARAMS:\n  lr: [0.1]\n"
 
 
-def runx(cwd: Path, *args: str, home: Path) -> subprocess.CompletedProcess:
+def runx(cwd: Path, *args: str, home: Path, python_args: bool = False) -> subprocess.CompletedProcess:
+    """runx with `args` (with `python_args`, the interpreter's own: `-X importtime -m runx.runx ...`)."""
     env = {k: v for k, v in os.environ.items() if k != "RUNX_LOGDIR"}
     env["HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "runx.runx", *args], cwd=cwd, env=env, capture_output=True, text=True,
+    argv = [*args] if python_args else ["-m", "runx.runx", *args]
+    return subprocess.run([sys.executable, *argv], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=120, stdin=subprocess.DEVNULL)
 
 
@@ -131,3 +133,17 @@ def test_staging_names_python_code_the_default_patterns_leave_out(project):
     done = project.runx("exp2.yml", "-n")
     assert done.returncode == 0 and (f"runx: warning: CMD runs test_train.py, which CODE_IGNORE_PATTERNS 'test*' leaves "
                                      f"out of what is staged from {project.root}") in done.stderr, done.stderr
+
+
+def test_a_dry_run_warns_about_the_script_without_loading_staging(project, tmp_path):
+    """-n stages nothing, so it loads none of staging's machinery (bench/ times `runx sweep.yml -n`), and still
+    warns about a CMD script that would not be staged."""
+    project.write("exp.yml", "CMD: 'python missing.py'\nHPARAMS:\n  lr: [0.1, 0.2]\n")
+    done = runx(project.root, "-X", "importtime", "-m", "runx.runx", "exp.yml", "-n", home=tmp_path / "home",
+                python_args=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "python missing.py --lr 0.1\npython missing.py --lr 0.2\n"
+    assert f"runx: warning: CMD runs missing.py, which is not in {project.root} (the folder" in done.stderr
+    loaded = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "runx.core.scriptcheck" in loaded and "runx.core.dryrun" in loaded
+    assert not loaded & {"runx.core.staging", "shutil", "subprocess", "dataclasses", "json"}, sorted(loaded)

@@ -65,7 +65,7 @@ def launch_main(args: Namespace) -> int:
     _warn_about_ignored_flags(farm)
     from pathlib import Path
 
-    from runx.core.staging import unstaged_script
+    from runx.core.scriptcheck import unstaged_script
 
     script_problem = unstaged_script(settings.cmd, Path.cwd(), settings.ignore_patterns)
     if args.no_run:
