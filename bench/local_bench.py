@@ -28,11 +28,15 @@ HYDRA_APP = ("import hydra\n\n@hydra.main(version_base=None, config_path=None, c
 
 
 class Project:
-    """A work directory holding train.py, its logx twin, a sweep of `runs` seeds and Hydra's app."""
+    """A project folder (work/project) holding train.py, its logx twin, a sweep of `runs` seeds and
+    Hydra's app; every output (LOGROOTs, logx logdirs, Hydra's sweep dirs) goes to work/out, outside
+    it, so what runx stages as each run's code/ stays the same few files from one repeat to the next."""
 
     def __init__(self, work: Path, runs: int) -> None:
-        self.work, self.runs = work, runs
+        self.work, self.out, self.runs = work / "project", work / "out", runs
+        work = self.work
         work.mkdir(parents=True, exist_ok=True)
+        self.out.mkdir(parents=True, exist_ok=True)
         (work / "train.py").write_text(TRAIN)
         (work / "train_logx.py").write_text(TRAIN_LOGX)
         (work / "hydra_app.py").write_text(HYDRA_APP)
@@ -42,7 +46,7 @@ class Project:
 
     def loop(self, jobs: int = 1, script: str = "train.py") -> float:
         """The plain loop over every run (with `jobs` workers)."""
-        logdir = str(self.work / f"logx-{next(self._fresh)}")
+        logdir = str(self.out / f"logx-{next(self._fresh)}")
 
         def one(seed: int) -> None:
             subprocess.run([sys.executable, script, "--seed", str(seed)], cwd=self.work, check=True,
@@ -59,7 +63,7 @@ class Project:
 
     def runx(self, jobs: int = 1) -> float:
         """`runx sweep.yml -i [-j N]` into a fresh LOGROOT; every run must succeed."""
-        (self.work / ".runx").write_text(f"LOGROOT: {self.work / 'logs' / str(next(self._fresh))}\n")
+        (self.work / ".runx").write_text(f"LOGROOT: {self.out / 'logs' / str(next(self._fresh))}\n")
         argv = [sys.executable, "-m", "runx.runx", "sweep.yml", "-i"] + (["-j", str(jobs)] if jobs > 1 else [])
         started = time.perf_counter()
         subprocess.run(argv, cwd=self.work, check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
@@ -69,7 +73,7 @@ class Project:
         """Hydra's multirun of the same seeds with `launcher` (basic or joblib)."""
         seeds = ",".join(str(i) for i in range(self.runs))
         argv = [sys.executable, "hydra_app.py", "--multirun", f"+seed={seeds}",
-                f"hydra.sweep.dir={self.work / 'multirun' / str(next(self._fresh))}"]
+                f"hydra.sweep.dir={self.out / 'multirun' / str(next(self._fresh))}"]
         if launcher != "basic":
             argv += [f"hydra/launcher={launcher}", "hydra.launcher.n_jobs=2"]
         started = time.perf_counter()
