@@ -36,6 +36,24 @@ def test_import_loads_no_third_party_module():
     assert done.stdout.strip() == "[]"
 
 
+def test_a_plain_logx_script_loads_no_heavy_stdlib_module(tmp_path):
+    """initialize, metrics, close (no TensorBoard, no checkpoint) stay off dataclasses (inspect, ast, dis)
+    and socket: they were a third of a trivial logx script's start-up (docs/performance.md, issue 17 §5)."""
+    code = textwrap.dedent(f"""
+        import sys
+        from runx.logx import logx
+        logx.initialize(logdir={str(tmp_path)!r}, tensorboard=False)
+        logx.metric("train", {{"loss": 1.0}}, epoch=0)
+        logx.metric("val", {{"acc": 0.5}}, epoch=0)
+        logx.close()
+        print(sorted(m for m in ("dataclasses", "inspect", "ast", "dis", "socket") if m in sys.modules))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    assert [r["phase"] for r in read_records(str(tmp_path / "metrics.jsonl")).records if "phase" in r] == ["train", "val"]
+
+
 def test_metrics_messages_and_phase_aliases(tmp_path, capsys):
     log = LogX()
     log.initialize(logdir=str(tmp_path), hparams={"lr": 0.1}, global_rank=0)

@@ -5,7 +5,6 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -268,4 +267,4 @@ def test_summary_equals_the_whole_log_and_a_plain_fold(tmp_path_factory, session
 
 def _plain(phases) -> str:
     """Phases as JSON text, so that NaN compares equal to NaN."""
-    return json.dumps({k: asdict(v) for k, v in phases.items()}, sort_keys=True)
+    return json.dumps({k: v.as_dict() for k, v in phases.items()}, sort_keys=True)

@@ -6,7 +6,6 @@ import json
 import math
 import os
 import threading
-from dataclasses import asdict
 from decimal import Decimal
 from fractions import Fraction
 
@@ -51,7 +50,7 @@ def same(a, b) -> bool:
 
 def plain_summary(run_dir) -> str:
     summary = summarize(str(run_dir))
-    return json.dumps({k: asdict(v) for k, v in summary.phases.items()}, sort_keys=True)
+    return json.dumps({k: v.as_dict() for k, v in summary.phases.items()}, sort_keys=True)
 
 
 number = st.one_of(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 from typing import Any, Dict, Optional
 
@@ -67,7 +66,7 @@ class WriterLock:
             print(f"logx: warning: {message}; writing anyway (allow_second_writer=True)", file=sys.stderr)
             return False
         pid = os.getpid()
-        owner = {"pid": pid, "host": socket.gethostname(), "start_time": process_start_time(pid), "since": time.time()}
+        owner = {"pid": pid, "host": os.uname().nodename, "start_time": process_start_time(pid), "since": time.time()}
         data = json.dumps(owner).encode()
         os.ftruncate(fd, 0)
         os.pwrite(fd, data + b"\n", 0)

@@ -13,10 +13,9 @@ import json
 import math
 import operator
 import os
-from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
-from runx.logx.rundir.codec import Number, ReadResult, decode_value, encode_value, is_time, read_bytes, read_records
+from runx.logx.rundir.codec import Number, ReadResult, Record, decode_value, encode_value, is_time, read_bytes, read_records
 from runx.logx.rundir.layout import METRICS_FILE, SUMMARY_FILE
 
 FORMAT_VERSION = 1  # of metrics.jsonl (its header line)
@@ -29,6 +28,9 @@ Histories = Union[bool, str]
 """Which metrics' histories a reader wants: all (True), none (False), or only the metric of that name."""
 
 
+_NEW_LIST: Any = object()  # MetricState's default samples: a new empty list each time (None means unknown)
+
+
 def wants(history: Histories, metric: str) -> bool:
     """Whether `history` asks for this metric's history."""
     return history is True or history == metric
@@ -39,21 +41,19 @@ __all__ = [
 ]
 
 
-@dataclass
-class MetricState:
+class MetricState(Record):
     """One metric of one phase while folding: latest value, min and max (None until a non-NaN value), count,
     and its thinned history: the (step, value) of every `stride`-th record of it, from the first on
     (`samples` is None when unknown: read from a version-1 summary)."""
 
-    last: Number
-    last_step: int
-    min: Optional[Number]
-    min_step: Optional[int]
-    max: Optional[Number]
-    max_step: Optional[int]
-    count: int
-    stride: int = 1
-    samples: Optional[List[Tuple[int, Number]]] = field(default_factory=list)
+    fields = ("last", "last_step", "min", "min_step", "max", "max_step", "count", "stride", "samples")
+
+    def __init__(self, last: Number, last_step: int, min: Optional[Number], min_step: Optional[int],
+                 max: Optional[Number], max_step: Optional[int], count: int, stride: int = 1,
+                 samples: Optional[List[Tuple[int, Number]]] = _NEW_LIST) -> None:
+        self.last, self.last_step, self.count, self.stride = last, last_step, count, stride
+        self.min, self.min_step, self.max, self.max_step = min, min_step, max, max_step
+        self.samples = [] if samples is _NEW_LIST else samples
 
     def history(self) -> Optional[List[Tuple[int, Number]]]:
         """At most HISTORY_POINTS (step, value) points, evenly thinned, the latest one last; None when unknown."""
@@ -64,66 +64,61 @@ class MetricState:
         return self.samples + [(self.last_step, self.last)]
 
 
-@dataclass
-class PhaseState:
+class PhaseState(Record):
     """One phase while folding: records, last step, first and last record time, its metrics."""
 
-    count: int
-    last_step: int
-    first_time: float
-    last_time: float
-    metrics: Dict[str, MetricState] = field(default_factory=dict)
+    fields = ("count", "last_step", "first_time", "last_time", "metrics")
+
+    def __init__(self, count: int, last_step: int, first_time: float, last_time: float,
+                 metrics: Optional[Dict[str, MetricState]] = None) -> None:
+        self.count, self.last_step, self.first_time, self.last_time = count, last_step, first_time, last_time
+        self.metrics: Dict[str, MetricState] = {} if metrics is None else metrics
 
 
-@dataclass
-class MetricSummary:
+class MetricSummary(Record):
     """One metric in one phase: latest value, min and max (NaN ignored; NaN if never anything else) with their steps,
     and, when asked for, its history: at most HISTORY_POINTS (step, value), evenly thinned, the latest one last."""
 
-    last: Number
-    last_step: Optional[int]
-    min: Number
-    min_step: Optional[int]
-    max: Number
-    max_step: Optional[int]
-    count: int
-    history: Optional[List[Tuple[int, Number]]] = None
+    fields = ("last", "last_step", "min", "min_step", "max", "max_step", "count", "history")
+
+    def __init__(self, last: Number, last_step: Optional[int], min: Number, min_step: Optional[int], max: Number,
+                 max_step: Optional[int], count: int, history: Optional[List[Tuple[int, Number]]] = None) -> None:
+        self.last, self.last_step, self.count, self.history = last, last_step, count, history
+        self.min, self.min_step, self.max, self.max_step = min, min_step, max, max_step
 
 
-@dataclass
-class PhaseSummary:
+class PhaseSummary(Record):
     """One phase: how many records, the last step, first and last record times, each metric."""
 
-    count: int
-    last_step: Optional[int]
-    first_time: Optional[float]
-    last_time: Optional[float]
-    metrics: Dict[str, MetricSummary] = field(default_factory=dict)
+    fields = ("count", "last_step", "first_time", "last_time", "metrics")
+
+    def __init__(self, count: int, last_step: Optional[int], first_time: Optional[float], last_time: Optional[float],
+                 metrics: Optional[Dict[str, MetricSummary]] = None) -> None:
+        self.count, self.last_step, self.first_time, self.last_time = count, last_step, first_time, last_time
+        self.metrics: Dict[str, MetricSummary] = {} if metrics is None else metrics
 
 
-@dataclass
-class RunSummary:
+class RunSummary(Record):
     """A run's metrics at a glance (from the summary file plus the log's unread tail)."""
 
-    phases: Dict[str, PhaseSummary]
-    start_time: Optional[float]
-    first_time: Optional[float]
-    last_time: Optional[float]
-    records: int
-    torn: bool
-    summary_used: bool
+    fields = ("phases", "start_time", "first_time", "last_time", "records", "torn", "summary_used")
+
+    def __init__(self, phases: Dict[str, PhaseSummary], start_time: Optional[float], first_time: Optional[float],
+                 last_time: Optional[float], records: int, torn: bool, summary_used: bool) -> None:
+        self.phases, self.start_time, self.first_time, self.last_time = phases, start_time, first_time, last_time
+        self.records, self.torn, self.summary_used = records, torn, summary_used
 
 
-@dataclass
-class SummaryState:
+class SummaryState(Record):
     """The running fold of a metrics log: what the summary file holds. The writer and every reader fold with `fold`."""
 
-    phases: Dict[str, PhaseState] = field(default_factory=dict)
-    records: int = 0
-    start_time: Optional[float] = None
-    first_time: Optional[float] = None
-    last_time: Optional[float] = None
-    skipped: int = 0
+    fields = ("phases", "records", "start_time", "first_time", "last_time", "skipped")
+
+    def __init__(self, phases: Optional[Dict[str, PhaseState]] = None, records: int = 0, start_time: Optional[float] = None,
+                 first_time: Optional[float] = None, last_time: Optional[float] = None, skipped: int = 0) -> None:
+        self.phases: Dict[str, PhaseState] = {} if phases is None else phases
+        self.records, self.start_time, self.first_time, self.last_time, self.skipped = (
+            records, start_time, first_time, last_time, skipped)
 
     def start(self, when: float) -> None:
         """Fold in a session start (the first one is the run's start)."""
