@@ -227,3 +227,26 @@ def test_folding_a_batch_equals_folding_one_record_at_a_time(rows, split):
         if part:
             batch.fold("train", ("a", "b"), [(step, *values) for step, values in part], 1.0, 1.0)
     assert json.dumps(batch.to_json(0)["phases"]) == json.dumps(one.to_json(0)["phases"])  # NaN as "nan"
+
+
+def test_close_rewrites_the_summary_only_when_the_log_grew(tmp_path):
+    """The summary written by a val record is left as it is by a close with nothing new (one fsync less per
+    script, issue 17 §5); once a record follows it, close replaces it and it counts that record."""
+    summary = tmp_path / SUMMARY_FILE
+    writer = MetricsWriter(str(tmp_path))
+    writer.write("train", 0, {"loss": 1.0})
+    writer.write("val", 0, {"acc": 0.5})  # the first write replaces the summary (the buffered train record with it)
+    first = os.stat(summary).st_ino
+    writer.close()
+    assert os.stat(summary).st_ino == first  # not replaced: it already said all the log holds
+    read = summarize(str(tmp_path))
+    assert read.summary_used and (read.phases["train"].count, read.phases["val"].count) == (1, 1)
+    again = MetricsWriter(str(tmp_path))  # a new session: its start line grows the log
+    again.write("train", 1, {"loss": 0.5})
+    again.close()
+    assert os.stat(summary).st_ino != first
+    read = summarize(str(tmp_path))
+    assert read.summary_used and read.phases["train"].count == 2
+    with_summary = plain_summary(tmp_path)
+    os.remove(summary)
+    assert plain_summary(tmp_path) == with_summary

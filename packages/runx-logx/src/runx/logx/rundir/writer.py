@@ -144,6 +144,7 @@ class MetricsWriter:
             self._torn = size - tail.end_offset  # the next write ends that line first, so records start on their own
         self._flushed = now
         self._summarized = _LONG_AGO  # so the first write writes a summary, which folds just that write's records
+        self._summarized_bytes = -1  # the log's size the summary file last written says it folds
         with self._lock:
             self._state.start(now / 1000)
             self._emit([_event_record(b'{"event":"start","time":%s}\n' % _stamp(now))])
@@ -394,7 +395,7 @@ class MetricsWriter:
             return  # a forked child must not write its parent's buffered records again
         self._write_queue(_now_ms())
         with self._lock:
-            if self._fd >= 0:
+            if self._fd >= 0 and self._summarized_bytes != self._bytes:  # else the file holds this summary already
                 self._write_summary()
 
     def _write_summary(self) -> None:
@@ -410,6 +411,7 @@ class MetricsWriter:
                       "instead until it is written again", file=sys.stderr)
             return
         self._summary_failure = None
+        self._summarized_bytes = self._bytes
 
     def abandon(self) -> None:
         """In a forked child: drop the parent's queued records and close this copy of the log, writing nothing.
