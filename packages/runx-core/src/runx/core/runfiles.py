@@ -28,7 +28,8 @@ def job_script(job: Job, command: Optional[str] = None) -> str:
 RUNX_LOGDIR={q([job.job_logdir])}
 export RUNX_LOGDIR
 RUNX_STATUS="$RUNX_LOGDIR/{STATUS_FILE}"
-echo "started $(date +%s) host=$(uname -n) pid=$$ gpus=${{CUDA_VISIBLE_DEVICES:--}}" >> "$RUNX_STATUS"
+{{ read -r RUNX_HOST < /proc/sys/kernel/hostname; }} 2>/dev/null || RUNX_HOST=$(uname -n)
+echo "started $(date +%s) host=$RUNX_HOST pid=$$ gpus=${{CUDA_VISIBLE_DEVICES:--}}" >> "$RUNX_STATUS"
 if ! cd "$RUNX_LOGDIR/{CODE_DIR}"; then
     echo "finished $(date +%s) exit=127" >> "$RUNX_STATUS"
     exit 127
