@@ -29,9 +29,11 @@ VENVS = {
     "tensorboardX": ["tensorboardX"],
     "mlflow": ["mlflow-skinny"],
     "wandb": ["wandb"],
+    "hydra": ["hydra-core", "hydra-joblib-launcher"],  # the local farm's peers (local_bench.py); no torch
 }
 # The distribution whose version names each venv in the report.
-VERSION_OF = {"runx-0.0.11": "runx", "tensorboardX": "tensorboardX", "mlflow": "mlflow-skinny", "wandb": "wandb"}
+VERSION_OF = {"runx-0.0.11": "runx", "tensorboardX": "tensorboardX", "mlflow": "mlflow-skinny", "wandb": "wandb",
+              "hydra": "hydra-core"}
 STAMP = ".runx-bench-complete"
 
 BASELINE_LOOP = r"""

@@ -4,8 +4,9 @@ Cases (each returns wall seconds for all runs; run.py interleaves them):
 - loop: `subprocess.run([python, "train.py", "--seed", i])` for every run; `-j 2` beside two such loops.
 - runx: `runx sweep.yml -i` (and `-i -j 2`) on a sweep of the same runs, a fresh LOGROOT each time.
 - logx: the loop over a script that calls logx (initialize, 3 metrics, close) vs the same script without it.
-- hydra: Hydra's multirun with the basic and the joblib launcher, when hydra-core (and
-  hydra-joblib-launcher) are installed; otherwise a note.
+- hydra: Hydra's multirun of the same seeds with the basic and the joblib launcher (`n_jobs=2`), from
+  the bench venv `hydra` (bench/baselines.py: hydra-core, hydra-joblib-launcher); each of its jobs
+  runs the same train.py with the same interpreter as the loop, so the figure is Hydra's cost per run.
 """
 from __future__ import annotations
 
@@ -23,8 +24,21 @@ TRAIN_LOGX = (TRAIN.replace("p.parse_args()\n", "a = p.parse_args()\n")
               "logx.metric('train', {'loss': 1.0, 'acc': 0.5, 'lr': 0.1}, epoch=0)\n"
               "logx.metric('train', {'loss': 0.9, 'acc': 0.6, 'lr': 0.1}, epoch=1)\n"
               "logx.metric('val', {'loss': 0.8, 'acc': 0.7}, epoch=1)\n")
-HYDRA_APP = ("import hydra\n\n@hydra.main(version_base=None, config_path=None, config_name=None)\n"
-             "def main(cfg):\n    pass\n\nif __name__ == '__main__':\n    main()\n")
+HYDRA_APP = """import os
+import subprocess
+
+import hydra
+
+
+@hydra.main(version_base=None, config_path=None, config_name=None)
+def main(cfg):
+    subprocess.run([os.environ["BENCH_PYTHON"], os.path.join(os.environ["BENCH_PROJECT"], "train.py"),
+                    "--seed", str(cfg.seed)], check=True, stdout=subprocess.DEVNULL)
+
+
+if __name__ == "__main__":
+    main()
+"""
 
 
 class Project:
@@ -69,24 +83,18 @@ class Project:
         subprocess.run(argv, cwd=self.work, check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         return time.perf_counter() - started
 
-    def hydra(self, launcher: str) -> float:
-        """Hydra's multirun of the same seeds with `launcher` (basic or joblib)."""
+    def hydra(self, launcher: str, python: Path) -> float:
+        """Hydra's multirun of the same seeds with `launcher` (basic, or joblib with 2 workers), Hydra
+        running under `python` (its bench venv), each job running train.py as the loop does."""
         seeds = ",".join(str(i) for i in range(self.runs))
-        argv = [sys.executable, "hydra_app.py", "--multirun", f"+seed={seeds}",
+        argv = [str(python), "hydra_app.py", "--multirun", f"+seed={seeds}",
                 f"hydra.sweep.dir={self.out / 'multirun' / str(next(self._fresh))}"]
         if launcher != "basic":
             argv += [f"hydra/launcher={launcher}", "hydra.launcher.n_jobs=2"]
+        env = _env(BENCH_PYTHON=sys.executable, BENCH_PROJECT=str(self.work))
         started = time.perf_counter()
-        subprocess.run(argv, cwd=self.work, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(argv, cwd=self.work, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         return time.perf_counter() - started
-
-
-def hydra_missing(launcher: str) -> str:
-    """Why Hydra with `launcher` cannot run here ('' when it can)."""
-    module = "hydra" if launcher == "basic" else "hydra_plugins.hydra_joblib_launcher"
-    done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True)
-    package = "hydra-core" if launcher == "basic" else "hydra-joblib-launcher"
-    return "" if done.returncode == 0 else f"not installed (pip install {package})"
 
 
 def _env(**extra: str) -> dict:

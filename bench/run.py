@@ -8,7 +8,7 @@ Areas (--only):
 - core: `runx -n` on the seed sweep vs `import yaml` and runx 0.0.11; planning 100,000 runs;
   staging 1,000 runs of a 50 MB project (bytes written).
 - local: `runx -i` and `runx -i -j 2` on 100 trivial runs and a script calling logx, per run, over a
-  plain loop of subprocess.run (bench/local_bench.py); Hydra's multirun beside when installed.
+  plain loop of subprocess.run (bench/local_bench.py); Hydra's multirun (bench venv `hydra`) beside.
 - logx: `import runx.logx`; metric() with TensorBoard off and on vs runx 0.0.11; the kill -9
   checkpoint stress (tests/logx/test_crash_safety.py with RUNX_KILL_TRIALS).
 - sumx: 100 and 1,000 runs x 100 epochs vs runx 0.0.11 in its own format; 10,000 x 1,000; the trend column
@@ -208,8 +208,9 @@ def bench_core(sizes: Sizes, venvs: baselines.Venvs, quick: bool, work: Path) ->
     return rows
 
 
-def bench_local(sizes: Sizes, work: Path) -> list:
-    """runx -i (and -j 2) and a logx script, per run, over a plain loop of the same runs; Hydra beside."""
+def bench_local(sizes: Sizes, venvs: baselines.Venvs, work: Path) -> list:
+    """runx -i (and -j 2) and a logx script, per run, over a plain loop of the same runs; Hydra's multirun
+    (its bench venv) over the same loop as the peers' rows."""
     project, n = local_bench.Project(work / "local", sizes.local_runs), sizes.local_runs
     runs = Interleaved()
     runs.add("loop", project.loop)
@@ -217,30 +218,37 @@ def bench_local(sizes: Sizes, work: Path) -> list:
     runs.add("runx", project.runx, ours=True)
     runs.add("runx2", lambda: project.runx(jobs=2), ours=True)
     runs.add("logx", lambda: project.loop(script="train_logx.py"), ours=True)
-    missing = {launcher: local_bench.hydra_missing(launcher) for launcher in ("basic", "joblib")}
-    for launcher, why in missing.items():
-        if not why:
-            runs.add(f"hydra-{launcher}", lambda launcher=launcher: project.hydra(launcher))
+    hydra = venvs.python("hydra")
+    if hydra is not None:
+        runs.add("hydra-basic", lambda: project.hydra("basic", hydra))
+        runs.add("hydra-joblib", lambda: project.hydra("joblib", hydra))
     runs.run(max(1, sizes.loop_repeats // 2))
 
     def per_run(name: str) -> Samples:
         return Samples([v / n for v in runs.results[name]], "s")
 
+    def over(ours: str, base: str) -> float:
+        return statistics.median(runs.results[ours]) / n - statistics.median(runs.results[base]) / n
+
     def extra(ours: str, base: str, limit_ms: float, figure: str, base_label: str) -> Row:
-        over = statistics.median(runs.results[ours]) / n - statistics.median(runs.results[base]) / n
+        ms = over(ours, base) * 1e3
         return Row("local", figure, f"{per_run(ours)} per run", f"{base_label} {per_run(base)} per run",
-                   f"+{over * 1e3:.1f} ms", f"<= +{limit_ms:g} ms per run", absolute(over * 1e3 <= limit_ms))
+                   f"{ms:+.1f} ms", f"<= +{limit_ms:g} ms per run", absolute(ms <= limit_ms))
 
     loop_label = f"plain loop of subprocess.run over {n} runs"
     rows = [extra("runx", "loop", 5, f"runx -i, {n} trivial runs", loop_label),
             extra("runx2", "loop2", 5, f"runx -i -j 2, {n} trivial runs", loop_label + " (2 workers)"),
             extra("logx", "loop", 10, "script with logx (initialize, 3 metrics, close)", "same loop without logx")]
-    for launcher, why in missing.items():
+    for launcher, base, label in (("basic", "loop", "Hydra multirun, basic launcher"),
+                                  ("joblib", "loop2", "Hydra multirun, joblib launcher (n_jobs=2)")):
         name = f"hydra-{launcher}"
-        shown = why or runs.failed.get(name, "")
-        label = f"Hydra multirun, {launcher} launcher" + (" (n_jobs=2)" if launcher == "joblib" else "")
-        rows.append(Row("local", label, f"{per_run(name)} per run" if name in runs.results else "-",
-                        f"peer: {shown}" if shown else "peer (runs in-process)", result="info"))
+        why = venvs.missing.get("hydra") or runs.failed.get(name, "")
+        if why or name not in runs.results:
+            rows.append(Row("local", label, "-", f"peer: {why or 'not run'}", result="info"))
+            continue
+        base_label = loop_label + (" (2 workers)" if base == "loop2" else "")
+        rows.append(Row("local", label, f"{per_run(name)} per run", f"peer {venvs.version('hydra')}; {base_label} "
+                        f"{per_run(base)} per run", f"{over(name, base) * 1e3:+.1f} ms", result="info"))
     return rows
 
 
@@ -513,7 +521,7 @@ def main(argv: list | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="runx-bench-") as tmp:
         work = Path(tmp)
         steps = [("core", lambda: bench_core(sizes, venvs, args.quick, work / "core")),
-                 ("local", lambda: bench_local(sizes, work)),
+                 ("local", lambda: bench_local(sizes, venvs, work)),
                  ("logx", lambda: bench_logx_import(sizes, venvs, work)),
                  ("logx+baselines", lambda: bench_metric(sizes, venvs, areas)),
                  ("logx", lambda: bench_kill9(sizes)),
