@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from runx.core.errors import RunxError
 from runx.core.farms import slurm
-from runx.core.farms.slurm_nodes import NodeLayout, launch_command, node_layout, node_options, rendezvous_lines
+from runx.core.farms.slurm_nodes import (
+    NodeLayout,
+    launch_command,
+    node_layout,
+    node_options,
+    rendezvous_lines,
+    torchrun_signal_env,
+)
 
 
 @pytest.mark.parametrize(
@@ -75,7 +82,7 @@ with open(os.environ["OUT"], "a") as f:
 """
 
 
-def _run_launch(tmp_path: Path, layout: NodeLayout, command: str) -> list:
+def _run_launch(tmp_path: Path, layout: NodeLayout, command: str, warning=None) -> list:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "srun").write_text(FAKE_SRUN)
@@ -84,7 +91,7 @@ def _run_launch(tmp_path: Path, layout: NodeLayout, command: str) -> list:
     out = tmp_path / "out.jsonl"
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "OUT": str(out), "MASTER_ADDR": "10.0.0.1",
            "MASTER_PORT": "15042"}
-    line = launch_command(layout, command)
+    line = launch_command(layout, command, warning)
     done = subprocess.run(["sh", "-c", line], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return [json.loads(x) for x in out.read_text().splitlines()]
@@ -150,3 +157,20 @@ def test_dry_run_shows_the_exact_batch_script(tmp_path):
                           text=True, timeout=60)
     assert done.returncode == 2 and "LAUNCHER: expected one of torchrun, srun, none, found 'mpirun'" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_with_the_warning_torchrun_is_told_to_pass_it_on_to_its_workers(tmp_path):
+    """torchrun's agent dies of USR1 unless PET_SIGNALS_TO_HANDLE lists it; then it sends it to its workers
+    and waits PET_SHUTDOWN_TIMEOUT (the warning's seconds) for them to save."""
+    assert torchrun_signal_env("USR1@90") == "PET_SIGNALS_TO_HANDLE=SIGTERM,SIGINT,SIGHUP,SIGQUIT,SIGUSR1 PET_SHUTDOWN_TIMEOUT=90"
+    assert torchrun_signal_env("SIGTERM@30") == "PET_SIGNALS_TO_HANDLE=SIGTERM,SIGINT,SIGHUP,SIGQUIT PET_SHUTDOWN_TIMEOUT=30"
+    fake = tmp_path / "torchrun.py"
+    fake.write_text("import json, os, sys\n"
+                    "with open(os.environ['OUT'], 'a') as f:\n"
+                    "    f.write(json.dumps({'argv': sys.argv[1:3], 'env': {k: v for k, v in os.environ.items()"
+                    " if k.startswith('PET_')}}) + '\\n')\n")
+    layout = NodeLayout(2, 1, "torchrun", None, f"{sys.executable} {fake}")
+    seen = _run_launch(tmp_path, layout, "true", warning="USR1@45")
+    assert [s["env"] for s in seen] == [{"PET_SIGNALS_TO_HANDLE": "SIGTERM,SIGINT,SIGHUP,SIGQUIT,SIGUSR1",
+                                         "PET_SHUTDOWN_TIMEOUT": "45"}] * 2
+    assert "PET_" not in launch_command(layout, "true")

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from runx.core.farms import slurm
+from runx.core.farms import slurm, slurm_requeue
 from runx.core.farms.slurm_requeue import requeue_lines, signal_option
 from runx.logx.rundir.status import REQUEUE_EXIT, fold_status
 
@@ -91,9 +91,9 @@ def test_the_warning_saves_exits_75_and_queues_the_next_attempt_up_to_max_attemp
     assert submitted.read_text().splitlines() == [f"2 --parsable {run}/sbatch.sh", f"3 --parsable {run}/sbatch.sh"]
     text = (run / "status.log").read_text()
     assert [line.split()[0] for line in text.splitlines()] == [
-        "started", "interrupted", "finished", "queued", "submitted",
-        "started", "interrupted", "finished", "queued", "submitted",
-        "started", "interrupted", "finished"]  # the third attempt was the last: not queued again
+        "started", "interrupted", "requeue", "finished", "queued", "submitted",
+        "started", "interrupted", "requeue", "finished", "queued", "submitted",
+        "started", "interrupted", "requeue", "finished"]  # the third attempt was the last: not queued again
     assert "reason=timeout signal=USR1" in text and "job_id=4002" in text and "job_id=4003" in text
     status = fold_status(text)
     assert (status.state, status.exit_code, status.attempts, status.interrupted) == ("timeout", REQUEUE_EXIT, 3, 3)
@@ -192,3 +192,21 @@ def test_runx_own_timer_is_gone_when_the_job_ends_first(tmp_path, fake_sbatch):
     left = subprocess.run(["pgrep", "-f", "^sleep 86317$"], capture_output=True, text=True)
     assert left.stdout == "", left  # the batch shell ended its own timer
     assert "interrupted" not in (run / "status.log").read_text()
+
+
+@pytest.mark.parametrize("lines, code, expected", [
+    (["started 1", "requeue 2 exit=75 pid=9"], 1, REQUEUE_EXIT),  # torchrun's 1 after rank 0 asked: 75
+    (["started 1", "requeue 2 exit=75 pid=9"], 137, REQUEUE_EXIT),  # srun's worst task, killed
+    (["started 1", "requeue 2 exit=75 pid=9", "finished 3 exit=75", "started 4"], 1, 1),  # an earlier attempt's line
+    (["started 1"], 3, 3),  # a failing rank, no warning: its code
+    (["started 1", "requeue 2 exit=75 pid=9"], 0, 0),
+    ([], 1, 1),
+])
+def test_rank0_exit_reads_rank_0s_requeue_line_of_this_attempt(tmp_path, lines, code, expected):
+    status = tmp_path / "status.log"
+    if lines:
+        status.write_text("".join(f"{line}\n" for line in lines))
+    line = slurm_requeue.rank0_exit(f"sh -c 'exit {code}'")
+    done = subprocess.run(["sh", "-c", f'RUNX_STATUS={status}\n{line}\necho "rc=$?"'], capture_output=True, text=True,
+                          timeout=30)
+    assert done.stdout.split() == [f"rc={expected}"], done.stderr

@@ -1,7 +1,8 @@
 """Multi-node jobs on the real 2-node Slurm of .ci/slurm-multinode.sh, through runx (the py311-sched env).
 
 torchrun on two nodes with a gloo all_reduce, logx writing from rank 0 only, one status line per
-event, a failing rank failing the run, cancel ending both nodes' processes; the srun launcher's ranks.
+event, a failing rank failing the run, cancel ending both nodes' processes; the srun launcher's ranks; a 2-node
+torchrun job past its 1-minute time limit resumed in attempts (the warning reaching torchrun's workers).
 """
 from __future__ import annotations
 
@@ -38,6 +39,39 @@ TORCH_TRAIN = textwrap.dedent("""
         time.sleep(600)
     dist.destroy_process_group()
     sys.exit(3 if mode == "fail" and rank == 1 else 0)
+""")
+
+# A 2-node torchrun job with state: w grows by the all_reduce of ones (2 per step), rank 0's logx saves it
+# when the warning comes (on_requeue) and at the end; every attempt resumes from the latest checkpoint.
+RESUMING_TRAIN = textwrap.dedent("""
+    import os, sys, time
+    import torch, torch.distributed as dist
+    from runx.logx import logx
+    args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+    total, fail_rank = int(args["--steps"]), int(args.get("--fail_rank", -1))
+    dist.init_process_group("gloo")
+    rank = dist.get_rank()
+    state = {"step": 0, "w": torch.zeros(2)}
+    def save():
+        logx.save_model({"state_dict": {"w": state["w"]}, "step": state["step"]}, metric=float(state["step"]),
+                        epoch=state["step"])
+    logx.initialize(on_requeue=save)
+    checkpoint = logx.latest_checkpoint()
+    if checkpoint:
+        weights, meta = logx.load_model(checkpoint)
+        state["step"], state["w"] = meta["step"], weights["w"]
+        logx.msg(f"resumed at step {state['step']}, attempt {os.environ['RUNX_ATTEMPT']}")
+    while state["step"] < total:
+        if rank == fail_rank and state["step"] == 3:
+            sys.exit(3)
+        time.sleep(0.5)
+        grad = torch.ones(2)
+        dist.all_reduce(grad)
+        state["w"] += grad
+        state["step"] += 1
+        logx.metric("train", {"w": state["w"][0].item(), "attempt": int(os.environ["RUNX_ATTEMPT"])}, epoch=state["step"])
+    save()
+    dist.destroy_process_group()
 """)
 
 SRUN_TRAIN = textwrap.dedent("""
@@ -162,3 +196,62 @@ def test_two_node_srun_launcher_exports_the_ranks(project, cluster):
     records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["metrics"] for r in records if "metrics" in r] == [{"rank": 0.0}]
     assert os.path.exists(run / "sbatch.sh")
+
+
+def test_two_node_torchrun_job_past_its_time_limit_resumes_in_attempts_and_a_failing_rank_is_not_requeued(project, cluster):
+    """1-minute limit, warning 30 s before: each attempt trains for less than 30 s, so 60 steps of 0.5 s need a
+    second attempt (a third under load). The warning goes batch shell -> srun -> every node's torchrun ->
+    its workers; rank 0 saves and exits 75, the other rank is ended with the job."""
+    require("torch")
+    (project.root / "train.py").write_text(RESUMING_TRAIN)
+    project.write(".runx", f"""\
+        LOGROOT: logs
+        FARM: slurm
+        slurm:
+          TORCHRUN: {sys.executable} -m torch.distributed.run
+          SIGNAL: USR1@30
+          RESOURCES: {{time: 1}}
+        """)
+    project.write("long.yml", f"""\
+        CMD: {sys.executable} train.py
+        HPARAMS:
+          - {{steps: 60}}
+          - {{steps: 60, fail_rank: 1}}
+        RESOURCES: {{nodes: 2}}
+        """)
+    done = project.runx("long.yml")
+    assert done.returncode == 0, done.stderr
+    runs = {"fail_rank" in json.loads((r / "hparams.json").read_text()): r for r in project.runs("long")}
+    long, failing = runs[False], runs[True]
+
+    rows = wait_for(lambda: (lambda r: r if len(r) == 2 and all(v[2] in ("succeeded", "failed", "timeout", "cancelled")
+                                                                 for v in r.values()) else None)(status_rows(project, "long")),
+                    "both runs ended", timeout=400)
+    text = (long / "status.log").read_text()
+    assert rows[long.name][2:4] == ["succeeded", "0"], text
+    attempts, interrupted = int(rows[long.name][-2]), int(rows[long.name][-1])
+    assert 2 <= attempts <= 3 and interrupted == attempts - 1, text
+    assert text.count("reason=timeout signal=USR1") == attempts - 1, text
+    assert text.count("\nrequeue ") == attempts - 1, text  # rank 0's line, once per attempt (not one per rank)
+    assert [line.split()[2] for line in text.splitlines() if line.startswith("finished")] == ["exit=75"] * (attempts - 1) + ["exit=0"]
+    assert len(list(long.glob("slurm-*.out"))) == attempts
+
+    records = [json.loads(x) for x in (long / "metrics.jsonl").read_text().splitlines()]
+    metrics = [(r["step"], r["metrics"]) for r in records if "metrics" in r]
+    assert [step for step, _ in metrics] == list(range(1, 61)), metrics  # continuous, no step twice
+    assert [m["w"] for _, m in metrics] == [2.0 * step for step in range(1, 61)]  # the state resumed from the checkpoint
+    per_attempt = [m["attempt"] for _, m in metrics]
+    assert per_attempt == sorted(per_attempt) and set(per_attempt) == set(range(1, attempts + 1))
+    import torch
+
+    checkpoints = list(long.glob("*_checkpoint_ep*.pth"))
+    assert checkpoints, sorted(p.name for p in long.iterdir())
+    for checkpoint in checkpoints:
+        saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        assert saved["step"] == 60 and saved["state_dict"]["w"].tolist() == [120.0, 120.0]
+    log = (long / "logging.log").read_text()
+    assert log.count("resumed at step") == attempts - 1 and log.count("exiting 75") == attempts - 1, log
+
+    failed = (failing / "status.log").read_text()
+    assert rows[failing.name][2] == "failed" and rows[failing.name][3] not in ("", "0", "75"), failed
+    assert rows[failing.name][-2:] == ["1", "0"] and "interrupted" not in failed and "requeue" not in failed, failed

@@ -609,3 +609,40 @@ def test_all_ranks_log_gives_each_other_rank_its_own_message_log_and_nothing_els
     records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [r["metrics"] for r in records if "metrics" in r] == [{"loss": 0.5}]
     assert not list(tmp_path.glob("*.pth"))
+
+
+REQUEUE_JOB = textwrap.dedent("""
+    import os, signal, sys
+    from runx.logx import logx
+    out = os.path.join(os.environ["RUNX_LOGDIR"], "seen" + os.environ["RANK"])
+    def save():
+        with open(out, "a") as f:
+            f.write("saved\\n")
+    logx.initialize(on_requeue=save)
+    for step in range(10):
+        if step == 3:
+            os.kill(os.getpid(), signal.SIGUSR1)  # the scheduler's warning, as runx's job script passes it on
+        logx.metric("train", {"step": step})
+        logx.save_model({"state_dict": {}}, metric=step, epoch=step) if step == 5 else None
+        with open(out, "a") as f:
+            f.write(f"step {step}\\n")
+""")
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_the_warning_ends_rank_0_with_75_and_a_requeue_line_and_other_ranks_go_on(tmp_path, rank):
+    """Rank 0 leaves at the next metric() after saving and appends `requeue` to status.log (a multi-node job's
+    launcher exits 1, the job script reads that line); another rank only notes the signal: it must not leave a
+    collective rank 0 still waits in, so it goes on until the job ends it (here: its loop ends, exit 0)."""
+    (tmp_path / "job.py").write_text(REQUEUE_JOB)
+    env = {**os.environ, "RUNX_LOGDIR": str(tmp_path), "RUNX_REQUEUE_SIGNAL": "USR1", "RANK": str(rank)}
+    done = subprocess.run([sys.executable, str(tmp_path / "job.py")], env=env, capture_output=True, text=True, timeout=120)
+    seen = (tmp_path / f"seen{rank}").read_text().splitlines()
+    status = (tmp_path / "status.log").read_text().split() if (tmp_path / "status.log").exists() else []
+    if rank == 0:
+        assert done.returncode == 75, done.stderr
+        assert seen == ["step 0", "step 1", "step 2", "saved"]
+        assert status[0] == "requeue" and status[2:] == ["exit=75", f"pid={status[3][4:]}"] and status[3][4:].isdigit()
+    else:
+        assert done.returncode == 0, done.stderr
+        assert seen == [f"step {n}" for n in range(10)] and status == []

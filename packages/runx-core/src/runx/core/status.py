@@ -4,18 +4,17 @@ Each line is `<event> <unix-seconds> [key=value ...]`. Events: `queued` (runx cr
 about to resubmit it), `submitted` (a farm accepted it; `job_id=`; it names the job and does not undo
 a `started` the job may already have written; a local run's `queued` names the runx process that will
 run it, `launcher=<host>:<pid>`), `started` (the job began; `host=`, `pid=`), `finished`
-(`exit=`), `cancelled`, `interrupted` (the scheduler is ending the attempt: `reason=timeout|preempted`). The job's own lines are written by its POSIX shell script, so a
+(`exit=`), `cancelled`, `interrupted` (the scheduler is ending the attempt: `reason=timeout|preempted`), `requeue` (logx's rank 0 saved and exits 75). The job's own lines are written by its POSIX shell script, so a
 container without runx still records them. The last event decides the state.
 """
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Optional
 
 from runx.logx.rundir.layout import STATUS_FILE
-from runx.logx.rundir.status import RunStatus, fold_status
+from runx.logx.rundir.status import RunStatus, append_event, fold_status
 from runx.logx.rundir.status import read_status as _read_status
 
 __all__ = ["STATUS_FILE", "RunStatus", "launcher_id", "record_event", "read_status", "parse_status", "was_cancelled"]
@@ -28,10 +27,7 @@ def launcher_id() -> str:
 
 def record_event(run_dir: Path, event: str, **fields: object) -> None:
     """Append one event line (a single small write, so concurrent appends do not interleave)."""
-    extra = "".join(f" {k}={v}" for k, v in fields.items() if v is not None)
-    line = f"{event} {int(time.time())}{extra}\n"
-    with open(Path(run_dir) / STATUS_FILE, "a", encoding="utf-8") as f:
-        f.write(line)
+    append_event(str(run_dir), event, **fields)
 
 
 def parse_status(text: str) -> Optional[RunStatus]:

@@ -111,9 +111,10 @@ class LogX:
         only rank 0 writes metrics, events, checkpoints and logging.log, and the other ranks never wait for
         it. With `all_ranks_log` every other rank appends its msg() lines to its own `logging.rank<N>.log`.
 
-        In a runx job with a time limit, the scheduler's warning signal ends the run for a requeue at the
+        In a runx job with a time limit, the scheduler's warning signal ends the run for a requeue at rank 0's
         next safe point: after the next save_model(), or at the next metric() after calling `on_requeue()`
-        (which should save a checkpoint); logx then closes and exits 75 (runx.logx.requeue).
+        (which should save a checkpoint); logx then closes and exits 75 (runx.logx.requeue). Other ranks
+        only note the signal and go on; the job ends them when rank 0 leaves.
         `no_timestamp` is accepted for 0.0.11 scripts; records always carry their time.
         """
         self._start(logdir, coolname, hparams, tensorboard, no_timestamp, global_rank, eager_flush,
@@ -267,9 +268,7 @@ class LogX:
     def _record_metric(self, phase: str, metrics: Dict[str, Any], epoch: Optional[int]) -> None:
         writer = self._metrics  # None unless rank 0 and initialized
         if writer is None and not self.rank0:
-            if self.requeue_requested is not None and self._on_requeue is not None:
-                self._requeue(saved=False)
-            return
+            return  # another rank never leaves on the warning: rank 0 decides (runx.logx.requeue)
         canonical = _CANONICAL.get(phase)
         if canonical is None:
             raise LogxError(f"phase {phase!r}: expected one of {', '.join(TRAIN_NAMES + VAL_NAMES)}")
@@ -343,8 +342,6 @@ class LogX:
         saved dict gets `__metric`, the caller's `save_dict` is not changed.
         """
         if not self.rank0:
-            if self.requeue_requested is not None:
-                self._requeue(saved=True)
             return None
         if self._checkpoints is None:
             raise LogxError("logx.save_model() needs logx.initialize() first")
@@ -365,6 +362,11 @@ class LogX:
         self.msg(f"logx: the scheduler's warning signal ({self.requeue_requested}) arrived: checkpoint saved, "
                  f"exiting {REQUEUE_EXIT} so runx requeues this run")
         self.close()
+        run_dir = os.environ.get("RUNX_LOGDIR")
+        if run_dir:  # the job's launcher may not pass 75 on (torchrun exits 1): the job script reads this line
+            from runx.logx.rundir.status import REQUEUE_EVENT, append_event
+
+            append_event(run_dir, REQUEUE_EVENT, exit=REQUEUE_EXIT, pid=os.getpid())
         raise SystemExit(REQUEUE_EXIT)
 
     def get_best_checkpoint(self) -> Optional[str]:

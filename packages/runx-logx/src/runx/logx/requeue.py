@@ -4,8 +4,12 @@ runx's Slurm job script exports RUNX_REQUEUE_SIGNAL (e.g. USR1) and passes that 
 sends it. `logx.initialize()` then catches it; the handler only notes it. At the next safe point, the
 end of `save_model()` (the checkpoint just written is the last one) or of `metric()` when an
 `on_requeue` callback was given (logx calls it, and it saves), logx closes its files and raises
-SystemExit(REQUEUE_EXIT). The next attempt resumes in the same logdir: the metrics continue and
-`latest_checkpoint()` names the checkpoint to load. Without the variable nothing is installed.
+SystemExit(REQUEUE_EXIT), after appending a `requeue` line to the run's status.log (a multi-node launcher,
+torchrun or srun, does not pass the 75 on; runx's job script reads that line instead). Only rank 0 leaves:
+another rank that left by itself could leave rank 0 waiting in a collective, to crash before it saves, so
+the other ranks only note the signal and are ended with the job. The next attempt resumes in the same
+logdir: the metrics continue and `latest_checkpoint()` names the checkpoint to load. Without the variable
+nothing is installed.
 """
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ from runx.core.farms.slurm_nodes import (
     node_options,
     rendezvous_lines,
 )
-from runx.core.farms.slurm_requeue import requeue_lines, signal_option
+from runx.core.farms.slurm_requeue import rank0_exit, requeue_lines, signal_option
 from runx.core.farms.throttle import RETRY_DELAYS, Busy, retry
 from runx.core.plan import Job
 
@@ -556,9 +556,16 @@ class SlurmFarm(BatchFarm):
         return rendezvous_lines() if layout is not None and layout.launcher != "none" else []
 
     def job_command(self, job: Job) -> str:
-        """The training command, started on every node by the layout's launcher (as is for a one-node job)."""
+        """The training command, started on every node by the layout's launcher (as is for a one-node job).
+
+        With the warning signal, the launcher passes it to every process and the attempt exits 75 when
+        rank 0 saved and asked for a requeue (runx.core.farms.slurm_requeue.rank0_exit)."""
         layout = self._layout(job)
-        return job.command if layout is None else launch_command(layout, job.command)
+        if layout is None or layout.launcher == "none":
+            return job.command
+        if not self._warned():
+            return launch_command(layout, job.command)
+        return rank0_exit(launch_command(layout, job.command, str(self.farm.signal)))
 
     def files(self, job: Job) -> Dict[str, str]:
         """sbatch.sh, exactly as `prepare` writes it."""

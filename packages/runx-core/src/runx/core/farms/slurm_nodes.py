@@ -21,7 +21,7 @@ from typing import Any, List, Mapping, NamedTuple, Optional
 from runx.core.errors import RunxError
 
 __all__ = ["LAUNCHERS", "NODE_KEYS", "NodeLayout", "node_layout", "node_options", "rendezvous_lines", "launch_command",
-           "check_launcher"]
+           "check_launcher", "torchrun_signal_env"]
 
 LAUNCHERS = ("torchrun", "srun", "none")
 NODE_KEYS = ("nodes", "gpus_per_node", "tasks_per_node")
@@ -107,11 +107,30 @@ _SRUN_RANKS = ('RANK=$SLURM_PROCID LOCAL_RANK=$SLURM_LOCALID WORLD_SIZE=$SLURM_N
                'export RANK LOCAL_RANK WORLD_SIZE LOCAL_WORLD_SIZE NODE_RANK; exec sh -c "$1"')
 
 
-def launch_command(layout: NodeLayout, command: str) -> str:
+def torchrun_signal_env(warning: str) -> str:
+    """The variables that make torchrun's agent hand the warning signal (`USR1@90`) to its workers.
+
+    torchrun's agent (torch.distributed.elastic, torch 2.13) handles SIGTERM, SIGINT, SIGHUP and SIGQUIT
+    by default: on one of them it sends that signal to its workers, waits its shutdown timeout (30 s),
+    kills those left and exits 1. Any other signal, USR1 included, takes its default action and kills the
+    agent. PET_SIGNALS_TO_HANDLE (torchrun's --signals-to-handle) adds the warning to that list and
+    PET_SHUTDOWN_TIMEOUT gives the workers the warning's seconds to save; an older torchrun ignores both.
+    """
+    name, _, seconds = warning.partition("@")
+    name = name.strip().upper()
+    name = name if name.startswith("SIG") else f"SIG{name}"
+    handled = ",".join(dict.fromkeys(["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", name]))
+    shutdown = f" PET_SHUTDOWN_TIMEOUT={int(seconds)}" if seconds.strip().isdigit() else ""
+    return f"PET_SIGNALS_TO_HANDLE={handled}{shutdown}"
+
+
+def launch_command(layout: NodeLayout, command: str, warning: Optional[str] = None) -> str:
     """The job script's command line that starts `command` (a shell command line) on every node.
 
     srun runs one task per node (torchrun) or per process (srun) and ends every task when one fails
-    (`--kill-on-bad-exit`), so a failing rank fails the job with its exit code.
+    (`--kill-on-bad-exit`), so a failing rank fails the job with its exit code. srun passes the signals
+    it gets on to every task; with `warning` (SIGNAL, `USR1@90`) torchrun is told to pass that one on to
+    its workers too (`torchrun_signal_env`).
     """
     if layout.launcher == "none":
         return command
@@ -124,7 +143,8 @@ def launch_command(layout: NodeLayout, command: str) -> str:
         torchrun = shlex.split(layout.torchrun)
     except ValueError as err:
         raise RunxError(f"TORCHRUN: {err}; expected a command such as 'torchrun' or 'python -m torch.distributed.run'") from None
-    node = (f"exec {shlex.join(torchrun)} --nnodes={layout.nodes} --node-rank=\"$SLURM_NODEID\" "
+    env = f"{torchrun_signal_env(warning)} " if warning else ""
+    node = (f"{env}exec {shlex.join(torchrun)} --nnodes={layout.nodes} --node-rank=\"$SLURM_NODEID\" "
             f"--nproc-per-node={layout.per_node} --master-addr=\"$MASTER_ADDR\" --master-port=\"$MASTER_PORT\" "
             f"--no-python sh -c \"$1\"")
     return f"{shlex.join(srun)} sh -c {shlex.quote(node)} sh {shlex.quote(command)}"

@@ -14,6 +14,10 @@ itself (preemption with PreemptMode=REQUEUE, a node failure: SLURM_RESTART_COUNT
 `interrupted reason=preempted` when it starts again. Anything else (a crash, a cancel) is not
 requeued.
 
+A multi-node job's launcher gets the signal from `pkill -P` (srun passes it on to every node's tasks;
+torchrun is told to pass it on to its workers, runx.core.farms.slurm_nodes.torchrun_signal_env), and
+`rank0_exit` makes the attempt's exit code REQUEUE_EXIT when logx's rank 0 asked for the requeue.
+
 An array task runs its run's own sbatch.sh under sh (the same lines, so the same timer and requeue); the
 next attempt is that run alone, a job of its own in the run's directory.
 
@@ -25,9 +29,9 @@ import shlex
 from typing import List
 
 from runx.logx.rundir.layout import STATUS_FILE
-from runx.logx.rundir.status import REQUEUE_EXIT
+from runx.logx.rundir.status import REQUEUE_EVENT, REQUEUE_EXIT
 
-__all__ = ["REQUEUE_EXIT", "ATTEMPT_VARIABLE", "SIGNAL_VARIABLE", "signal_option", "requeue_lines"]
+__all__ = ["REQUEUE_EXIT", "ATTEMPT_VARIABLE", "SIGNAL_VARIABLE", "signal_option", "requeue_lines", "rank0_exit"]
 
 ATTEMPT_VARIABLE = "RUNX_ATTEMPT"
 """This attempt's number (1, 2, ...), exported to the job."""
@@ -38,6 +42,19 @@ SIGNAL_VARIABLE = "RUNX_REQUEUE_SIGNAL"
 def signal_option(signal: str) -> str:
     """`--signal=B:USR1@90`: the warning goes to the batch shell, which passes it on."""
     return f"--signal=B:{signal}"
+
+
+def rank0_exit(command: str) -> str:
+    """`command` (a launcher's line in job.sh) exiting REQUEUE_EXIT when rank 0 asked for a requeue.
+
+    torchrun exits 1 when a worker exits 75, and srun with the exit code of its worst task (one it
+    killed reads as 137), so logx's rank 0 also appends a `requeue` line to status.log as it leaves;
+    when the launcher fails and that line came after this attempt's `started`, the attempt's exit code
+    is REQUEUE_EXIT. A rank that fails without it (a crash, no warning) keeps its exit code: failed.
+    """
+    asked = f"awk '$1 == \"started\" {{r = 0}} $1 == \"{REQUEUE_EVENT}\" {{r = 1}} END {{exit !r}}'"
+    return (f'{command} || {{ runx_rc=$?; if {asked} "$RUNX_STATUS" 2>/dev/null; then runx_rc={REQUEUE_EXIT}; fi; '
+            '(exit "$runx_rc"); }')
 
 
 def requeue_lines(run_dir: str, job_script: str, batch_script: str, signal: str, max_attempts: int) -> List[str]:

@@ -4,8 +4,10 @@ Events: `queued` (runx created the run or is about to resubmit it, the first one
 process, `launcher=<host>:<pid>`, another farm's the runx process submitting it, `submitter=`), `submitted` (a farm accepted it; `job_id=`), `started` (the job
 began; `host=`, `pid=`), `finished` (`exit=`), `cancelled`, `pruned` (an adaptive search stopped the trial early; it
 stays pruned through the job's own end and the cancel that follows, until a new `queued`), `interrupted` (the scheduler is ending
-the attempt: `reason=timeout`, its warning before the time limit, or `reason=preempted`). runx appends
-with runx.core.status, the job's POSIX shell scripts write their own lines.
+the attempt: `reason=timeout`, its warning before the time limit, or `reason=preempted`), `requeue` (logx on rank 0
+saved its state after that warning and exits REQUEUE_EXIT; it changes no state: a multi-node job's script reads it,
+since torchrun and srun do not pass the 75 on). runx appends with runx.core.status (through `append_event`), the
+job's POSIX shell scripts write their own lines.
 
 An attempt that was interrupted and then ended with REQUEUE_EXIT (it saved a checkpoint and asked to
 be requeued) or by the scheduler's kill (exit 128 + a signal) reads as `timeout` or `preempted`, not
@@ -14,12 +16,13 @@ failed; runx's Slurm job script then queues the next attempt (`queued ... reason
 from __future__ import annotations
 
 import os
+import time
 from typing import Any, Callable, List, NamedTuple, Optional
 
 from runx.logx.rundir.codec import read_bytes
 from runx.logx.rundir.layout import STATUS_FILE
 
-__all__ = ["RunStatus", "INTERRUPTED_STATES", "REQUEUE_EXIT", "fold_status", "parse_status", "read_status", "settled_state", "submission_abandoned",
+__all__ = ["RunStatus", "INTERRUPTED_STATES", "REQUEUE_EXIT", "REQUEUE_EVENT", "append_event", "fold_status", "parse_status", "read_status", "settled_state", "submission_abandoned",
            "process_alive"]
 
 _MAX_PID_DIGITS = 10
@@ -27,6 +30,16 @@ INTERRUPTED_STATES = ("timeout", "preempted")
 """The states of an attempt the scheduler ended (the `interrupted` line's `reason=`)."""
 REQUEUE_EXIT = 75
 """The exit code (EX_TEMPFAIL) of a job that saved its state after the scheduler's warning and asks to be requeued."""
+REQUEUE_EVENT = "requeue"
+"""The line logx's rank 0 appends as it leaves with REQUEUE_EXIT (`requeue <time> exit=75 pid=<pid>`)."""
+
+
+def append_event(run_dir: str, event: str, **fields: object) -> None:
+    """Append one `<event> <unix-seconds> [key=value ...]` line (a single small write, so concurrent appends do
+    not interleave); fields that are None are left out."""
+    extra = "".join(f" {k}={v}" for k, v in fields.items() if v is not None)
+    with open(os.path.join(run_dir, STATUS_FILE), "a", encoding="utf-8") as f:
+        f.write(f"{event} {int(time.time())}{extra}\n")
 
 
 class RunStatus(NamedTuple):
