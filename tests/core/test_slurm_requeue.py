@@ -194,6 +194,21 @@ def test_runx_own_timer_is_gone_when_the_job_ends_first(tmp_path, fake_sbatch):
     assert "interrupted" not in (run / "status.log").read_text()
 
 
+def test_a_warning_that_comes_as_the_job_finishes_interrupts_nothing(tmp_path, fake_sbatch):
+    """The job's script has written `finished` (its last act) when the warning comes: no `interrupted` line,
+    so the run does not count an interruption it never had."""
+    env, submitted = fake_sbatch
+    run = tmp_path / "run"
+    run.mkdir()
+    _script(run, "ok", max_attempts=3)
+    (run / "job.sh").write_text(f"#!/bin/sh\necho \"started $(date +%s)\" >> {run}/status.log\n"
+                                f"echo \"finished $(date +%s) exit=0\" >> {run}/status.log\n"
+                                f"touch {run}/ready\nsleep 1\nexit 0\n")
+    done = _attempt(run, env)
+    assert done.returncode == 0 and not submitted.exists(), done.stderr
+    assert [line.split()[0] for line in (run / "status.log").read_text().splitlines()] == ["started", "finished"]
+
+
 @pytest.mark.parametrize("lines, code, expected", [
     (["started 1", "requeue 2 exit=75 pid=9"], 1, REQUEUE_EXIT),  # torchrun's 1 after rank 0 asked: 75
     (["started 1", "requeue 2 exit=75 pid=9"], 137, REQUEUE_EXIT),  # srun's worst task, killed

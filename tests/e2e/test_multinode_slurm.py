@@ -230,8 +230,9 @@ def test_two_node_torchrun_job_past_its_time_limit_resumes_in_attempts_and_a_fai
     text = (long / "status.log").read_text()
     assert rows[long.name][2:4] == ["succeeded", "0"], text
     attempts, interrupted = int(rows[long.name][-2]), int(rows[long.name][-1])
-    assert 2 <= attempts <= 3 and interrupted == attempts - 1, text
-    assert text.count("reason=timeout signal=USR1") == attempts - 1, text
+    # the last attempt may be warned too as it ends (then it still succeeds): at most one interruption more
+    assert 2 <= attempts <= 3 and interrupted in (attempts - 1, attempts), text
+    assert text.count("reason=timeout signal=USR1") == interrupted, text
     assert text.count("\nrequeue ") == attempts - 1, text  # rank 0's line, once per attempt (not one per rank)
     assert [line.split()[2] for line in text.splitlines() if line.startswith("finished")] == ["exit=75"] * (attempts - 1) + ["exit=0"]
     assert len(list(long.glob("slurm-*.out"))) == attempts
