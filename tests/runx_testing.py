@@ -16,6 +16,7 @@ _PROBES = {
     "torch": lambda: importlib.util.find_spec("torch") is not None,
     "tensorboard": lambda: importlib.util.find_spec("tensorboard") is not None,
     "tensorboardX": lambda: importlib.util.find_spec("tensorboardX") is not None,
+    "google_crc32c": lambda: importlib.util.find_spec("google_crc32c") is not None,
     "numpy": lambda: importlib.util.find_spec("numpy") is not None,
     "argcomplete": lambda: importlib.util.find_spec("argcomplete") is not None,
     # Under tox only the envs that promise Slurm run its tests (one env is enough for a 2-core cluster).

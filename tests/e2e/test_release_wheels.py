@@ -19,7 +19,7 @@ from runx_testing import require
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("runx-core", "runx-logx", "runx-sumx", "runx")
-THIRD_PARTY = {"pyyaml", "coolname", "tabulate", "tensorboardx"}  # what runx's wheels may require besides each other
+THIRD_PARTY = {"pyyaml", "coolname", "tabulate", "tensorboardx", "google-crc32c"}  # what runx's wheels may require besides each other
 
 
 def run(*argv: object, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -9,7 +9,9 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from runx.logx import LogX
-from runx.logx.tfevents import crc32c, file_version_event, read_records, record, scalar_event
+from runx.logx import crc32c as crc_module
+from runx.logx.crc32c import crc32c_python
+from runx.logx.tfevents import ScalarEncoder, crc32c, file_version_event, read_records, record, scalar_event
 
 tags = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)  # protobuf strings are UTF-8
 values = st.one_of(st.floats(), st.floats(min_value=3.4e38, max_value=3.5e38), st.integers(-(10 ** 40), 10 ** 40))
@@ -18,11 +20,26 @@ walltimes = st.floats(min_value=0, max_value=4e9)
 
 
 def test_crc32c_check_values():
-    assert crc32c(b"") == 0
-    assert crc32c(b"123456789") == 0xE3069283  # the CRC-32C check value (RFC 3720)
-    assert crc32c(bytes(32)) == 0x8A9136AA  # RFC 3720 B.4: 32 bytes of zeros
-    assert crc32c(b"\xff" * 32) == 0x62A8AB43  # RFC 3720 B.4: 32 bytes of ones
-    assert crc32c(bytes(range(32))) == 0x46DD794E  # RFC 3720 B.4: incrementing
+    for crc in (crc32c, crc32c_python):
+        assert crc(b"") == 0
+        assert crc(b"123456789") == 0xE3069283  # the CRC-32C check value (RFC 3720)
+        assert crc(bytes(32)) == 0x8A9136AA  # RFC 3720 B.4: 32 bytes of zeros
+        assert crc(b"\xff" * 32) == 0x62A8AB43  # RFC 3720 B.4: 32 bytes of ones
+        assert crc(bytes(range(32))) == 0x46DD794E  # RFC 3720 B.4: incrementing
+
+
+def test_crc32c_is_google_crc32c_where_it_is_installed(requires):
+    requires("google_crc32c")
+    import google_crc32c
+
+    assert crc_module.IMPLEMENTATION == "google-crc32c" and crc32c is google_crc32c.value
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=600))
+def test_crc32c_equals_the_plain_python_reference(data, requires):
+    requires("google_crc32c")
+    assert crc32c(data) == crc32c_python(data)
 
 
 def test_record_framing_reads_back():
@@ -54,7 +71,7 @@ def test_crc32c_equals_tensorboardx(data, requires):
     from tensorboardX.crc32c import crc32c as reference
     from tensorboardX.record_writer import masked_crc32c
 
-    assert crc32c(data) == reference(data)
+    assert crc32c(data) == reference(data) == crc32c_python(data)
     assert record(data)[-4:] == struct.pack("<I", masked_crc32c(data))
 
 
@@ -70,6 +87,25 @@ def test_scalar_events_are_protobufs_own_bytes(walltime, step, tag_values, requi
     if step is not None:
         event.step = step
     assert scalar_event(walltime, step, tag_values) == event.SerializeToString()
+
+
+@settings(max_examples=500, deadline=None)
+@given(walltime=walltimes, step=steps, tags=st.lists(tags, min_size=1, max_size=6), data=st.data())
+def test_scalar_encoder_equals_scalar_event(walltime, step, tags, data):
+    numbers = data.draw(st.lists(values, min_size=len(tags), max_size=len(tags)))
+    encoder = ScalarEncoder(tags)
+    assert encoder.event(walltime, step, numbers) == scalar_event(walltime, step, list(zip(tags, numbers)))
+    assert encoder.event(walltime, step, iter(numbers)) == scalar_event(walltime, step, list(zip(tags, numbers)))
+
+
+def test_scalar_encoder_refuses_a_wrong_number_of_values():
+    encoder = ScalarEncoder(["a", "b"])
+    for wrong in ([], [1.0], [1.0, 2.0, 3.0]):
+        try:
+            encoder.event(1.0, 1, wrong)
+        except ValueError:
+            continue
+        raise AssertionError(f"{wrong} was encoded for two tags")
 
 
 def test_out_of_range_values_reach_tensorboard_as_infinities(tmp_path, requires):

@@ -2,10 +2,10 @@
 
 tensorboardX spends ~100 us per scalar handing each event to its own writer thread and then ~20 us
 on the event's checksum, one byte at a time in Python. logx encodes each metric() call's scalars as
-one event record in the caller's thread (runx.logx.tfevents, a few microseconds) and queues the
-bytes; a daemon thread appends what has gathered every LATENCY seconds to logx's own event file
-(`events.out.tfevents.<time>.<host>.<pid>.<n>.logx` in the logdir), in one write, and hands it to
-the OS, so TensorBoard sees scalars within ~0.1 s. The caller never waits for the thread and never
+one event record in the caller's thread (runx.logx.tfevents and runx.logx.crc32c, a few
+microseconds) and queues the bytes; a daemon thread appends what has gathered every LATENCY seconds
+to logx's own event file (`events.out.tfevents.<time>.<host>.<pid>.<n>.logx` in the logdir), in one
+write, and hands it to the OS, so TensorBoard sees scalars within ~0.1 s. The caller never waits for the thread and never
 wakes it per call, and the thread holds the GIL only briefly.
 
 Every other call (images, histograms, text, add_scalar with extra options...) goes to a tensorboardX
@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 from collections import deque
-from typing import Any, Deque, Dict, List, Optional, Tuple
+from typing import Any, Deque, Dict, List, Mapping, Optional, Tuple
 
 from runx.logx import tfevents
 from runx.logx.rundir.codec import to_number
@@ -106,6 +106,8 @@ class BackgroundWriter:
     """Queued events beyond which a caller waits: a runaway loop slows down instead of growing."""
     WAIT_SECONDS = 1.0
     """How long a direct call with eager_flush waits at most for tensorboardX's thread to write its event."""
+    MAX_ENCODERS = 1_000
+    """Encoders kept for metrics(): a name per step (f"loss_{step}") must not grow the cache forever."""
 
     def __init__(self, logdir: str) -> None:
         _summary_writer_class()  # a missing extra is an error at initialize(), not at the first image
@@ -117,6 +119,7 @@ class BackgroundWriter:
         self._pending: Deque[bytes] = deque()  # encoded records
         self._file, self.path = _open_event_file(logdir)
         self._event, self._record = tfevents.scalar_event, tfevents.record
+        self._encoders: Dict[Tuple[str, Tuple[str, ...]], tfevents.ScalarEncoder] = {}
         self._wake = threading.Event()
         self._idle = False  # the thread waits for scalars: the next caller wakes it
         self._flush_wanted = False
@@ -147,8 +150,24 @@ class BackgroundWriter:
         """
         if walltime is None:
             walltime = time.time()
+        self._queue(self._record(self._event(walltime, step, tag_values)))
+
+    def metrics(self, phase: str, values: Mapping[str, float], step: Optional[int]) -> None:
+        """Queue metric()'s values (Python numbers) as the scalars `phase/name` at `step`, as `scalars` does.
+
+        Each phase and list of names has its encoder (tfevents.ScalarEncoder), made on first use.
+        """
+        key = (phase, tuple(values))
+        encoder = self._encoders.get(key)
+        if encoder is None:
+            if len(self._encoders) >= self.MAX_ENCODERS:
+                self._encoders.clear()
+            encoder = self._encoders[key] = tfevents.ScalarEncoder([f"{phase}/{name}" for name in values])
+        self._queue(self._record(encoder.event(time.time(), step, values.values())))
+
+    def _queue(self, record: bytes) -> None:
         pending = self._pending
-        pending.append(self._record(self._event(walltime, step, tag_values)))
+        pending.append(record)
         if self._idle:
             self._idle = False
             self._wake.set()
