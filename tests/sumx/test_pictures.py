@@ -14,6 +14,8 @@ from pathlib import Path
 
 from browser import browser, console_errors, pixel_variance, screenshot_not_blank  # noqa: F401 (the fixture)
 from conftest import write_legacy_run, write_run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from runx.sumx.spark import ASCII, BLOCKS, sparkline
 from runx_testing import require
 
@@ -38,6 +40,40 @@ def test_sparklines_scale_thin_and_fall_back():
     long = sparkline([(s, float(s)) for s in range(64)])
     assert len(long) == 16 and long[0] == BLOCKS[0] and long[-1] == BLOCKS[-1] and list(long) == sorted(long)
     assert sparkline([]) == "" and sparkline([(0, 5)]) == BLOCKS[3]
+    assert sparkline([(0, -1e308), (1, 0.0), (2, 1e308)]) == BLOCKS[0] + BLOCKS[4] + BLOCKS[-1]  # wider than a float
+
+
+def reference_sparkline(points, width=16, ascii=False):
+    """The plain definition: `width` evenly spaced values, each scaled from the finite minimum to the maximum."""
+    if not points:
+        return ""
+    levels = ASCII if ascii else BLOCKS
+    n = len(points)
+    picked = points if n <= width else [points[round(i * (n - 1) / (width - 1))] for i in range(width)]
+    values = [v for _, v in picked]
+    finite = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+    lo, hi = (min(finite), max(finite)) if finite else (0.0, 0.0)
+    scale = 2 if hi - lo == math.inf else 1  # values wider apart than the largest float are scaled by halves
+    top = len(levels) - 1
+    out = ""
+    for v in values:
+        if not (isinstance(v, (int, float)) and math.isfinite(v)):
+            out += "x" if ascii else "×"
+        elif hi - lo <= 0:
+            out += levels[top // 2]
+        else:
+            out += levels[min(top, int((v / scale - lo / scale) / (hi / scale - lo / scale) * top + 0.5))]
+    return out
+
+
+VALUES = st.one_of(st.floats(), st.integers(-10**6, 10**6), st.sampled_from([1e308, -1e308, 5e-324, 0.1, 0.0, -0.0]))
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(VALUES, max_size=70), st.sampled_from([2, 3, 16, 64]), st.booleans())
+def test_sparkline_is_its_plain_definition(values, width, ascii):
+    points = [(i, v) for i, v in enumerate(values)]
+    assert sparkline(points, width, ascii) == reference_sparkline(points, width, ascii)
 
 
 def test_trend_column_phase_and_tty_default(sumx):

@@ -202,3 +202,35 @@ def test_a_trend_reads_only_the_sort_metrics_history(tmp_path):
     every = reader.load_run("e", str(tmp_path), str(run), history=True)
     assert every is not None and reader.NOTE_NO_SUMMARY in every.notes  # asked for, it is checked
     assert every.history is not None and every.history["acc"] == acc.history["acc"]
+
+
+def test_without_sortwith_a_trend_reads_each_runs_first_loss_history(tmp_path):
+    import json
+
+    from runx.sumx.app import collect
+    from runx.sumx.render import render_text
+    from runx.sumx.table import build_table, sort_metric_history
+
+    pick = sort_metric_history("val", None)
+    assert pick("val", ["acc", "val_loss", "Loss"]) == "Loss" and pick("val", ["acc", "top5"]) is True
+    assert pick("train", ["loss"]) is False and sort_metric_history("val", "acc")("val", ["loss", "acc"]) == "acc"
+    exp = tmp_path / "e"
+    for i in range(4):  # the last two log no loss: every history of theirs is read (goals could pick any)
+        names = ("loss", "acc", "b_loss") if i < 2 else ("acc", "top5")
+        write_run(exp, f"r{i}", {"x": i}, [{n: (e * (i + 1)) % 7 + len(n) for n in names} for e in range(40)],
+                  train=[{"loss": 1.0}] * 40)
+    run = reader.load_run("e", str(exp), str(exp / "r0"), history=pick)
+    assert run is not None and run.history is not None and set(run.history) == {"b_loss"}
+    other = reader.load_run("e", str(exp), str(exp / "r2"), history=pick)
+    assert other is not None and other.history is not None and set(other.history) == {"acc", "top5"}
+    for style in ("unicode", "ascii"):  # the same table as drawing every history
+        tables = []
+        for history in (pick, True):
+            experiments, runs, goals, _ = collect(["e"], str(tmp_path), "val", history, style)
+            assert all(r.history is None and r.trends for r in runs)  # drawn where read: only the sparklines kept
+            tables.append(render_text(build_table(runs, experiments, recorded=goals), style))
+        assert tables[0] == tables[1] and "b_loss-trend" in tables[0]
+    data = json.loads((exp / "r0" / SUMMARY_FILE).read_text())
+    data["phases"]["val"]["metrics"]["acc"]["history"] = "not a list"  # not read, so not checked
+    (exp / "r0" / SUMMARY_FILE).write_text(json.dumps(data))
+    assert reader.load_run("e", str(exp), str(exp / "r0"), history=pick) == run

@@ -33,9 +33,28 @@ def resolve_logroot(logroot: Optional[str], config: Optional[str]) -> Optional[s
         raise SumxError(str(err)) from None
 
 
-def collect(names: List[str], logroot: Optional[str], phase: str = "val", history: Histories = False) -> tuple:
+def _drawing(load: Callable[..., Optional[Run]], style: str) -> Callable[..., Optional[Run]]:
+    """`load`, with each history it reads drawn as a sparkline in `style` ("unicode" or "ascii") and kept as
+    that alone (Run.trends): drawn where the run is read, so forked readers draw in parallel and send 16
+    characters instead of the history."""
+    from runx.sumx.spark import sparkline
+
+    ascii = style == "ascii"
+
+    def load_drawn(*job: Any) -> Optional[Run]:
+        run = load(*job)
+        if run is None or run.history is None:
+            return run
+        return run._replace(history=None, trends={k: sparkline(v, ascii=ascii) for k, v in run.history.items()})
+
+    return load_drawn
+
+
+def collect(names: List[str], logroot: Optional[str], phase: str = "val", history: Histories = False,
+            trend: Optional[str] = None) -> tuple:
     """(experiment names, runs, goals recorded by runx, warnings) for the experiments named: their metrics of
-    `phase`, with the thinned histories `history` asks for (True: every metric's, or one metric's name)."""
+    `phase`, with the thinned histories `history` asks for (see runx.logx.rundir.summary.Histories), or with
+    `trend` ("unicode" or "ascii") those histories drawn as sparklines instead (Run.trends)."""
     if logroot is None and not all(os.path.isabs(n) or n.startswith(("./", "../")) for n in names):
         raise SumxError("no LOGROOT: give --logroot DIR or -c CONFIG, or write LOGROOT in .runx (here or in a folder above) or ~/.config/runx.yml (no ./logs here either)")
     experiments: List[str] = []
@@ -46,11 +65,13 @@ def collect(names: List[str], logroot: Optional[str], phase: str = "val", histor
         experiments.append(label)
         pending += [(label, exp_dir, d) for d in subdirs(exp_dir)]
     runs: List[Run] = []
-    load = load_run
+    load: Callable[..., Optional[Run]] = load_run
     if phase != "val" or history:
         import functools
 
         load = functools.partial(load_run, phase=phase, history=history)
+    if trend is not None and history:
+        load = _drawing(load, trend)
     while pending:  # folders that are not runs (tags) are searched a level deeper
         loaded = load_all(pending, load)
         runs += [r for r in loaded if r is not None]
@@ -87,9 +108,10 @@ def _csv_path(path: str) -> str:
 
 
 def build(args: Any, logroot: Optional[str], history: Histories = False, sortwith: Optional[str] = None,
-          check: Optional[Callable[[List[Run]], None]] = None) -> tuple:
+          check: Optional[Callable[[List[Run]], None]] = None, trend: Optional[str] = None) -> tuple:
     """(table, the runs it shows, warnings) for the parsed options; `sortwith` stands in for a missing --sortwith,
-    `check` sees every run found before the table is built (and may raise SumxError)."""
+    `check` sees every run found before the table is built (and may raise SumxError); with `trend` ("unicode"
+    or "ascii") the rows carry the sort metric's sparkline, and `history` is what it needs unless given."""
     from runx.sumx.goals import parse_goals
     from runx.sumx.table import build_table
 
@@ -99,7 +121,11 @@ def build(args: Any, logroot: Optional[str], history: Histories = False, sortwit
 
         filters = [parse_filter(f) for f in args.filter]
     goals = parse_goals(args.goal or [])
-    experiments, found, recorded, warnings = collect(args.experiments, logroot, args.phase, history)
+    if trend is not None and not history:
+        from runx.sumx.table import sort_metric_history
+
+        history = sort_metric_history(args.phase, args.sortwith or sortwith)
+    experiments, found, recorded, warnings = collect(args.experiments, logroot, args.phase, history, trend)
     if args.last:
         from runx.sumx.table import latest_launch
 
@@ -127,8 +153,7 @@ def render_once(args: Any, logroot: Optional[str], out: TextIO, trend: Optional[
     """Build the table once and write it in the chosen format (text ones with a `trend` column when given:
     "unicode" or "ascii"); returns the warnings."""
     trend = None if args.json else trend
-    # the trend column shows the sort metric's history alone: only that one is read when it is named
-    table, runs, warnings = build(args, logroot, history=False if trend is None else args.sortwith or True)
+    table, runs, warnings = build(args, logroot, trend=trend)  # the sort metric's history alone is read and drawn
     from runx.sumx import render
 
     if args.csv:

@@ -54,6 +54,8 @@ class Run(NamedTuple):
     run_notes: Tuple[str, ...] = ()
     """The user's notes (`runx note`), read only for `sumx --notes`: `TIME text` each."""
     history: Optional[Dict[str, tuple]] = None  # metric -> ((step, value), ...), thinned; only when asked for
+    trends: Optional[Dict[str, str]] = None
+    """Each history read, drawn as a sparkline where the run was read (runx.sumx.app: the text table's trend column)."""
 
 
 class Val(NamedTuple):

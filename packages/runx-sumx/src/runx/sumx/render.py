@@ -81,11 +81,13 @@ def fmt_metric(value: Any) -> str:
 
 
 class Column(NamedTuple):
-    """A shown column: its title, the function giving its cells for all rows, right-aligned or not."""
+    """A shown column: its title, the function giving its cells for all rows, right-aligned or not, and whether
+    its cells are sparklines (runx.sumx.spark: nothing to escape, one terminal column a character)."""
 
     title: str
     cells: Callable[[List[Row]], List[str]]
     numeric: bool
+    sparklines: bool = False
 
 
 def _hparam_cells(name: str) -> Callable[[List[Row]], List[str]]:
@@ -98,11 +100,8 @@ def _metric_cells(name: str, grouped: bool) -> Callable[[List[Row]], List[str]]:
     return lambda rows: [fmt_number(r.final.get(name)) for r in rows]
 
 
-def _trend_cells(style: str) -> Callable[[List[Row]], List[str]]:
-    from runx.sumx.spark import sparkline
-
-    ascii = style == "ascii"
-    return lambda rows: [sparkline(r.trend, ascii=ascii) for r in rows]
+def _trend_cells(rows: List[Row]) -> List[str]:
+    return [r.trend or "" for r in rows]
 
 
 def _columns(table: Table, trend: Optional[str] = None) -> List[Column]:
@@ -120,7 +119,7 @@ def _columns(table: Table, trend: Optional[str] = None) -> List[Column]:
     if table.sort_metric:
         cols.append(Column(f"{table.sort_metric}-best", lambda rows: [fmt_metric(r.best) for r in rows], True))
         if trend:
-            cols.append(Column(f"{table.sort_metric}-trend", _trend_cells(trend), False))
+            cols.append(Column(f"{table.sort_metric}-trend", _trend_cells, False, True))
     cols.append(Column("epoch", lambda rows: [fmt_number(r.epoch) for r in rows], True))
     cols.append(Column("epoch time", lambda rows: [fmt_seconds(r.epoch_seconds) for r in rows], True))
     cols.append(Column("state", lambda rows: [state_text(r.state, r.exit_code) or "" for r in rows], False))
@@ -159,12 +158,13 @@ def _wrap(title: str, width: int) -> List[str]:
 def text_table(table: Table, wrap: bool = True, trend: Optional[str] = None) -> Tuple[List[str], List[List[str]], List[str]]:
     """(headers, rows, aligns) of the text outputs: every cell printable, long headers wrapped after
     _ . / - (with `wrap`) to the width of their column or HEADER_WIDTH, numbers right-aligned; with
-    `trend` ("unicode" or "ascii") a sparkline of the sort metric after its best value."""
+    `trend` ("unicode" or "ascii") the trend column after the sort metric's best value: each row's sparkline,
+    drawn in that style when the runs were read (runx.sumx.app.collect)."""
     cols = _columns(table, trend)
-    columns = [[printable(text) for text in c.cells(table.rows)] for c in cols]
+    columns = [c.cells(table.rows) if c.sparklines else [printable(text) for text in c.cells(table.rows)] for c in cols]
     titles = [printable(c.title) for c in cols]
     if wrap:
-        widths = [max(map(_width, cells), default=0) for cells in columns]
+        widths = [max(map(len if c.sparklines else _width, cells), default=0) for c, cells in zip(cols, columns)]
         titles = ["\n".join(_wrap(t, max(HEADER_WIDTH, w))) for t, w in zip(titles, widths)]
     rows = [list(row) for row in zip(*columns)]
     return titles, rows, ["right" if c.numeric else "left" for c in cols]

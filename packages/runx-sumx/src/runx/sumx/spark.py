@@ -2,22 +2,24 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Optional, Sequence
+from functools import lru_cache
+from typing import Any, Optional, Sequence, Tuple
 
 __all__ = ["BLOCKS", "ASCII", "WIDTH", "sparkline", "trend_style"]
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 ASCII = "_.-~=+*#"  # the same eight levels where the terminal cannot show the blocks
 NOT_FINITE = {False: "×", True: "x"}
+_LEVELS = {False: tuple(BLOCKS), True: tuple(ASCII)}  # one string each, made once
 WIDTH = 16
 
 
-def _pick(values: Sequence[Any], width: int) -> list:
-    """At most `width` of `values`, evenly spaced, the first and the last included."""
-    n = len(values)
+@lru_cache(maxsize=256)
+def _picked(n: int, width: int) -> Tuple[int, ...]:
+    """The indices of at most `width` of `n` values, evenly spaced, the first and the last included."""
     if n <= width:
-        return list(values)
-    return [values[round(i * (n - 1) / (width - 1))] for i in range(width)]
+        return tuple(range(n))
+    return tuple(round(i * (n - 1) / (width - 1)) for i in range(width))
 
 
 def sparkline(points: Optional[Sequence[tuple]], width: int = WIDTH, ascii: bool = False) -> str:
@@ -25,12 +27,28 @@ def sparkline(points: Optional[Sequence[tuple]], width: int = WIDTH, ascii: bool
     (a NaN or infinity shows as × or x); "" without points."""
     if not points:
         return ""
-    levels = ASCII if ascii else BLOCKS
-    values = [v for _, v in _pick(points, width)]
+    levels = _LEVELS[ascii]
+    values = [points[i][1] for i in _picked(len(points), width)]
+    top = len(levels) - 1
+    try:
+        total = sum(values)
+    except (TypeError, OverflowError):  # a value that is not a number, or an int too large beside a float
+        total = math.nan
+    if total - total == 0:  # the usual case: every value a finite number
+        lo, hi = min(values), max(values)
+        if hi - lo == math.inf:  # wider than the largest float: scale the halves
+            values, lo, hi = [v / 2 for v in values], lo / 2, hi / 2
+        span = hi - lo
+        if span <= 0:
+            return levels[top // 2] * len(values)
+        # (v - lo) / span is at most 1 (v <= hi, and rounding keeps the order): no level past the top
+        return "".join([levels[int((v - lo) / span * top + 0.5)] for v in values])
     finite = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
     lo, hi = (min(finite), max(finite)) if finite else (0.0, 0.0)
+    half = hi - lo == math.inf
+    if half:
+        lo, hi = lo / 2, hi / 2
     span = hi - lo
-    top = len(levels) - 1
     out = []
     for v in values:
         if not (isinstance(v, (int, float)) and math.isfinite(v)):
@@ -38,7 +56,7 @@ def sparkline(points: Optional[Sequence[tuple]], width: int = WIDTH, ascii: bool
         elif span <= 0:
             out.append(levels[top // 2])
         else:
-            out.append(levels[min(top, int((v - lo) / span * top + 0.5))])
+            out.append(levels[min(top, int(((v / 2 if half else v) - lo) / span * top + 0.5))])
     return "".join(out)
 
 

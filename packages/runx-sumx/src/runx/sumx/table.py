@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from collections import namedtuple
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
+from runx.logx.rundir.summary import Histories
 from runx.sumx.errors import SumxError
 from runx.sumx.goals import resolve_goals
 from runx.sumx.reader import Run
 
 DEFAULT_IGNORE = ("logdir", "command", "result_dir", "nbr_workers", "paths", "val_paths")
 
-__all__ = ["DEFAULT_IGNORE", "Stat", "Row", "Table", "build_table", "latest_launch", "launch_time"]
+__all__ = ["DEFAULT_IGNORE", "Stat", "Row", "Table", "build_table", "latest_launch", "launch_time", "sort_metric_history"]
 
 
 class Stat(namedtuple("Stat", "mean std n")):
@@ -26,7 +27,7 @@ class Row(namedtuple("Row", "experiment name names hparams final best epoch epoc
                            "run_notes trend", defaults=(None,))):
     """One line of the table: a run, or a group of runs that differ only in the --group-by keys.
 
-    `trend` is the sort metric's thinned history ((step, value), ...) when histories were read (a group's: its best run's).
+    `trend` is the sort metric's sparkline when the runs' trends were drawn (a group's: its best run's).
     """
 
     __slots__ = ()
@@ -43,7 +44,7 @@ class Row(namedtuple("Row", "experiment name names hparams final best epoch epoc
     notes: Tuple[str, ...]
     launch: Optional[str]
     run_notes: Tuple[str, ...]
-    trend: Optional[tuple]
+    trend: Optional[str]
 
 
 class Table(namedtuple("Table", "experiments hparams metrics goals sort_metric group_by rows show_launch show_notes phase",
@@ -129,8 +130,8 @@ def state_text(state: Optional[str], exit_code: Optional[int]) -> Optional[str]:
     return state
 
 
-def _trend(run: Run, metric: Optional[str]) -> Optional[tuple]:
-    return None if run.history is None or metric is None else run.history.get(metric)
+def _trend(run: Run, metric: Optional[str]) -> Optional[str]:
+    return None if run.trends is None or metric is None else run.trends.get(metric)
 
 
 def _run_rows(runs: List[Run], sort_metric: Optional[str], goal: str) -> List[Row]:
@@ -208,9 +209,28 @@ def _differing(rows: List[Row], ignore: set) -> List[str]:
 
 def _default_sort_metric(metrics: List[str], explicit: Mapping[str, str], recorded: Mapping[str, str]) -> Optional[str]:
     """0.0.11's choice (the first metric named like a loss), else one with a configured goal, else the first."""
-    return (next((m for m in metrics if "loss" in m.lower()), None)
+    return (_first_loss(metrics)
             or next((m for m in metrics if m in explicit or m in recorded), None)
             or (metrics[0] if metrics else None))
+
+
+def _first_loss(metrics: Iterable[str]) -> Optional[str]:
+    """The first metric, in sorted order, named like a loss."""
+    return min((m for m in metrics if "loss" in m.lower()), default=None)
+
+
+def sort_metric_history(phase: str, sortwith: Optional[str]) -> Histories:
+    """The histories the table's sort metric needs, for runx.logx.rundir.summary: of `phase`, only `sortwith`'s;
+    without it, each run's first metric named like a loss (the table's default sort metric is the first such metric
+    of all runs, and a run that has that metric has it as its first), or all of a run that has no such metric
+    (then the goals, known only once every run is read, decide)."""
+
+    def pick(name: str, metrics: Iterable[str]) -> Union[bool, str]:
+        if name != phase:
+            return False
+        return sortwith or _first_loss(metrics) or True
+
+    return pick
 
 
 def build_table(runs: List[Run], experiments: List[str], *, ignore: Sequence[str] = (), sortwith: Optional[str] = None,

@@ -13,7 +13,7 @@ import json
 import math
 import operator
 import os
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from runx.logx.rundir.codec import Number, ReadResult, Record, decode_value, encode_value, is_time, read_bytes, read_records
 from runx.logx.rundir.layout import METRICS_FILE, SUMMARY_FILE
@@ -24,19 +24,25 @@ READ_VERSIONS = (1, 2, 3)
 HISTORY_POINTS = 64
 _SAMPLES = HISTORY_POINTS - 1  # evenly thinned points; the latest one makes the 64th
 
-Histories = Union[bool, str]
-"""Which metrics' histories a reader wants: all (True), none (False), or only the metric of that name."""
+Histories = Union[bool, str, Callable[[str, Iterable[str]], Union[bool, str]]]
+"""Which metrics' histories a reader wants: all (True), none (False), only the metric of that name, or, for
+each phase, what a function of the phase's name and its metrics' names answers (one of the other three)."""
 
 
 _NEW_LIST: Any = object()  # MetricState's default samples: a new empty list each time (None means unknown)
 
 
 def wants(history: Histories, metric: str) -> bool:
-    """Whether `history` asks for this metric's history."""
+    """Whether `history` (as `chosen` gives it for the metric's phase) asks for this metric's history."""
     return history is True or history == metric
 
+
+def chosen(history: Histories, phase: str, metrics: Iterable[str]) -> Union[bool, str]:
+    """`history` for one phase with these metrics: a function's answer, anything else as it is."""
+    return history(phase, metrics) if callable(history) else history
+
 __all__ = [
-    "FORMAT_VERSION", "SUMMARY_VERSION", "HISTORY_POINTS", "Histories", "history_of", "wants", "MetricState", "PhaseState", "SummaryState", "MetricSummary", "PhaseSummary", "RunSummary",
+    "FORMAT_VERSION", "SUMMARY_VERSION", "HISTORY_POINTS", "Histories", "history_of", "wants", "chosen", "MetricState", "PhaseState", "SummaryState", "MetricSummary", "PhaseSummary", "RunSummary",
     "load_summary", "fold_log", "summarize",
 ]
 
@@ -228,7 +234,11 @@ class SummaryState(Record):
 
     def has_history(self, history: Histories = True) -> bool:
         """Whether the history of every metric `history` asks for is known (False after reading a version-1 summary)."""
-        return all(m.samples is not None for p in self.phases.values() for k, m in p.metrics.items() if wants(history, k))
+        for name, p in self.phases.items():
+            want = chosen(history, name, p.metrics)
+            if want and not all(m.samples is not None for k, m in p.metrics.items() if wants(want, k)):
+                return False
+        return True
 
     @classmethod
     def from_json(cls, data: Any, history: Histories = True) -> "SummaryState":
@@ -253,6 +263,7 @@ class SummaryState(Record):
                 raise ValueError(f"phases.{name}: expected an object with metrics")
             first, last = _time(p, "first_time", None, False), _time(p, "last_time", None, False)
             phase = state.phases[name] = PhaseState(_count(p, "count"), _step(p, "last_step"), first, last)
+            want = chosen(history, name, p["metrics"]) if history else False
             for k, m in p["metrics"].items():
                 if not isinstance(m, dict):
                     raise ValueError(f"phases.{name}.metrics.{k}: expected an object")
@@ -262,7 +273,7 @@ class SummaryState(Record):
                                                         lo, None if lo is None else _step(m, "min_step"),
                                                         hi, None if hi is None else _step(m, "max_step"),
                                                         _count(m, "count"), 1, None)
-                if wants(history, k) and ("history" in m or "history_stride" in m):  # neither: unknown (see fold_log)
+                if want and wants(want, k) and ("history" in m or "history_stride" in m):  # neither: unknown (see fold_log)
                     try:
                         metric.stride, metric.samples = _history(m, metric, version)
                     except ValueError as err:
@@ -273,10 +284,11 @@ class SummaryState(Record):
         """The RunSummary (a metric that was only ever NaN has min and max NaN); the histories `history` asks for."""
         phases = {}
         for name, p in self.phases.items():
+            want = chosen(history, name, p.metrics) if history else False
             phases[name] = PhaseSummary(p.count, p.last_step, p.first_time, p.last_time, {
                 k: MetricSummary(m.last, m.last_step, math.nan if m.min is None else m.min, m.min_step,
                                  math.nan if m.max is None else m.max, m.max_step, m.count,
-                                 m.history() if wants(history, k) else None)
+                                 m.history() if want and wants(want, k) else None)
                 for k, m in p.metrics.items()
             })
         return RunSummary(phases, self.start_time, self.first_time, self.last_time, self.records,
@@ -323,17 +335,7 @@ def _history(data: dict, m: MetricState, version: int) -> Tuple[int, List[Tuple[
             raise ValueError(f"history: expected the JSON text of a list, got {points!r:.40}") from None
     if not isinstance(points, list):
         raise ValueError(f"history: expected a list, got {points!r:.40}")
-    samples = []
-    for point in points:
-        if not isinstance(point, list) or len(point) != 2 or type(point[0]) is not int:
-            raise ValueError(f"history: expected [step, value] pairs, got {point!r:.40}")
-        step, value = point
-        if type(value) is not float and type(value) is not int:  # a plain number is a stored value as it is
-            try:
-                value = decode_value(value)
-            except ValueError as err:
-                raise ValueError(f"history: {err}") from None
-        samples.append((step, value))
+    samples = _points(points)
     if not samples or samples[-1][0] != m.last_step:
         raise ValueError(f"history: expected the latest point (step {m.last_step}) last")
     if (m.count - 1) % stride:
@@ -341,6 +343,33 @@ def _history(data: dict, m: MetricState, version: int) -> Tuple[int, List[Tuple[
     if len(samples) != -(-m.count // stride) or len(samples) > _SAMPLES:
         raise ValueError(f"history: {len(points)} points do not fit count {m.count} and stride {stride}")
     return stride, samples
+
+
+def _points(points: list) -> List[Tuple[int, Number]]:
+    """Stored [step, value] points as (step, value), values decoded; ValueError at the first that is not one."""
+    try:
+        pairs = [(step, value) for step, value in points]
+    except (TypeError, ValueError):  # a point that is not a pair
+        return [_point(p) for p in points]
+    for step, value in pairs:
+        # a pair with a whole-number step was a 2-element list: JSON has no tuples and its object keys are strings
+        if type(step) is not int or (type(value) is not float and type(value) is not int):
+            return [_point(p) for p in points]  # a value to decode (NaN, infinity) or a point to reject
+    return pairs
+
+
+def _point(point: Any) -> Tuple[int, Number]:
+    """A history point as stored, [step, value], as (step, value); ValueError when it is not one."""
+    if type(point) is list and len(point) == 2:
+        step, value = point
+        if type(step) is int:
+            if type(value) is float or type(value) is int:  # a plain number is a stored value as it is
+                return step, value
+            try:
+                return step, decode_value(value)
+            except ValueError as err:
+                raise ValueError(f"history: {err}") from None
+    raise ValueError(f"history: expected [step, value] pairs, got {point!r:.40}")
 
 
 def _count(data: dict, key: str, default: Optional[int] = None) -> int:
@@ -418,8 +447,8 @@ def fold_log(run_dir: str, history: Histories = False, resume: bool = False) -> 
         tail = read_records(log, offset)
         state.fold_records(tail.records)
         state.skipped += tail.skipped
-    if loaded is not None and history and not state.has_history(history):
-        _histories_from_log(state, log)
+    if loaded is not None and history and (resume or offset != size) and not state.has_history(history):
+        _histories_from_log(state, log)  # (without a tail or `resume`, the check above was this one)
     return state, tail, loaded is not None
 
 
@@ -438,7 +467,8 @@ def _histories_from_log(state: SummaryState, log: str) -> None:
 def summarize(run_dir: str, history: Histories = False) -> Optional[RunSummary]:
     """A run's summary: metrics.summary.json plus only the log's tail past it; None without a readable log.
 
-    With `history` (True: every metric, or one metric's name), the MetricSummary.history of each metric it
+    With `history` (True: every metric, one metric's name, or a function choosing per phase; see Histories),
+    the MetricSummary.history of each metric it
     asks for is filled in (from the log when the summary has none).
     """
     try:
