@@ -29,38 +29,40 @@ def _one_column_each(text: str) -> bool:
     return text.isascii() or _ONE_COLUMN.issuperset(text)
 
 
-def _pad(text: str, width: int, shown: int, right: bool) -> str:
-    fill = " " * (width - shown)
-    return fill + text if right else text + fill
+def _one_column_all(texts: Sequence[str]) -> bool:
+    """_one_column_each of every text (one check of them joined in the usual cases: all ASCII, all sparklines)."""
+    joined = "".join(texts)
+    return joined.isascii() or _ONE_COLUMN.issuperset(joined) or all(map(_one_column_each, texts))
 
 
 def simple(headers: Sequence[str], rows: Sequence[Sequence[str]], aligns: Sequence[str]) -> str:
     """The table in tabulate's "simple" format; `aligns` holds "left" or "right" per column."""
     cells = [[c.strip() for c in row] for row in rows]
-    if not all(_one_column_each(t) for t in (*headers, *(c for row in cells for c in row))):
+    columns = list(zip(*cells)) if cells else [() for _ in headers]
+    if not (_one_column_all(headers) and all(map(_one_column_all, columns))):
         # wide, combining and zero-width characters: tabulate's own layout (and its corrections for them)
         from tabulate import tabulate
 
         return tabulate(rows, headers, tablefmt="simple", colalign=aligns, disable_numparse=True)
-    width = len
+    # every character one column: a text's width is its length, and padding it is str.ljust / str.rjust
     multiline = any("\n" in h for h in headers)
     header_lines = [h.split("\n") for h in headers]
     if not cells:  # tabulate aligns the headers of an empty table left
         aligns = ["left"] * len(headers)
-    widths = []
-    for j, lines in enumerate(header_lines):
-        column = max((width(row[j]) for row in cells), default=0)
-        widths.append(max(max(width(line) for line in lines) + MIN_PADDING, column))
+    widths = [max(max(map(len, lines)) + MIN_PADDING, max(map(len, column), default=0))
+              for lines, column in zip(header_lines, columns)]
     right = [a == "right" for a in aligns]
     depth = max(len(lines) for lines in header_lines)
     out = []
     for i in range(depth):
-        parts = [_pad(lines[i], w, width(lines[i]), r) if i < len(lines) else " " * w
+        parts = [(lines[i].rjust(w) if r else lines[i].ljust(w)) if i < len(lines) else " " * w
                  for lines, w, r in zip(header_lines, widths, right)]
         out.append("  ".join(parts).rstrip())
     out.append("  ".join("-" * w for w in widths).rstrip())
-    for row in cells:
+    padded = [[c.rjust(w) for c in column] if r else [c.ljust(w) for c in column]
+              for column, w, r in zip(columns, widths, right)]
+    for line, row in zip(zip(*padded), cells):
         if multiline and not any(row):
             continue  # tabulate drops a row of empty cells from a table with multi-line headers
-        out.append("  ".join(_pad(c, w, width(c), r) for c, w, r in zip(row, widths, right)).rstrip())
+        out.append("  ".join(line).rstrip())
     return "\n".join(out)

@@ -155,16 +155,27 @@ def _wrap(title: str, width: int) -> List[str]:
     return lines or [""]
 
 
+def _printable_cells(cells: List[str], sparklines: bool) -> List[str]:
+    """A column's cells through printable(); as they are when all of them together are (sparklines always are)."""
+    if sparklines:
+        return cells
+    joined = "".join(cells)
+    if joined.isascii() and joined.isprintable():  # printable() would return each cell unchanged
+        return cells
+    return [printable(text) for text in cells]
+
+
 def text_table(table: Table, wrap: bool = True, trend: Optional[str] = None) -> Tuple[List[str], List[List[str]], List[str]]:
     """(headers, rows, aligns) of the text outputs: every cell printable, long headers wrapped after
     _ . / - (with `wrap`) to the width of their column or HEADER_WIDTH, numbers right-aligned; with
     `trend` ("unicode" or "ascii") the trend column after the sort metric's best value: each row's sparkline,
     drawn in that style when the runs were read (runx.sumx.app.collect)."""
     cols = _columns(table, trend)
-    columns = [c.cells(table.rows) if c.sparklines else [printable(text) for text in c.cells(table.rows)] for c in cols]
+    columns = [_printable_cells(c.cells(table.rows), c.sparklines) for c in cols]
     titles = [printable(c.title) for c in cols]
     if wrap:
-        widths = [max(map(len if c.sparklines else _width, cells), default=0) for c, cells in zip(cols, columns)]
+        widths = [max(map(len if c.sparklines or "".join(cells).isascii() else _width, cells), default=0)
+                  for c, cells in zip(cols, columns)]
         titles = ["\n".join(_wrap(t, max(HEADER_WIDTH, w))) for t, w in zip(titles, widths)]
     rows = [list(row) for row in zip(*columns)]
     return titles, rows, ["right" if c.numeric else "left" for c in cols]

@@ -398,8 +398,11 @@ def _time(data: dict, key: str, default: Any = None, optional: bool = True) -> A
 
 
 def _value(data: dict, key: str) -> Number:
+    value = data.get(key)
+    if type(value) is float or type(value) is int:  # a plain number is a stored value as it is
+        return value
     try:
-        return decode_value(data.get(key))
+        return decode_value(value)
     except ValueError as err:
         raise ValueError(f"{key}: {err}") from None
 
