@@ -37,8 +37,8 @@ def test_import_loads_no_third_party_module():
 
 
 def test_a_plain_logx_script_loads_no_heavy_stdlib_module(tmp_path):
-    """initialize, metrics, close (no TensorBoard, no checkpoint) stay off dataclasses (inspect, ast, dis),
-    socket and typing: they were most of what logx added to a trivial script's start-up (issue 17 §5)."""
+    """initialize, metrics, close (no TensorBoard, no checkpoint) stay off dataclasses (inspect, ast, dis)
+    and socket: they were a third of a trivial logx script's start-up (docs/performance.md, issue 17 §5)."""
     code = textwrap.dedent(f"""
         import sys
         from runx.logx import logx
@@ -46,7 +46,7 @@ def test_a_plain_logx_script_loads_no_heavy_stdlib_module(tmp_path):
         logx.metric("train", {{"loss": 1.0}}, epoch=0)
         logx.metric("val", {{"acc": 0.5}}, epoch=0)
         logx.close()
-        print(sorted(m for m in ("dataclasses", "inspect", "ast", "dis", "socket", "typing") if m in sys.modules))
+        print(sorted(m for m in ("dataclasses", "inspect", "ast", "dis", "socket") if m in sys.modules))
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
 from runx.logx.errors import LogxError, TrialPruned
 from runx.logx.proxy import WriterProxy
 from runx.logx.rank import rank_from_env
 from runx.logx.rundir.layout import HPARAMS_FILE, LOG_FILE, PRUNED_FILE
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing is only for the type checker: a logx script does not import it
-    from typing import Any, Callable, Dict, Optional, Tuple
-
+if TYPE_CHECKING:
     from runx.logx.checkpoints import Checkpoints
     from runx.logx.rundir.writer import MetricsWriter
     from runx.logx.tensorboard import BackgroundWriter

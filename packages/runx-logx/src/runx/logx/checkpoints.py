@@ -10,15 +10,12 @@ import json
 import os
 import re
 import sys
+from typing import Any, Dict, Optional, Tuple
 
 from runx.logx.errors import LogxError
 from runx.logx.rundir.atomic import copy_file, replacing, sync_folder, write_json
 from runx.logx.rundir.codec import decode_value, encode_value, to_number
 from runx.logx.rundir.layout import BEST_CHECKPOINT, CHECKPOINTS_FILE, LAST_CHECKPOINT, checkpoint_name, is_temporary
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing is only for the type checker: a logx script does not import it
-    from typing import Any, Dict, Optional, Tuple
 
 __all__ = ["Checkpoints", "is_better", "find_checkpoint", "torch_module", "STATE_FILE"]
 

@@ -1,10 +1,9 @@
 """`logx.tensorboard`: a stand-in for a SummaryWriter that forwards calls only when TensorBoard is on."""
 from __future__ import annotations
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing is only for the type checker: a logx script does not import it
-    from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
+if TYPE_CHECKING:
     from runx.logx.tensorboard import BackgroundWriter
 
 __all__ = ["WriterProxy"]

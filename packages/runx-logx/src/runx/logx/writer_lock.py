@@ -10,13 +10,10 @@ from __future__ import annotations
 import json
 import os
 import time
+from typing import Any, Dict, Optional
 
 from runx.logx.errors import LogxError
 from runx.logx.rundir.layout import LOCK_FILE
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing is only for the type checker: a logx script does not import it
-    from typing import Any, Dict, Optional
 
 __all__ = ["LOCK_FILE", "WriterLock", "process_start_time"]
 

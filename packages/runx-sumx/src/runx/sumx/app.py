@@ -4,15 +4,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, TextIO
+from typing import Any, Callable, Dict, List, Optional, TextIO
 
+from runx.logx.rundir.summary import Histories
 from runx.sumx.discover import experiment_dir, subdirs
 from runx.sumx.errors import SumxError
 from runx.sumx.fanout import load_all
 from runx.sumx.reader import Run, load_run, read_goals
-
-if TYPE_CHECKING:
-    from runx.logx.rundir.summary import Histories
 
 __all__ = ["run", "resolve_logroot", "collect"]
 

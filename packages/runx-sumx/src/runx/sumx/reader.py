@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Dict, NamedTuple, Optional, Tuple
+from typing import Any, Dict, NamedTuple, Optional, Tuple
 
 from runx.logx.rundir.codec import read_bytes, read_json
 from runx.logx.rundir.layout import HPARAMS_FILE, LEGACY_METRICS_FILE, RUN_FILE, SEARCH_DIR, SUMMARY_FILE
 from runx.logx.rundir.status import read_status as read_run_status
 from runx.logx.rundir.status import settled_state, submission_abandoned
-from runx.logx.rundir.summary import RunSummary, summarize
-
-if TYPE_CHECKING:
-    from runx.logx.rundir.summary import Histories
+from runx.logx.rundir.summary import Histories, RunSummary, summarize
 
 NOTE_NO_METRICS = "no metrics yet"
 NOTE_NO_VAL = "no val metrics yet"

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 from collections import namedtuple
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
+from runx.logx.rundir.summary import Histories
 from runx.sumx.errors import SumxError
 from runx.sumx.goals import resolve_goals
 from runx.sumx.reader import Run
-
-if TYPE_CHECKING:
-    from runx.logx.rundir.summary import Histories
 
 DEFAULT_IGNORE = ("logdir", "command", "result_dir", "nbr_workers", "paths", "val_paths")
 

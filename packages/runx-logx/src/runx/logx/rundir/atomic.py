@@ -11,12 +11,9 @@ from __future__ import annotations
 import json
 import os
 from contextlib import contextmanager
+from typing import IO, Any, Callable, Iterator, List, Optional
 
 from runx.logx.rundir.layout import temporary_name
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing is only for the type checker: a logx script does not import it
-    from typing import IO, Any, Callable, Iterator, List, Optional
 
 __all__ = ["write_bytes", "write_text", "write_json", "replacing", "copy_file", "sync_files", "sync_folder"]
 

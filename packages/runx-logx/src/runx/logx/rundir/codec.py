@@ -9,20 +9,16 @@ import math
 import numbers
 import os
 import stat
+from typing import Any, List, Optional, Tuple, Union, cast
 
 from runx.logx.errors import LogxError
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing is only for the type checker: a logx script does not import it
-    from typing import Any, List, Optional, Tuple, Union
-
-    Number = Union[int, float]
-
 __all__ = [
-    "encode_value", "decode_value", "json_number", "to_number", "to_step", "is_time",
-    "read_bytes", "read_json", "Fields", "ReadResult", "read_records",
+    "Number", "encode_value", "decode_value", "json_number", "to_number", "to_step", "is_time",
+    "read_bytes", "read_json", "Record", "ReadResult", "read_records",
 ]
 
+Number = Union[int, float]
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _NON_FINITE_JSON = {"nan": '"nan"', "inf": '"inf"', "-inf": '"-inf"'}
 
@@ -85,8 +81,7 @@ def to_number(value: Any, name: str) -> Number:
     if isinstance(value, numbers.Real) or isinstance(value, numbers.Number) and not isinstance(value, numbers.Complex):
         # fractions.Fraction, decimal.Decimal and other real number types
         try:
-            real: Any = value  # a numbers.Real: float() takes it
-            return float(real)
+            return float(cast(Any, value))
         except (TypeError, ValueError, OverflowError):
             pass
     raise LogxError(f"metric {name!r}: expected a number, got {type(value).__name__} {value!r:.80}")
@@ -149,7 +144,7 @@ def read_json(path: str) -> Tuple[Any, bool]:
         return None, True
 
 
-class Fields:
+class Record:
     """A plain record class: its `fields` compared, shown and turned into a dict field by field, as
     @dataclass would do. The module dataclasses is not imported: with what it imports (inspect, ast,
     dis) and the code it generates per class it cost every logx script ~9 ms of start-up."""
@@ -175,7 +170,7 @@ class Fields:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Fields):
+    if isinstance(value, Record):
         return value.as_dict()
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
@@ -184,7 +179,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class ReadResult(Fields):
+class ReadResult(Record):
     """What read_records found: complete records, whether any line was torn, where reading stopped, and
     `skipped`: complete lines that did not parse as a JSON object (an unterminated last line is not counted)."""
 

@@ -13,25 +13,21 @@ import json
 import math
 import operator
 import os
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
-from runx.logx.rundir.codec import Fields, ReadResult, decode_value, encode_value, is_time, read_bytes, read_records
+from runx.logx.rundir.codec import Number, ReadResult, Record, decode_value, encode_value, is_time, read_bytes, read_records
 from runx.logx.rundir.layout import METRICS_FILE, SUMMARY_FILE
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing is only for the type checker: a logx script does not import it
-    from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
-
-    from runx.logx.rundir.codec import Number
-
-    Histories = Union[bool, str, Callable[[str, Iterable[str]], Union[bool, str]]]
-    """Which metrics' histories a reader wants: all (True), none (False), only the metric of that name, or, for
-    each phase, what a function of the phase's name and its metrics' names answers (one of the other three)."""
 
 FORMAT_VERSION = 1  # of metrics.jsonl (its header line)
 SUMMARY_VERSION = 3  # of metrics.summary.json; 2 added each metric's history, 3 stores it as a JSON text
 READ_VERSIONS = (1, 2, 3)
 HISTORY_POINTS = 64
 _SAMPLES = HISTORY_POINTS - 1  # evenly thinned points; the latest one makes the 64th
+
+Histories = Union[bool, str, Callable[[str, Iterable[str]], Union[bool, str]]]
+"""Which metrics' histories a reader wants: all (True), none (False), only the metric of that name, or, for
+each phase, what a function of the phase's name and its metrics' names answers (one of the other three)."""
+
 
 _NEW_LIST: Any = object()  # MetricState's default samples: a new empty list each time (None means unknown)
 
@@ -46,12 +42,12 @@ def chosen(history: Histories, phase: str, metrics: Iterable[str]) -> Union[bool
     return history(phase, metrics) if callable(history) else history
 
 __all__ = [
-    "FORMAT_VERSION", "SUMMARY_VERSION", "HISTORY_POINTS", "history_of", "wants", "chosen", "MetricState", "PhaseState", "SummaryState", "MetricSummary", "PhaseSummary", "RunSummary",
+    "FORMAT_VERSION", "SUMMARY_VERSION", "HISTORY_POINTS", "Histories", "history_of", "wants", "chosen", "MetricState", "PhaseState", "SummaryState", "MetricSummary", "PhaseSummary", "RunSummary",
     "load_summary", "fold_log", "summarize",
 ]
 
 
-class MetricState(Fields):
+class MetricState(Record):
     """One metric of one phase while folding: latest value, min and max (None until a non-NaN value), count,
     and its thinned history: the (step, value) of every `stride`-th record of it, from the first on
     (`samples` is None when unknown: read from a version-1 summary)."""
@@ -74,7 +70,7 @@ class MetricState(Fields):
         return self.samples + [(self.last_step, self.last)]
 
 
-class PhaseState(Fields):
+class PhaseState(Record):
     """One phase while folding: records, last step, first and last record time, its metrics."""
 
     fields = ("count", "last_step", "first_time", "last_time", "metrics")
@@ -85,7 +81,7 @@ class PhaseState(Fields):
         self.metrics: Dict[str, MetricState] = {} if metrics is None else metrics
 
 
-class MetricSummary(Fields):
+class MetricSummary(Record):
     """One metric in one phase: latest value, min and max (NaN ignored; NaN if never anything else) with their steps,
     and, when asked for, its history: at most HISTORY_POINTS (step, value), evenly thinned, the latest one last."""
 
@@ -97,7 +93,7 @@ class MetricSummary(Fields):
         self.min, self.min_step, self.max, self.max_step = min, min_step, max, max_step
 
 
-class PhaseSummary(Fields):
+class PhaseSummary(Record):
     """One phase: how many records, the last step, first and last record times, each metric."""
 
     fields = ("count", "last_step", "first_time", "last_time", "metrics")
@@ -108,7 +104,7 @@ class PhaseSummary(Fields):
         self.metrics: Dict[str, MetricSummary] = {} if metrics is None else metrics
 
 
-class RunSummary(Fields):
+class RunSummary(Record):
     """A run's metrics at a glance (from the summary file plus the log's unread tail)."""
 
     fields = ("phases", "start_time", "first_time", "last_time", "records", "torn", "summary_used")
@@ -119,7 +115,7 @@ class RunSummary(Fields):
         self.records, self.torn, self.summary_used = records, torn, summary_used
 
 
-class SummaryState(Fields):
+class SummaryState(Record):
     """The running fold of a metrics log: what the summary file holds. The writer and every reader fold with `fold`."""
 
     fields = ("phases", "records", "start_time", "first_time", "last_time", "skipped")

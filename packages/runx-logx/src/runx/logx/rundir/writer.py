@@ -13,21 +13,13 @@ import os
 import sys
 import threading
 import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from runx.logx.errors import LogxError
 from runx.logx.rundir.atomic import write_bytes
-from runx.logx.rundir.codec import json_number, to_number, to_step
+from runx.logx.rundir.codec import Number, json_number, to_number, to_step
 from runx.logx.rundir.layout import METRICS_FILE, SUMMARY_FILE
 from runx.logx.rundir.summary import FORMAT_VERSION, SummaryState, fold_log
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing is only for the type checker: a logx script does not import it
-    from typing import Any, Callable, Dict, List, Optional, Tuple
-
-    from runx.logx.rundir.codec import Number
-
-    Record = Tuple[bytes, Any, Any, Any]
-    """(line, phase, metric names, (step, time text, *values)); phase and the rest are None for an event line."""
 
 __all__ = ["MetricsWriter"]
 
@@ -85,6 +77,10 @@ _line_of = operator.itemgetter(_LINE)
 _phase_of = operator.itemgetter(_PHASE)
 _shape_of = operator.itemgetter(_PHASE, _NAMES)
 _args_of = operator.itemgetter(_ARGS)
+
+
+Record = Tuple[bytes, Any, Any, Any]
+"""(line, phase, metric names, (step, time text, *values)); phase and the rest are None for an event line."""
 
 
 def _event_record(line: bytes) -> Record:
