@@ -29,6 +29,46 @@ def test_the_last_event_decides(events, state, exit_code):
     assert (status.state, status.exit_code) == (state, exit_code)
 
 
+@pytest.mark.parametrize("events, state, exit_code, interruption", [
+    # the warning, then the scheduler's kill at the limit: the job script wrote no end
+    (["queued", "started", "interrupted reason=timeout signal=USR1"], "running", None, "timeout"),
+    (["queued", "started", "interrupted reason=preempted"], "running", None, "preempted"),
+    (["queued", "started", "interrupted reason=timeout", "finished exit=137"], "timeout", 137, None),
+    (["queued", "started", "interrupted reason=preempted", "finished exit=143"], "preempted", 143, None),
+    (["queued", "started", "interrupted reason=timeout", "finished exit=75"], "timeout", 75, None),
+    # a real failure, warned or not, and an end written before the warning's line
+    (["queued", "started", "interrupted reason=timeout", "finished exit=3"], "failed", 3, None),
+    (["queued", "started", "finished exit=137"], "failed", 137, None),
+    (["queued", "started", "finished exit=137", "interrupted reason=timeout"], "failed", 137, None),
+    (["queued", "started", "finished exit=0", "interrupted reason=timeout"], "succeeded", 0, None),
+    # a warned attempt cancelled, or run again: the new attempt is not interrupted
+    (["queued", "started", "interrupted reason=timeout", "cancelled"], "cancelled", None, None),
+    (["queued", "started", "interrupted reason=timeout", "queued reason=requeue", "started"], "running", None, None),
+    (["queued", "interrupted reason=preempted restarted=1", "started"], "running", None, None),
+])
+def test_an_attempt_interrupted_and_then_ended_or_not(events, state, exit_code, interruption):
+    status = parse_status(lines(*events))
+    assert (status.state, status.exit_code, status.interruption) == (state, exit_code, interruption)
+
+
+@pytest.mark.parametrize("events, answer, code, expected", [
+    (["queued", "started", "interrupted reason=timeout"], "failed", 137, "timeout"),  # Grid Engine's h_rt: qacct exit 137
+    (["queued", "started", "interrupted reason=timeout"], "failed", 0, "timeout"),  # Slurm's TIMEOUT with exit 0:0
+    (["queued", "started", "interrupted reason=timeout"], "failed", None, "timeout"),
+    (["queued", "started", "interrupted reason=preempted"], "failed", 143, "preempted"),
+    (["queued", "started", "interrupted reason=timeout"], "failed", 1, "failed"),  # the program's own error
+    (["queued", "started", "interrupted reason=timeout"], "cancelled", 137, "cancelled"),
+    (["queued", "started", "interrupted reason=timeout"], "queued", None, "queued"),  # run again (exit 99)
+    (["queued", "started"], "failed", 137, "failed"),  # killed with no warning before: failed
+    (["queued", "started", "finished exit=137", "interrupted reason=timeout"], "failed", 137, "failed"),
+])
+def test_the_schedulers_word_on_an_attempt_that_wrote_no_end(events, answer, code, expected):
+    from runx.logx.rundir.status import ended_unrecorded
+
+    assert ended_unrecorded(parse_status(lines(*events)), answer, code) == expected
+    assert ended_unrecorded(None, answer, code) == answer
+
+
 def test_fields_of_the_latest_attempt():
     status = parse_status(lines("queued", "submitted job_id=12", "started host=n1 pid=4", "finished exit=1",
                                 "queued", "submitted job_id=13", "started host=n2 pid=x", "finished exit=0"))
@@ -105,6 +145,7 @@ def reference_fold(text: str):
             values["interrupted"] += 1
         elif event == "pruned":
             state, values["finished"] = "pruned", None
+    values["interruption"] = reason if state == "running" else None  # killed after the warning: no `finished` line
     return None if state is None else {**values, "state": state}
 
 

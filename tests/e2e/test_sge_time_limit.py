@@ -8,6 +8,7 @@ work) do not fit in one attempt and fit in two. The three runs take about a minu
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 
@@ -72,3 +73,34 @@ def test_a_warned_job_saves_and_is_run_again_until_its_work_is_done_and_a_failur
     run, row = runs[("arr", True)]
     assert row[2:4] == ["failed", "3"] and row[-2:] == ["1", "0"]
     assert "interrupted" not in (run / "status.log").read_text() and "requeue" not in (run / "status.log").read_text()
+
+
+def test_a_job_without_logx_killed_at_h_rt_reads_timeout_and_a_failure_after_the_warning_reads_failed(project):
+    """A plain `sleep` ignores the warning and Grid Engine kills it at h_rt (SIGKILL: nothing writes its end):
+    `runx status` and sumx read timeout, as on Slurm, and `resubmit --failed` takes it; a job that exits 3
+    after the warning is failed. `h_rt` 20 s with `SIGNAL: USR1@10` warns at 10 s; this cell has enforced
+    h_rt up to a minute late, so the test takes up to about 90 s."""
+    require("sge")
+    project.write(".runx", "LOGROOT: logs\nFARM: sge\nsge:\n  TYPE: sge\n  SIGNAL: USR1@10\n  RESOURCES: {h_rt: '0:00:20'}\n")
+    project.write("plain.yml", "CMD: sh -c 'sleep 300'\nHPARAMS: {x: 1}\n")
+    project.write("fails.yml", "CMD: sh -c 'sleep 16; exit 3'\nHPARAMS: {x: 1}\n")
+    for name in ("plain.yml", "fails.yml"):
+        done = project.runx(name)
+        assert done.returncode == 0, done.stderr
+    failing = wait_until(project, "fails", lambda rows: len(rows) == 1 and all(r[2] in ENDED for r in rows.values()), timeout=60)
+    (run,) = project.runs("fails")
+    text = (run / "status.log").read_text()
+    assert list(failing.values())[0][2:4] == ["failed", "3"], text
+    assert text.index("interrupted ") < text.index("finished "), text  # warned, then failed on its own
+
+    rows = wait_until(project, "plain", lambda rows: len(rows) == 1 and all(r[2] in ENDED for r in rows.values()), timeout=150)
+    (run,) = project.runs("plain")
+    text = (run / "status.log").read_text()
+    assert list(rows.values())[0][2:4] == ["timeout", "137"], text  # qacct: failed 37 (h_rt), exit 137
+    assert "reason=timeout signal=USR1" in text and "finished " not in text, text  # killed: no end written
+    table = subprocess.run([sys.executable, "-m", "runx.sumx", "plain", "--json"], cwd=project.root, capture_output=True,
+                           text=True, timeout=60)
+    assert table.returncode == 0, table.stderr
+    assert [(r["state"], r["exit_code"]) for r in json.loads(table.stdout)["rows"]] == [("timeout", 137)], table.stdout
+    again = project.runx("resubmit", "plain", "--failed", "-n")
+    assert again.returncode == 0 and run.name in again.stdout, again.stdout + again.stderr

@@ -7,9 +7,11 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from runx.logx.rundir.status import INTERRUPTED_STATES
+
 __all__ = ["watch"]
 
-ENDED = ("succeeded", "failed", "cancelled", "unknown")
+ENDED = ("succeeded", "failed", "cancelled", "unknown", *INTERRUPTED_STATES)  # timeout, preempted: a scheduler ended it
 
 
 def watch(jobs: list, exp_dir: Path, out: TextIO = sys.stdout, first_wait: float = 2.0, longest_wait: float = 30.0) -> int:

@@ -10,7 +10,7 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional
+from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Tuple
 
 from runx.core.errors import RunxError
 from runx.core.runfiles import RUN_FILE
@@ -22,7 +22,7 @@ from runx.logx.rundir.status import submission_abandoned
 if TYPE_CHECKING:
     from runx.core.farms import Farm
 
-__all__ = ["LedgerEntry", "find_runs", "read_ledger", "ask_farms_about", "group_by_farm", "format_table", "duration_seconds",
+__all__ = ["LedgerEntry", "find_runs", "read_ledger", "ledger_entry", "settle_interrupted", "ask_farms_about", "group_by_farm", "format_table", "duration_seconds",
            "duration_text", "time_text", "plain_table"]
 
 
@@ -108,33 +108,34 @@ def read_ledger(exp_dir: Path, ask_farms: bool = True, farms: Optional[dict] = N
     `farms` caches the farm backends by their record: pass one dict to read several experiments and
     `ask_farms=False`, then call `ask_farms_about` once over all their entries (one query per farm in all).
     """
+    farms = {} if farms is None else farms
+    runs = [ledger_entry(run_dir, farms) for run_dir in find_runs(exp_dir)]
+    return ask_farms_about(runs) if ask_farms else runs
+
+
+def ledger_entry(run_dir: Path, farms: dict) -> LedgerEntry:
+    """One run's entry from its own files (its farm not asked yet); `farms` caches the farm backends by record."""
     from runx.core.farms import farm_for_record
 
-    farms = {} if farms is None else farms
-    runs = []
-    for run_dir in find_runs(exp_dir):
-        status, record = read_status(run_dir), _load(run_dir)
-        staged = staging_state(run_dir)  # staging, or failed-to-stage: the launch never completed it
-        if staged is not None:
-            runs.append(LedgerEntry(run_dir, record if isinstance(record, dict) else {}, status, staged, None))
-            continue
-        note = _record_problem(record) or _status_problem(status)
-        record = record if isinstance(record, dict) else {}
-        farm = None
-        if not note:
-            key = json.dumps(record.get("farm"), sort_keys=True, default=str)
-            try:
-                farm = farms[key] if key in farms else farms.setdefault(key, farm_for_record(record.get("farm")))
-            except RunxError as err:
-                note = f"{RUN_FILE}: {err}"
-        if note:
-            runs.append(LedgerEntry(run_dir, record, status, "unknown", None, None, note))
-            continue
-        state = "unknown" if status is None else _STATUS_STATE.get(status.state, status.state)
-        if status is not None and submission_abandoned(status):
-            state = "failed"  # runx stopped before the farm had it: resubmit --failed hands it over
-        runs.append(LedgerEntry(run_dir, record, status, state, status.exit_code if status else None, farm))
-    return ask_farms_about(runs) if ask_farms else runs
+    status, record = read_status(run_dir), _load(run_dir)
+    staged = staging_state(run_dir)  # staging, or failed-to-stage: the launch never completed it
+    if staged is not None:
+        return LedgerEntry(run_dir, record if isinstance(record, dict) else {}, status, staged, None)
+    note = _record_problem(record) or _status_problem(status)
+    record = record if isinstance(record, dict) else {}
+    farm = None
+    if not note:
+        key = json.dumps(record.get("farm"), sort_keys=True, default=str)
+        try:
+            farm = farms[key] if key in farms else farms.setdefault(key, farm_for_record(record.get("farm")))
+        except RunxError as err:
+            note = f"{RUN_FILE}: {err}"
+    if note:
+        return LedgerEntry(run_dir, record, status, "unknown", None, None, note)
+    state = "unknown" if status is None else _STATUS_STATE.get(status.state, status.state)
+    if status is not None and submission_abandoned(status):
+        state = "failed"  # runx stopped before the farm had it: resubmit --failed hands it over
+    return LedgerEntry(run_dir, record, status, state, status.exit_code if status else None, farm)
 
 
 def ask_farms_about(runs: list) -> list:
@@ -144,6 +145,15 @@ def ask_farms_about(runs: list) -> list:
         answers.update(farm.query(entries))
     return [r._replace(state=answers[r.run_dir].state, exit_code=answers[r.run_dir].exit_code) if r.run_dir in answers else r
             for r in runs]
+
+
+def settle_interrupted(run_dirs: List[str]) -> Dict[str, Tuple[str, Optional[int]]]:
+    """(state, exit code) of each of these running runs as its farm tells it, where that differs (one batched
+    query per farm): sumx asks this about runs whose status.log leaves them running after an `interrupted`
+    line, as a job the scheduler killed at its limit writes no end (it reads timeout or preempted)."""
+    farms: dict = {}
+    entries = [e for e in (ledger_entry(Path(d), farms) for d in run_dirs) if e.state == "running"]
+    return {str(e.run_dir): (e.state, e.exit_code) for e in ask_farms_about(entries) if e.state != "running"}
 
 
 def group_by_farm(entries: list) -> "Dict[Farm, List[LedgerEntry]]":

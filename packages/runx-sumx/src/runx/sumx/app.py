@@ -10,7 +10,7 @@ from runx.logx.rundir.summary import Histories
 from runx.sumx.discover import experiment_dir, subdirs
 from runx.sumx.errors import SumxError
 from runx.sumx.fanout import load_all
-from runx.sumx.reader import Run, load_run, read_goals
+from runx.sumx.reader import Run, load_run, read_goals, settle_interrupted
 
 __all__ = ["run", "resolve_logroot", "collect"]
 
@@ -76,6 +76,7 @@ def collect(names: List[str], logroot: Optional[str], phase: str = "val", histor
         loaded = load_all(pending, load)
         runs += [r for r in loaded if r is not None]
         pending = [(job[0], job[1], d) for job, r in zip(pending, loaded) if r is None for d in subdirs(job[2])]
+    runs = settle_interrupted(runs)
     runs.sort(key=lambda r: (r.experiment, r.name))
     goals: Dict[str, str] = {}
     warnings = []

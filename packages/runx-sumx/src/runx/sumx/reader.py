@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Any, Dict, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from runx.logx.rundir.codec import read_bytes, read_json
 from runx.logx.rundir.layout import HPARAMS_FILE, LEGACY_METRICS_FILE, RUN_FILE, SEARCH_DIR, SUMMARY_FILE
@@ -24,7 +24,7 @@ NOTE_TORN = "torn or corrupt metrics line skipped"
 NOTE_NO_SUMMARY = f"no valid {SUMMARY_FILE}: read the whole log"
 NOTE_BAD_HPARAMS = f"{HPARAMS_FILE} unreadable"
 
-__all__ = ["Metric", "Run", "Val", "load_run", "read_goals", "read_bytes", "read_json", "read_val", "read_status",
+__all__ = ["Metric", "Run", "Val", "load_run", "read_goals", "read_bytes", "read_json", "read_val", "read_status", "settle_interrupted",
            "read_run_notes", "run_name"]
 
 
@@ -56,6 +56,8 @@ class Run(NamedTuple):
     history: Optional[Dict[str, tuple]] = None  # metric -> ((step, value), ...), thinned; only when asked for
     trends: Optional[Dict[str, str]] = None
     """Each history read, drawn as a sparkline where the run was read (runx.sumx.app: the text table's trend column)."""
+    interruption: Optional[str] = None
+    """Why a scheduler interrupted the attempt of a run that reads running (no end written after its `interrupted` line)."""
 
 
 class Val(NamedTuple):
@@ -118,14 +120,28 @@ def read_status(run_dir: str) -> Tuple[Optional[str], Optional[int]]:
     return _status(run_dir)[:2]
 
 
-def _status(run_dir: str) -> Tuple[Optional[str], Optional[int], Optional[str]]:
-    """(state, exit code, launch id) from the run's status record (see read_status)."""
+def _status(run_dir: str) -> Tuple[Optional[str], Optional[int], Optional[str], Optional[str]]:
+    """(state, exit code, launch id, interruption) from the run's status record (see read_status)."""
     status = read_run_status(run_dir)
     if status is None:
-        return None, None, None
+        return None, None, None, None
     if submission_abandoned(status):
-        return "failed", None, status.launch  # runx stopped before its farm had the run (as runx status shows it)
-    return settled_state(status), status.exit_code, status.launch
+        return "failed", None, status.launch, None  # runx stopped before its farm had the run (as runx status shows it)
+    return settled_state(status), status.exit_code, status.launch, status.interruption
+
+
+def settle_interrupted(runs: List[Run]) -> List[Run]:
+    """The runs, each that reads running after an `interrupted` line with the state its farm tells (a job the
+    scheduler killed at its limit writes no end: it reads timeout or preempted, as in runx status); one
+    batched query per farm (runx.core.ledger.settle_interrupted), asked only when there is such a run."""
+    waiting = [r.path for r in runs if r.state == "running" and r.interruption is not None]
+    if not waiting:
+        return runs
+    from runx.core.ledger import settle_interrupted as ask_farms
+
+    answers = ask_farms(waiting)
+    return [r._replace(state=answers[r.path][0], exit_code=answers[r.path][1], interruption=None) if r.path in answers else r
+            for r in runs]
 
 
 def read_run_notes(run_dir: str) -> Tuple[str, ...]:
@@ -196,8 +212,9 @@ def load_run(experiment: str, exp_dir: str, run_dir: str, phase: str = "val", hi
         if not present:
             return None
         val = Val({}, None, None, (NOTE_NO_METRICS,))
-    state, exit_code, launch = _status(run_dir)
+    state, exit_code, launch, interruption = _status(run_dir)
     if _is_search(exp_dir):
         hparams = _with_trial(run_dir, hparams or {})
     return Run(experiment, run_name(exp_dir, run_dir), run_dir, hparams or {}, val.metrics, val.epoch, val.epoch_seconds,
-               state, exit_code, notes + val.notes, launch, history=val.history)
+               state, exit_code, notes + val.notes, launch, history=val.history,
+               interruption=interruption if state == "running" else None)

@@ -22,6 +22,7 @@ from runx.core.errors import RunxError
 from runx.core.farms.base import Farm, RunState, Submission
 from runx.core.farms.throttle import RateLimit
 from runx.core.plan import Job, Plan, job_for, planned_dir
+from runx.logx.rundir.status import ended_unrecorded
 
 __all__ = ["BatchFarm", "ARRAY_THRESHOLD", "SUBMIT_RATE", "array_list", "mem_amount", "run_command"]
 
@@ -260,7 +261,8 @@ class BatchFarm(Farm):
 
     def query(self, entries: List[Any]) -> Dict[Path, RunState]:
         """One batched query for every run with a job id. The scheduler's word counts where the job could
-        not write its own: it failed or was cancelled (or ended without writing), or it started."""
+        not write its own: it failed or was cancelled (or ended without writing), or it started. An attempt
+        the scheduler interrupted and then killed reads as the interruption (timeout, preempted)."""
         asked = [e for e in entries if e.job_id]
         if not asked:
             return {}
@@ -274,5 +276,6 @@ class BatchFarm(Farm):
             if answer is None or answer.state == "unknown" or not self.owns(entry, answer):
                 continue
             if answer.state in ("failed", "cancelled") or (answer.state == "running" and entry.state == "queued"):
-                found[entry.run_dir] = RunState(answer.state, answer.exit_code if answer.exit_code is not None else entry.exit_code)
+                code = answer.exit_code if answer.exit_code is not None else entry.exit_code
+                found[entry.run_dir] = RunState(ended_unrecorded(entry.status, answer.state, code), code)
         return found

@@ -11,7 +11,11 @@ job's POSIX shell scripts write their own lines.
 
 An attempt that was interrupted and then ended with REQUEUE_EXIT (it saved a checkpoint and asked to
 be requeued) or by the scheduler's kill (exit 128 + a signal) reads as `timeout` or `preempted`, not
-failed; runx's Slurm job script then queues the next attempt (`queued ... reason=requeue`).
+failed; runx's Slurm job script then queues the next attempt (`queued ... reason=requeue`). A job the
+scheduler kills at its limit (SIGKILL, a program that ignored the warning) writes no `finished` line:
+its attempt folds as running with `interruption` set, and `ended_unrecorded` reads the scheduler's word of
+its end (failed, killed) as that interruption's reason. A non-zero exit with no `interrupted` line before
+it is failed.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from runx.logx.rundir.codec import read_bytes
 from runx.logx.rundir.layout import STATUS_FILE
 
 __all__ = ["RunStatus", "INTERRUPTED_STATES", "REQUEUE_EXIT", "REQUEUE_EVENT", "append_event", "fold_status", "parse_status", "read_status", "settled_state", "submission_abandoned",
-           "process_alive"]
+           "process_alive", "ended_unrecorded"]
 
 _MAX_PID_DIGITS = 10
 INTERRUPTED_STATES = ("timeout", "preempted")
@@ -62,6 +66,9 @@ class RunStatus(NamedTuple):
     """The id of the launch that created the run (the first `queued` line's `launch=`, kept by resubmissions)."""
     interrupted: int = 0
     """How many attempts the scheduler interrupted (time limit, preemption): `interrupted` lines."""
+    interruption: Optional[str] = None
+    """Why the scheduler interrupted the running attempt (`timeout`, `preempted`), while no `finished` line
+    followed (a job killed at its limit writes none); None otherwise."""
 
 
 def _field(parts: List[str], prefix: str, default: Any) -> Any:
@@ -139,7 +146,7 @@ def fold_status(text: str) -> Optional[RunStatus]:
     if state is None:
         return None
     return RunStatus(state, exit_code, queued, started, finished, job_id, host, attempts, pid, launcher, submitter, launch,
-                     interrupted)
+                     interrupted, reason if state == "running" else None)
 
 
 parse_status = fold_status
@@ -177,6 +184,18 @@ def submission_abandoned(status: RunStatus) -> bool:
     host, _, pid = status.submitter.rpartition(":")
     number = _small_int(pid)
     return host == os.uname().nodename and number is not None and not process_alive(number)
+
+
+def ended_unrecorded(status: Optional[RunStatus], state: str, exit_code: Optional[int]) -> str:
+    """The state of an attempt whose end its job could not record, from the scheduler's word (`state`,
+    `exit_code`): an interrupted attempt (`status.interruption`) that the scheduler then killed or failed
+    (exit 128 + a signal, REQUEUE_EXIT, 0 or none: not the program's own error) reads as the interruption's
+    reason, as it would had the job script written its `finished` line; any other answer stands."""
+    if status is None or status.interruption is None or state != "failed":
+        return state
+    if exit_code is None or exit_code in (0, REQUEUE_EXIT) or exit_code > 128:
+        return status.interruption
+    return state
 
 
 def settled_state(status: RunStatus, job_gone: Optional[Callable[[RunStatus], bool]] = None) -> str:
