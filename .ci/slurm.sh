@@ -118,6 +118,9 @@ write_slurm_conf() { # accounting(0|1) out-file
         echo "MpiDefault=none"
         echo "ReturnToService=2"
         echo "MinJobAge=300"
+        # Every task of a held array counts, and cancelled ones stay MinJobAge: the default 10,000 stalls
+        # bench/slurm_bench.py's 10,000-run launch after its 1,000-run one (sbatch sleeps and retries for minutes).
+        echo "MaxJobCount=50000"
         echo "KillWait=5"
         echo "SchedulerParameters=batch_sched_delay=0" # a job starts within ~1 s, not ~3 s
         echo "InactiveLimit=0"

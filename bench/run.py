@@ -419,6 +419,9 @@ def bench_slurm(quick: bool, work: Path) -> list:
     if why:
         return [Row("slurm", "large sweeps on Slurm", f"not run: {why}", result="n/a")]
     small, big, each = (100, 1000, 100) if quick else (1000, 10000, 1000)
+    why = slurm_bench.too_few_jobs(small + big + each)
+    if why:
+        return [Row("slurm", "large sweeps on Slurm", f"not run: {why}", result="n/a")]
     got = {}
     for runs, array in ((small, True), (big, True), (each, False)):
         launch = slurm_bench.Launch(work / f"slurm-{runs}-{int(array)}", f"s{runs}{'a' if array else 'j'}", runs, array)

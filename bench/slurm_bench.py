@@ -34,6 +34,22 @@ def unavailable() -> Optional[str]:
     return None if done.returncode == 0 else f"sinfo failed: {done.stderr.strip()[:200]}"
 
 
+def too_few_jobs(needed: int) -> Optional[str]:
+    """Why the controller cannot hold `needed` jobs at once (its MaxJobCount), or None.
+
+    Every task of a held array counts, and cancelled ones stay MinJobAge (300 s on the CI cluster), so
+    the area's launches need room for all their runs together; below that sbatch sleeps and retries for
+    minutes and then fails (.ci/slurm.sh sets MaxJobCount=50000)."""
+    try:
+        done = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.search(r"^MaxJobCount\s*=\s*(\d+)", done.stdout, re.M)
+    if found and int(found.group(1)) < needed:
+        return f"the cluster's MaxJobCount {int(found.group(1)):,} < {needed:,} jobs this area holds at once"
+    return None
+
+
 class Launch:
     """One experiment of `runs` runs in `work`, launched once; its status timed; then cancelled and removed."""
 
