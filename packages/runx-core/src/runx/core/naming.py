@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from runx.core.errors import RunxError
+from runx.logx.rundir.layout import CODE_DIR
 
 __all__ = ["timestamp", "run_name", "unique_names", "claim_run_dir", "check_tag", "name_max", "check_name_lengths",
            "MAX_SLUG", "SUFFIX_ROOM"]
 
 _BAD_TAG = re.compile(r"[/\x00-\x1f\x7f]")  # a slash, or a control character such as a line break
-RESERVED_NAMES = ("code",)
+RESERVED_NAMES = (CODE_DIR,)
 """Directory names that runx status, sumx and resubmit never look into for runs (nor dot-names)."""
 MAX_SLUG = 50
 """The longest coolname slug (coolname's own `max_slug_length`)."""

@@ -15,15 +15,20 @@ from typing import Any, Dict, Optional, Tuple
 from runx.logx.errors import LogxError
 from runx.logx.rundir.atomic import copy_file, replacing, sync_folder, write_json
 from runx.logx.rundir.codec import decode_value, encode_value, to_number
-from runx.logx.rundir.layout import BEST_CHECKPOINT, CHECKPOINTS_FILE, LAST_CHECKPOINT, checkpoint_name, is_temporary
+from runx.logx.rundir.layout import (
+    BEST_CHECKPOINT,
+    CHECKPOINTS_FILE,
+    LAST_CHECKPOINT,
+    checkpoint_name,
+    is_earlier_temporary,
+    is_temporary,
+)
 
 __all__ = ["Checkpoints", "is_better", "find_checkpoint", "torch_module", "STATE_FILE"]
 
 LAST = LAST_CHECKPOINT
 BEST = BEST_CHECKPOINT
 STATE_FILE = CHECKPOINTS_FILE
-_STALE = re.compile(r"^(?:(?:last|best)_checkpoint_ep-?[0-9]+\.pth\.[0-9]+\.tmp"
-                    r"|(?:checkpoints|metrics\.summary|hparams)\.json\.tmp[0-9]+)$")
 
 
 def torch_module() -> Any:
@@ -108,7 +113,7 @@ class Checkpoints:
         not logx's) is skipped with one warning line and left where it is.
         """
         for name in os.listdir(self.logdir):
-            if _STALE.match(name) or is_temporary(name):
+            if is_earlier_temporary(name) or is_temporary(name):
                 _remove(os.path.join(self.logdir, name))
         state = self._read_state()
         lasts, bests = _epochs(self.logdir, LAST), _epochs(self.logdir, BEST)
@@ -122,7 +127,7 @@ class Checkpoints:
                 _remove(os.path.join(self.logdir, bests.pop(older)))
             if not lasts or max(lasts) < epoch:
                 # save() writes the best before the latest: a kill between them leaves this best as the newest save
-                last = os.path.join(self.logdir, f"last_checkpoint_ep{epoch}.pth")
+                last = os.path.join(self.logdir, checkpoint_name("last", epoch))
                 atomic_copy(path, last)
                 lasts[epoch] = os.path.basename(last)
             break

@@ -41,7 +41,6 @@ from runx.core.plan import Job
 __all__ = [
     "SlurmFarm",
     "BATCH_SCRIPT",
-    "STATES",
     "OUTPUT",
     "ERROR",
     "SlurmError",
@@ -57,7 +56,6 @@ __all__ = [
 ]
 
 BATCH_SCRIPT = "sbatch.sh"
-STATES = ("queued", "running", "succeeded", "failed", "cancelled", "unknown")
 OUTPUT = "slurm-%j.out"
 ERROR = "slurm-%j.err"
 TIMEOUT = 120.0

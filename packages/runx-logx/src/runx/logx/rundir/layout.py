@@ -7,7 +7,7 @@ import re
 __all__ = [
     "RUN_FILE", "HPARAMS_FILE", "STATUS_FILE", "JOB_SCRIPT", "SUBMIT_FILE", "GIT_DIFF_FILE", "METRICS_FILE",
     "SUMMARY_FILE", "LEGACY_METRICS_FILE", "PRUNED_FILE", "SEARCH_DIR", "LOG_FILE", "CHECKPOINTS_FILE", "LOCK_FILE", "CODE_DIR",
-    "NOTES_FILE", "TRASH_DIR", "TFEVENTS_PREFIX", "LOGX_EVENTS_SUFFIX", "SUMX_EVENTS_SUFFIX", "LAST_CHECKPOINT", "BEST_CHECKPOINT", "checkpoint_name", "rank_log_name", "RANK_LOG", "is_temporary", "temporary_name",
+    "NOTES_FILE", "TRASH_DIR", "TFEVENTS_PREFIX", "LOGX_EVENTS_SUFFIX", "SUMX_EVENTS_SUFFIX", "LAST_CHECKPOINT", "BEST_CHECKPOINT", "checkpoint_name", "rank_log_name", "RANK_LOG", "is_temporary", "is_earlier_temporary", "temporary_name",
     "not_searched",
 ]
 
@@ -84,11 +84,19 @@ def temporary_name(path: str) -> str:
 
 
 _TEMPORARY = re.compile(r"^\..+\.tmp[0-9]+$")
+_EARLIER_TEMPORARY = re.compile(r"^(?:(?:last|best)_checkpoint_ep-?[0-9]+\.pth\.[0-9]+\.tmp"
+                                r"|(?:checkpoints|metrics\.summary|hparams)\.json\.tmp[0-9]+)$")
+"""The temporary names that earlier logx versions' checkpoint and JSON writes used."""
 
 
 def is_temporary(name: str) -> bool:
     """Whether a file name is an atomic write's leftover (a writer killed between write and rename)."""
     return _TEMPORARY.match(name) is not None
+
+
+def is_earlier_temporary(name: str) -> bool:
+    """Whether a file name is the leftover of an earlier logx version's checkpoint or JSON write."""
+    return _EARLIER_TEMPORARY.match(name) is not None
 
 
 def not_searched(name: str) -> bool:
