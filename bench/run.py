@@ -353,6 +353,12 @@ def bench_sumx(sizes: Sizes, venvs: baselines.Venvs, data: Path) -> list:
         if old:
             runs.add(f"old {key}", timed(argv(old, f"{key}-csv"), data))
         runs.add(f"ours {key}", timed(argv(sys.executable, f"{key}-jsonl"), data), ours=True)
+    # The usual call, `sumx EXP` with LOGROOT from a .runx (read by PyYAML), beside the --logroot one above
+    configured = data / "configured"
+    configured.mkdir(exist_ok=True)
+    small_root, small_exp, _, _ = sets["small-jsonl"]
+    (configured / ".runx").write_text(f"LOGROOT: {small_root}\n")
+    runs.add("ours small runx", timed([sys.executable, "-m", "runx.sumx", small_exp, "-s", "acc"], configured), ours=True)
     runs.add("ours small csv", timed(argv(sys.executable, "small-csv"), data), ours=True)
     runs.add("ours small tabulate", timed(argv(sys.executable, "small-jsonl") + ["--format", "simple"], data), ours=True)
     runs.add("ours small trend", timed(argv(sys.executable, "small-jsonl") + ["--trend"], data), ours=True)
@@ -376,8 +382,11 @@ def bench_sumx(sizes: Sizes, venvs: baselines.Venvs, data: Path) -> list:
     rows = [
         compare("sumx", f"sumx {shape('tiny-jsonl')}", runs.samples("ours tiny"), runs.samples("old tiny"),
                 "runx 0.0.11 sumx (csv)", missing or runs.failed.get("old tiny", "")),
-        compare("sumx", f"sumx {shape('small-jsonl')}", runs.samples("ours small"), runs.samples("old small"),
-                "runx 0.0.11 sumx (csv)", missing or runs.failed.get("old small", ""), "<= 0.2x (5x faster)", 0.2),
+        compare("sumx", f"sumx {shape('small-jsonl')}, LOGROOT from .runx (PyYAML)", runs.samples("ours small runx"),
+                runs.samples("old small"), "runx 0.0.11 sumx (csv)", missing or runs.failed.get("old small", ""),
+                "<= 0.2x (5x faster)", 0.2),
+        compare("sumx", f"sumx {shape('small-jsonl')}, --logroot", runs.samples("ours small"), runs.samples("old small"),
+                "runx 0.0.11 sumx (csv)", missing or runs.failed.get("old small", "")),
         compare("sumx", f"sumx {shape('small-csv')}, 0.0.11's csv format", runs.samples("ours small csv"),
                 runs.samples("old small"), "runx 0.0.11 sumx (csv)", missing or runs.failed.get("old small", "")),
         # runx.sumx.fast_table earns its place only while it saves >= 10% against tabulate's own layout
