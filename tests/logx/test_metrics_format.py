@@ -267,4 +267,5 @@ def test_summary_equals_the_whole_log_and_a_plain_fold(tmp_path_factory, session
 
 def _plain(phases) -> str:
     """Phases as JSON text, so that NaN compares equal to NaN."""
-    return json.dumps({k: v.as_dict() for k, v in phases.items()}, sort_keys=True)
+    return json.dumps({k: {**v._asdict(), "metrics": {n: m._asdict() for n, m in v.metrics.items()}}
+                       for k, v in phases.items()}, sort_keys=True)

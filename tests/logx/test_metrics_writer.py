@@ -50,7 +50,8 @@ def same(a, b) -> bool:
 
 def plain_summary(run_dir) -> str:
     summary = summarize(str(run_dir))
-    return json.dumps({k: v.as_dict() for k, v in summary.phases.items()}, sort_keys=True)
+    return json.dumps({k: {**v._asdict(), "metrics": {n: m._asdict() for n, m in v.metrics.items()}}
+                       for k, v in summary.phases.items()}, sort_keys=True)
 
 
 number = st.one_of(

@@ -2,20 +2,19 @@
 
 A metric value is stored as its JSON number, or as the string "nan", "inf" or "-inf".
 """
-from __future__ import annotations
 
 import json
 import math
 import numbers
 import os
 import stat
-from typing import Any, List, Optional, Tuple, Union, cast
+from typing import Any, List, NamedTuple, Optional, Tuple, Union, cast
 
 from runx.logx.errors import LogxError
 
 __all__ = [
     "Number", "encode_value", "decode_value", "json_number", "to_number", "to_step", "is_time",
-    "read_bytes", "read_json", "Record", "ReadResult", "read_records",
+    "read_bytes", "read_json", "ReadResult", "read_records",
 ]
 
 Number = Union[int, float]
@@ -144,49 +143,14 @@ def read_json(path: str) -> Tuple[Any, bool]:
         return None, True
 
 
-class Record:
-    """A plain record class: its `fields` compared, shown and turned into a dict field by field, as
-    @dataclass would do. The module dataclasses is not imported: with what it imports (inspect, ast,
-    dis) and the code it generates per class it cost every logx script ~9 ms of start-up."""
-
-    fields: Tuple[str, ...] = ()
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value: unhashable, as @dataclass makes it
-
-    def _values(self) -> tuple:
-        return tuple(getattr(self, name) for name in self.fields)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.fields)
-        return f"{type(self).__name__}({shown})"
-
-    def as_dict(self) -> dict:
-        """The fields as a dict, records inside dicts and lists turned into dicts too (dataclasses.asdict)."""
-        return {name: _plain(getattr(self, name)) for name in self.fields}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Record):
-        return value.as_dict()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain(v) for v in value)
-    return value
-
-
-class ReadResult(Record):
+class ReadResult(NamedTuple):
     """What read_records found: complete records, whether any line was torn, where reading stopped, and
     `skipped`: complete lines that did not parse as a JSON object (an unterminated last line is not counted)."""
 
-    fields = ("records", "torn", "end_offset", "skipped")
-
-    def __init__(self, records: List[dict], torn: bool, end_offset: int, skipped: int = 0) -> None:
-        self.records, self.torn, self.end_offset, self.skipped = records, torn, end_offset, skipped
+    records: List[dict]
+    torn: bool
+    end_offset: int
+    skipped: int = 0
 
 
 def read_records(path: str, offset: int = 0) -> ReadResult:

@@ -7,15 +7,14 @@ history thinned to at most HISTORY_POINTS points (`history_of` is the plain defi
 of a run costs what its row in a table costs. A version-1 summary (no history) is still read; its
 history is refolded from the log when a reader asks for it.
 """
-from __future__ import annotations
 
 import json
 import math
 import operator
 import os
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
-from runx.logx.rundir.codec import Number, ReadResult, Record, decode_value, encode_value, is_time, read_bytes, read_records
+from runx.logx.rundir.codec import Number, ReadResult, decode_value, encode_value, is_time, read_bytes, read_records
 from runx.logx.rundir.layout import METRICS_FILE, SUMMARY_FILE
 
 FORMAT_VERSION = 1  # of metrics.jsonl (its header line)
@@ -27,9 +26,6 @@ _SAMPLES = HISTORY_POINTS - 1  # evenly thinned points; the latest one makes the
 Histories = Union[bool, str, Callable[[str, Iterable[str]], Union[bool, str]]]
 """Which metrics' histories a reader wants: all (True), none (False), only the metric of that name, or, for
 each phase, what a function of the phase's name and its metrics' names answers (one of the other three)."""
-
-
-_NEW_LIST: Any = object()  # MetricState's default samples: a new empty list each time (None means unknown)
 
 
 def wants(history: Histories, metric: str) -> bool:
@@ -47,19 +43,21 @@ __all__ = [
 ]
 
 
-class MetricState(Record):
+class MetricState(NamedTuple):
     """One metric of one phase while folding: latest value, min and max (None until a non-NaN value), count,
     and its thinned history: the (step, value) of every `stride`-th record of it, from the first on
-    (`samples` is None when unknown: read from a version-1 summary)."""
+    (`samples` is None when unknown: read from a version-1 summary). The fold replaces a metric's state
+    with a new one and appends to its own `samples` list."""
 
-    fields = ("last", "last_step", "min", "min_step", "max", "max_step", "count", "stride", "samples")
-
-    def __init__(self, last: Number, last_step: int, min: Optional[Number], min_step: Optional[int],
-                 max: Optional[Number], max_step: Optional[int], count: int, stride: int = 1,
-                 samples: Optional[List[Tuple[int, Number]]] = _NEW_LIST) -> None:
-        self.last, self.last_step, self.count, self.stride = last, last_step, count, stride
-        self.min, self.min_step, self.max, self.max_step = min, min_step, max, max_step
-        self.samples = [] if samples is _NEW_LIST else samples
+    last: Number
+    last_step: int
+    min: Optional[Number]
+    min_step: Optional[int]
+    max: Optional[Number]
+    max_step: Optional[int]
+    count: int  # type: ignore[assignment]  # the field, not tuple.count
+    stride: int
+    samples: Optional[List[Tuple[int, Number]]]
 
     def history(self) -> Optional[List[Tuple[int, Number]]]:
         """At most HISTORY_POINTS (step, value) points, evenly thinned, the latest one last; None when unknown."""
@@ -70,55 +68,59 @@ class MetricState(Record):
         return self.samples + [(self.last_step, self.last)]
 
 
-class PhaseState(Record):
-    """One phase while folding: records, last step, first and last record time, its metrics."""
+class PhaseState(NamedTuple):
+    """One phase while folding: records, last step, first and last record time, its metrics (a dict the fold fills in)."""
 
-    fields = ("count", "last_step", "first_time", "last_time", "metrics")
+    count: int  # type: ignore[assignment]  # the field, not tuple.count
+    last_step: int
+    first_time: float
+    last_time: float
+    metrics: Dict[str, MetricState]
 
-    def __init__(self, count: int, last_step: int, first_time: float, last_time: float,
-                 metrics: Optional[Dict[str, MetricState]] = None) -> None:
-        self.count, self.last_step, self.first_time, self.last_time = count, last_step, first_time, last_time
-        self.metrics: Dict[str, MetricState] = {} if metrics is None else metrics
 
-
-class MetricSummary(Record):
+class MetricSummary(NamedTuple):
     """One metric in one phase: latest value, min and max (NaN ignored; NaN if never anything else) with their steps,
     and, when asked for, its history: at most HISTORY_POINTS (step, value), evenly thinned, the latest one last."""
 
-    fields = ("last", "last_step", "min", "min_step", "max", "max_step", "count", "history")
+    last: Number
+    last_step: Optional[int]
+    min: Number
+    min_step: Optional[int]
+    max: Number
+    max_step: Optional[int]
+    count: int  # type: ignore[assignment]  # the field, not tuple.count
+    history: Optional[List[Tuple[int, Number]]] = None
 
-    def __init__(self, last: Number, last_step: Optional[int], min: Number, min_step: Optional[int], max: Number,
-                 max_step: Optional[int], count: int, history: Optional[List[Tuple[int, Number]]] = None) -> None:
-        self.last, self.last_step, self.count, self.history = last, last_step, count, history
-        self.min, self.min_step, self.max, self.max_step = min, min_step, max, max_step
 
-
-class PhaseSummary(Record):
+class PhaseSummary(NamedTuple):
     """One phase: how many records, the last step, first and last record times, each metric."""
 
-    fields = ("count", "last_step", "first_time", "last_time", "metrics")
+    count: int  # type: ignore[assignment]  # the field, not tuple.count
+    last_step: Optional[int]
+    first_time: Optional[float]
+    last_time: Optional[float]
+    metrics: Dict[str, MetricSummary]
 
-    def __init__(self, count: int, last_step: Optional[int], first_time: Optional[float], last_time: Optional[float],
-                 metrics: Optional[Dict[str, MetricSummary]] = None) -> None:
-        self.count, self.last_step, self.first_time, self.last_time = count, last_step, first_time, last_time
-        self.metrics: Dict[str, MetricSummary] = {} if metrics is None else metrics
 
-
-class RunSummary(Record):
+class RunSummary(NamedTuple):
     """A run's metrics at a glance (from the summary file plus the log's unread tail)."""
 
-    fields = ("phases", "start_time", "first_time", "last_time", "records", "torn", "summary_used")
+    phases: Dict[str, PhaseSummary]
+    start_time: Optional[float]
+    first_time: Optional[float]
+    last_time: Optional[float]
+    records: int
+    torn: bool
+    summary_used: bool
 
-    def __init__(self, phases: Dict[str, PhaseSummary], start_time: Optional[float], first_time: Optional[float],
-                 last_time: Optional[float], records: int, torn: bool, summary_used: bool) -> None:
-        self.phases, self.start_time, self.first_time, self.last_time = phases, start_time, first_time, last_time
-        self.records, self.torn, self.summary_used = records, torn, summary_used
 
+class SummaryState:
+    """The running fold of a metrics log: what the summary file holds. The writer and every reader fold with `fold`.
 
-class SummaryState(Record):
-    """The running fold of a metrics log: what the summary file holds. The writer and every reader fold with `fold`."""
+    Not a record but the fold's accumulator: the writer folds into one at every flush. Its phases and
+    their metrics are records (PhaseState, MetricState), replaced as they are folded into."""
 
-    fields = ("phases", "records", "start_time", "first_time", "last_time", "skipped")
+    __slots__ = ("phases", "records", "start_time", "first_time", "last_time", "skipped")
 
     def __init__(self, phases: Optional[Dict[str, PhaseState]] = None, records: int = 0, start_time: Optional[float] = None,
                  first_time: Optional[float] = None, last_time: Optional[float] = None, skipped: int = 0) -> None:
@@ -149,11 +151,11 @@ class SummaryState(Record):
         self.last_time = last_time
         p = self.phases.get(phase)
         if p is None:
-            p = self.phases[phase] = PhaseState(0, rows[0][0], first_time, first_time)
-        p.count += count
-        p.last_step = last_step
-        p.last_time = last_time
-        metrics = p.metrics
+            metrics: Dict[str, MetricState] = {}
+            self.phases[phase] = PhaseState(count, last_step, first_time, last_time, metrics)
+        else:
+            metrics = p.metrics
+            self.phases[phase] = PhaseState(p.count + count, last_step, p.first_time, last_time, metrics)
         for index, name in enumerate(names, start):
             column = list(map(operator.itemgetter(index), rows))
             try:
@@ -163,29 +165,24 @@ class SummaryState(Record):
             real = column if total - total == 0 else [v for v in column if v == v]
             m = metrics.get(name)
             if m is None:
-                m = metrics[name] = MetricState(column[-1], last_step, None, None, None, None, 0)
-            m.last = column[-1]
-            m.last_step = last_step
-            before = m.count
-            m.count += count
-            samples = m.samples
+                before, stride, lo, lo_step, hi, hi_step = 0, 1, None, None, None, None
+                samples: Optional[List[Tuple[int, Number]]] = []
+            else:
+                before, stride, samples = m.count, m.stride, m.samples
+                lo, lo_step, hi, hi_step = m.min, m.min_step, m.max, m.max_step
             if samples is not None:
-                stride = m.stride
                 for i in range(-before % stride, count, stride):  # the records at multiples of the stride
                     samples.append((rows[i][0], column[i]))
                 while len(samples) > _SAMPLES:  # thin evenly: every other one
                     stride *= 2
                     del samples[1::2]
-                m.stride = stride
-            if not real:
-                continue
-            lo, hi = min(real), max(real)
-            if m.min is None or lo < m.min:
-                m.min = lo
-                m.min_step = rows[column.index(lo)][0]
-            if m.max is None or hi > m.max:
-                m.max = hi
-                m.max_step = rows[column.index(hi)][0]
+            if real:
+                low, high = min(real), max(real)
+                if lo is None or low < lo:
+                    lo, lo_step = low, rows[column.index(low)][0]
+                if hi is None or high > hi:
+                    hi, hi_step = high, rows[column.index(high)][0]
+            metrics[name] = MetricState(column[-1], last_step, lo, lo_step, hi, hi_step, before + count, stride, samples)
 
     def fold_records(self, records: Iterable[Any]) -> None:
         """Fold in records as read from the log; objects that are not a valid record or start are ignored.
@@ -262,22 +259,24 @@ class SummaryState(Record):
             if not isinstance(p, dict) or not isinstance(p.get("metrics"), dict):
                 raise ValueError(f"phases.{name}: expected an object with metrics")
             first, last = _time(p, "first_time", None, False), _time(p, "last_time", None, False)
-            phase = state.phases[name] = PhaseState(_count(p, "count"), _step(p, "last_step"), first, last)
+            phase = state.phases[name] = PhaseState(_count(p, "count"), _step(p, "last_step"), first, last, {})
             want = chosen(history, name, p["metrics"]) if history else False
             for k, m in p["metrics"].items():
                 if not isinstance(m, dict):
                     raise ValueError(f"phases.{name}.metrics.{k}: expected an object")
                 lo = None if m.get("min") is None else _value(m, "min")
                 hi = None if m.get("max") is None else _value(m, "max")
-                metric = phase.metrics[k] = MetricState(_value(m, "last"), _step(m, "last_step"),
-                                                        lo, None if lo is None else _step(m, "min_step"),
-                                                        hi, None if hi is None else _step(m, "max_step"),
-                                                        _count(m, "count"), 1, None)
+                metric = MetricState(_value(m, "last"), _step(m, "last_step"),
+                                     lo, None if lo is None else _step(m, "min_step"),
+                                     hi, None if hi is None else _step(m, "max_step"),
+                                     _count(m, "count"), 1, None)
                 if want and wants(want, k) and ("history" in m or "history_stride" in m):  # neither: unknown (see fold_log)
                     try:
-                        metric.stride, metric.samples = _history(m, metric, version)
+                        stride, samples = _history(m, metric, version)
                     except ValueError as err:
                         raise ValueError(f"phases.{name}.metrics.{k}.{err}") from None
+                    metric = metric._replace(stride=stride, samples=samples)
+                phase.metrics[k] = metric
         return state
 
     def result(self, torn: bool, summary_used: bool, history: Histories = False) -> RunSummary:
@@ -464,7 +463,7 @@ def _histories_from_log(state: SummaryState, log: str) -> None:
         for key, m in phase.metrics.items():
             other = full.phases[name].metrics.get(key) if name in full.phases else None
             if m.samples is None and other is not None and (other.count, other.last_step) == (m.count, m.last_step):
-                m.stride, m.samples = other.stride, other.samples
+                phase.metrics[key] = m._replace(stride=other.stride, samples=other.samples)
 
 
 def summarize(run_dir: str, history: Histories = False) -> Optional[RunSummary]:
