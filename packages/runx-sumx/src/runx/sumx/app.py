@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, List, Optional, TextIO
 from runx.logx.rundir.summary import Histories
 from runx.sumx.discover import experiment_dir, subdirs
 from runx.sumx.errors import SumxError
-from runx.sumx.fanout import load_all
+from runx.sumx.fanout_fork import load_all
 from runx.sumx.reader import Run, load_run, read_goals, settle_interrupted
 
 __all__ = ["run", "resolve_logroot", "collect"]
@@ -33,21 +33,22 @@ def resolve_logroot(logroot: Optional[str], config: Optional[str]) -> Optional[s
         raise SumxError(str(err)) from None
 
 
-def _drawing(load: Callable[..., Optional[Run]], style: str) -> Callable[..., Optional[Run]]:
-    """`load`, with each history it reads drawn as a sparkline in `style` ("unicode" or "ascii") and kept as
-    that alone (Run.trends): drawn where the run is read, so forked readers draw in parallel and send 16
-    characters instead of the history."""
+def _load_drawn(load: Callable[..., Optional[Run]], ascii: bool, *job: Any) -> Optional[Run]:
+    run = load(*job)
+    if run is None or run.history is None:
+        return run
     from runx.sumx.spark import sparkline
 
-    ascii = style == "ascii"
+    return run._replace(history=None, trends={k: sparkline(v, ascii=ascii) for k, v in run.history.items()})
 
-    def load_drawn(*job: Any) -> Optional[Run]:
-        run = load(*job)
-        if run is None or run.history is None:
-            return run
-        return run._replace(history=None, trends={k: sparkline(v, ascii=ascii) for k, v in run.history.items()})
 
-    return load_drawn
+def _drawing(load: Callable[..., Optional[Run]], style: str) -> Callable[..., Optional[Run]]:
+    """`load`, with each history it reads drawn as a sparkline in `style` ("unicode" or "ascii") and kept as
+    that alone (Run.trends): drawn where the run is read, so the readers draw in parallel and send 16
+    characters instead of the history. A partial of module-level functions, so it pickles."""
+    import functools
+
+    return functools.partial(_load_drawn, load, style == "ascii")
 
 
 def collect(names: List[str], logroot: Optional[str], phase: str = "val", history: Histories = False,
