@@ -1,17 +1,17 @@
-"""`python bench/sumx_fanout.py pool|serial SUMX-ARGS...`: sumx with its runs read by runx.sumx.fanout (a
-multiprocessing pool) or all in this process, for bench/run.py's fan-out rows."""
+"""`python bench/sumx_fanout.py plain|fork|serial SUMX-ARGS...`: sumx with its runs read by runx.sumx.fanout (the
+multiprocessing reference), by runx.sumx.fanout_fork (the raw-fork trick) or all in one process, for bench/run.py's
+fan-out rows."""
 from __future__ import annotations
 
 import sys
 
 import runx.sumx.app as app
-from runx.sumx import main
+from runx.sumx import fanout, fanout_fork, main
 
 
 def serial(jobs, load):
     return [load(*job) for job in jobs]
 
 
-if sys.argv[1] == "serial":
-    app.load_all = serial
+app.load_all = {"plain": fanout.load_all, "fork": fanout_fork.load_all, "serial": serial}[sys.argv[1]]
 sys.exit(main(sys.argv[2:]))

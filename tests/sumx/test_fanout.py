@@ -1,4 +1,4 @@
-"""runx.sumx.fanout (a multiprocessing pool) reads exactly what reading every run in this process reads."""
+"""runx.sumx.fanout_fork (the raw-fork speed trick) reads exactly what runx.sumx.fanout (multiprocessing) reads."""
 from __future__ import annotations
 
 import functools
@@ -11,7 +11,7 @@ from conftest import write_run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from runx.logx.rundir.layout import SUMMARY_FILE
-from runx.sumx import app, fanout, reader
+from runx.sumx import app, fanout, fanout_fork, reader
 
 values = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6))
 epochs = st.lists(st.dictionaries(st.sampled_from(["acc", "loss", "lr"]), values, max_size=3), max_size=5)
@@ -38,7 +38,7 @@ def _write(exp: Path, i: int, spec) -> None:
 @settings(max_examples=30, deadline=None)
 @given(specs=runs, workers=st.integers(1, 4), chunks=st.integers(1, 9),
        how=st.sampled_from(["val", "train", "history", "trend"]))
-def test_the_pool_reads_what_one_process_reads(specs, workers, chunks, how):
+def test_the_fork_trick_reads_what_multiprocessing_reads(specs, workers, chunks, how):
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
         exp = Path(tmp) / "e"
         exp.mkdir()
@@ -52,6 +52,9 @@ def test_the_pool_reads_what_one_process_reads(specs, workers, chunks, how):
             load = functools.partial(reader.load_run, history=True)
             if how == "trend":
                 load = app._drawing(load, "unicode")
-        patch.setattr(fanout, "_workers", lambda n: workers)
-        patch.setattr(fanout, "MAX_CHUNKS", chunks)
-        assert repr(fanout.load_all(jobs, load)) == repr([load(*job) for job in jobs])  # repr: nan equals nan
+        for module in (fanout, fanout_fork):
+            patch.setattr(module, "_workers", lambda n: workers)
+            patch.setattr(module, "MAX_CHUNKS", chunks)
+        plain = fanout.load_all(jobs, load)
+        assert repr(plain) == repr([load(*job) for job in jobs])  # repr: nan equals nan
+        assert repr(fanout_fork.load_all(jobs, load)) == repr(plain)

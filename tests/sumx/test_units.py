@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from conftest import write_run
 from runx.logx.rundir.layout import SUMMARY_FILE
-from runx.sumx import fanout, reader
+from runx.sumx import fanout, fanout_fork, reader
 from runx.sumx.cli import parse_args
 from runx.sumx.errors import SumxError
 from runx.sumx.goals import default_goal
@@ -54,7 +54,11 @@ def _a_dead_pid() -> int:
     return child.pid
 
 
-def test_fanout_gives_the_same_runs_in_the_same_order(tmp_path, monkeypatch):
+FANOUTS = pytest.mark.parametrize("fanout", [fanout, fanout_fork], ids=["multiprocessing", "fork"])
+
+
+@FANOUTS
+def test_fanout_gives_the_same_runs_in_the_same_order(tmp_path, monkeypatch, fanout):
     for i in range(12):
         write_run(tmp_path, f"r{i:02d}", {"i": i}, [{"acc": float(i)}])
     jobs = [("e", str(tmp_path), str(tmp_path / f"r{i:02d}")) for i in range(12)]
@@ -72,14 +76,16 @@ def _fake_run(experiment, exp_dir, run_dir):
                       i, None, "running", None, ())
 
 
+@FANOUTS
 @pytest.mark.parametrize("workers, jobs", [(2, 1000), (3, 1000), (4, 130), (2, 3)])
-def test_fanout_chunks_come_back_complete_and_in_order(monkeypatch, workers, jobs):
+def test_fanout_chunks_come_back_complete_and_in_order(monkeypatch, workers, jobs, fanout):
     work = [("e", "x", str(i)) for i in range(jobs)]
     monkeypatch.setattr(fanout, "_workers", lambda n: workers)
     assert fanout.load_all(work, _fake_run) == [_fake_run(*job) for job in work]
 
 
-def test_fanout_falls_back_when_a_child_fails(tmp_path, monkeypatch):
+@FANOUTS
+def test_fanout_falls_back_when_a_child_fails(tmp_path, monkeypatch, fanout):
     for i in range(6):
         write_run(tmp_path, f"r{i}", {"i": i}, [{"acc": float(i)}])
     jobs = [("e", str(tmp_path), str(tmp_path / f"r{i}")) for i in range(6)] + [("e", str(tmp_path), str(tmp_path))]

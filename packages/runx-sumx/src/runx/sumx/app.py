@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, List, Optional, TextIO
 from runx.logx.rundir.summary import Histories
 from runx.sumx.discover import experiment_dir, subdirs
 from runx.sumx.errors import SumxError
-from runx.sumx.fanout import load_all
+from runx.sumx.fanout_fork import load_all
 from runx.sumx.reader import Run, load_run, read_goals, settle_interrupted
 
 __all__ = ["run", "resolve_logroot", "collect"]
