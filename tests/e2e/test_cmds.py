@@ -75,6 +75,9 @@ def runx_many(project, *argvs):
 
 def test_ls_show_status_note_and_diff_tell_about_real_runs(project):
     assert sweep(project, exits="[0, 3]").returncode == 1  # two of four runs exit 3
+    # status.log and the launch id have whole seconds: the second launch starts in a later second, as two
+    # launches a user tells apart do (within one second ls orders them by name and sumx shows one time)
+    time.sleep(1)
     (project.root / "train.py").write_text(TRAIN.replace("lr * 10", "lr * 20"))
     (project.root / "blob.bin").write_bytes(b"\0\1\2")
     project.write("sweep.yml", f"CMD: {sys.executable} train.py\nHPARAMS:\n  lr: [0.3]\n  exit: [0]\n  solver: adam\n")
