@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from runx.core.errors import RunxError
 from runx.core.farms import slurm
+from runx.core.farms.batch import task_ranges
 from runx_testing import require
 
 # ---- sbatch_options -----------------------------------------------------------------------------
@@ -342,8 +343,8 @@ def test_id_lists_are_cut_to_the_length_one_argument_may_have():
 
 def test_array_tasks_are_asked_as_their_array_and_cancelled_as_ranges():
     assert slurm._asked(["7_0", "7_1", "8", "9_3", "7_2"]) == ["7", "8", "9"]
-    assert slurm._task_ranges([5, 0, 1, 2, 7, 8, 10]) == "0-2,5,7-8,10"
-    assert slurm._task_ranges([3]) == "3"
+    assert task_ranges([5, 0, 1, 2, 7, 8, 10]) == ["0-2", "5", "7-8", "10"]
+    assert task_ranges([3]) == ["3"]
 
 
 def test_a_whole_array_reads_from_its_tasks_without_a_quadratic_scan():

@@ -24,12 +24,27 @@ from runx.core.farms.throttle import RateLimit
 from runx.core.plan import Job, Plan, job_for, planned_dir
 from runx.logx.rundir.status import ended_unrecorded
 
-__all__ = ["BatchFarm", "ARRAY_THRESHOLD", "SUBMIT_RATE", "array_list", "mem_amount", "run_command"]
+__all__ = ["BatchFarm", "ARRAY_THRESHOLD", "SUBMIT_RATE", "array_list", "mem_amount", "run_command", "task_ranges"]
 
 ARRAY_THRESHOLD = 100
 """A sweep of more runs than this goes as arrays, unless `--no-array` or `ARRAY: false`."""
 SUBMIT_RATE = 20.0
 """Submissions per second at most when runs go one job each (the farm's SUBMIT_RATE; 0: no limit)."""
+
+
+def task_ranges(tasks: Iterable[int]) -> List[str]:
+    """Array task numbers as ranges, for a scheduler's cancel: [5, 0, 1, 2, 7] → ["0-2", "5", "7"]."""
+    ranges: List[str] = []
+    ordered = sorted(set(tasks))
+    start = prev = ordered[0]
+    for task in ordered[1:] + [None]:
+        if task is not None and task == prev + 1:
+            prev = task
+            continue
+        ranges.append(str(start) if start == prev else f"{start}-{prev}")
+        if task is not None:
+            start = prev = task
+    return ranges
 
 
 def array_list(run_dirs: Iterable[str]) -> str:

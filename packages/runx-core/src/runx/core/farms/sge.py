@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tup
 from runx.core.argv import display_quote, shell_join
 from runx.core.errors import RunxError
 from runx.core.farms import register
-from runx.core.farms.batch import BatchFarm, array_list, mem_amount, run_command
+from runx.core.farms.batch import BatchFarm, array_list, mem_amount, run_command, task_ranges
 from runx.core.farms.sge_requeue import SIGNAL, requeue_lines, warned, warning_options
 from runx.core.farms.throttle import RETRY_DELAYS, Busy, retry
 from runx.core.plan import Job
@@ -418,20 +418,6 @@ def query(job_ids: List[str], qsub: str = "qsub") -> Dict[str, JobState]:
     return {str(j).strip(): answers[str(j).strip()] for j in job_ids}
 
 
-def _task_ranges(tasks: List[int]) -> List[str]:
-    """Task numbers as qdel's ranges: [1, 2, 3, 5] → ["1-3", "5"]."""
-    ranges, ordered = [], sorted(set(tasks))
-    start = prev = ordered[0]
-    for task in ordered[1:] + [None]:
-        if task is not None and task == prev + 1:
-            prev = task
-            continue
-        ranges.append(str(start) if start == prev else f"{start}-{prev}")
-        if task is not None:
-            start = prev = task
-    return ranges
-
-
 def cancel(job_ids: List[str], qsub: str = "qsub") -> None:
     """One `qdel` for all the jobs (`N`, or `N.K` whose tasks go as ranges `N.1-60`); jobs that are gone
     or already being deleted are not an error."""
@@ -445,7 +431,7 @@ def cancel(job_ids: List[str], qsub: str = "qsub") -> None:
             plain.append(job_id)
         else:
             tasks.setdefault(match.group(1), []).append(int(match.group(2)))
-    ids = plain + [f"{number}.{span}" for number, numbers in tasks.items() for span in _task_ranges(numbers)]
+    ids = plain + [f"{number}.{span}" for number, numbers in tasks.items() for span in task_ranges(numbers)]
     if not ids:
         return
     done = _run([_tool(qsub, "qdel"), *ids])

@@ -24,7 +24,7 @@ from runx.core.argv import display_quote, shell_join
 from runx.core.errors import RunxError
 from runx.core.farms import register
 from runx.core.farms.base import job_script_path
-from runx.core.farms.batch import BatchFarm, array_list, mem_amount, run_command
+from runx.core.farms.batch import BatchFarm, array_list, mem_amount, run_command, task_ranges
 from runx.core.farms.slurm_nodes import (
     NODE_KEYS,
     NodeLayout,
@@ -334,20 +334,6 @@ def _chunks(words: list[str], limit: int = ID_LIST_CHARS) -> list[list[str]]:
     return chunks
 
 
-def _task_ranges(tasks: list[int]) -> str:
-    """Task numbers as Slurm's range list: [0, 1, 2, 5] → `0-2,5`."""
-    parts, ordered = [], sorted(set(tasks))
-    start = prev = ordered[0]
-    for task in ordered[1:] + [None]:
-        if task is not None and task == prev + 1:
-            prev = task
-            continue
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-        if task is not None:
-            start = prev = task
-    return ",".join(parts)
-
-
 def _from_squeue(ids: list[str]) -> dict[str, JobState]:
     fields = "JobArrayID:|,State:|,exit_code:|"
     done = _run(["squeue", "--noheader", "--array", "--states=all", f"--jobs={','.join(ids)}", f"--Format={fields}"])
@@ -476,7 +462,7 @@ def cancel(job_ids: list[str]) -> None:
             tasks.setdefault(array_id, []).append(int(task))
         else:
             plain.append(job_id)
-    words = plain + [f"{array_id}_[{_task_ranges(numbers)}]" for array_id, numbers in tasks.items()]
+    words = plain + [f"{array_id}_[{','.join(task_ranges(numbers))}]" for array_id, numbers in tasks.items()]
     for chunk in _chunks(words):
         done = _run(["scancel", *chunk])
         if done.returncode != 0:
