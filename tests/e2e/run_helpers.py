@@ -2,6 +2,8 @@
 `runx status`, and the scheduler farms' shared sweep. Import as `from run_helpers import ...` in tests/e2e."""
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import textwrap
 import time
@@ -36,6 +38,30 @@ def states(project, experiment: str, env: Optional[dict] = None) -> Dict[str, Li
         cells = line.split()
         rows[cells[0]] = cells[1:]
     return rows
+
+
+def logging_wrappers(root: Path, extras: Dict[str, Callable[[str], str]]) -> dict:
+    """A PATH folder of wrappers of the programs named in `extras`: each logs `<time> <arguments>` to
+    `root/<name>.calls`, runs its extra shell lines (given the real program's path), then the real program.
+    Returns {"env": the PATH to use, <name>: its log path}."""
+    folder = root / "wrap"
+    folder.mkdir()
+    logs = {}
+    for name, extra in extras.items():
+        real = shutil.which(name)
+        assert real, name
+        log = root / f"{name}.calls"
+        (folder / name).write_text(f'#!/bin/sh\necho "$(date +%s.%N) $*" >> "{log}"\n{extra(real)}exec "{real}" "$@"\n')
+        (folder / name).chmod(0o755)
+        logs[name] = log
+    return {"env": {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}, **logs}
+
+
+def logged_calls(log: Path) -> List[Tuple[float, str]]:
+    """(time, argument string) of every call a logging wrapper logged."""
+    if not log.exists():
+        return []
+    return [(float(line.split(" ", 1)[0]), line.split(" ", 1)[1] if " " in line else "") for line in log.read_text().splitlines()]
 
 
 def wait_until(project, experiment: str, predicate: Callable[[dict], object], timeout: float = 180) -> dict:

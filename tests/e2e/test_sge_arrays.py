@@ -9,15 +9,13 @@ to prove that a task of a later array runs its own run directory), and the qconf
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from run_helpers import states
+from run_helpers import logged_calls, logging_wrappers, states
 from runx_testing import require
 
 RUNS = 150
@@ -26,39 +24,27 @@ UNREACHABLE = 'Unable to run job: unable to send message to qmaster using port 1
 
 
 def _wrappers(root: Path, fail_first_qsub: bool = False) -> dict:
-    """A PATH folder with logging wrappers of the Grid Engine commands; returns env and log paths."""
-    folder = root / "wrap"
-    folder.mkdir()
-    logs = {}
-    for name in ("qsub", "qstat", "qacct", "qdel", "qconf"):
-        real = shutil.which(name)
-        assert real, name
-        log = root / f"{name}.calls"
-        body = f'#!/bin/sh\necho "$(date +%s.%N) $*" >> "{log}"\n'
-        if name == "qsub":
+    """Logging wrappers of the Grid Engine commands (qsub submits held, qconf reports max_aj_tasks CHUNK)."""
+    def qsub(real: str) -> str:
+        body = ""
+        if fail_first_qsub:
             flag = root / "qsub.failed-once"
-            if fail_first_qsub:
-                body += (f'case "$*" in *-terse*) if [ ! -e "{flag}" ]; then : > "{flag}"; '
-                         f"echo '{UNREACHABLE}' >&2; exit 1; fi;; esac\n")
-            body += f'case "$*" in *-terse*) exec "{real}" -h "$@";; esac\n'
-        if name == "qconf":
-            body += (f'if [ "$*" = -sconf ]; then "{real}" -sconf | sed "s/^max_aj_tasks .*/max_aj_tasks {CHUNK}/"; '
-                     "exit $?; fi\n")
-        (folder / name).write_text(body + f'exec "{real}" "$@"\n')
-        (folder / name).chmod(0o755)
-        logs[name] = log
-    return {"env": {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}, **logs}
+            body += (f'case "$*" in *-terse*) if [ ! -e "{flag}" ]; then : > "{flag}"; '
+                     f"echo '{UNREACHABLE}' >&2; exit 1; fi;; esac\n")
+        return body + f'case "$*" in *-terse*) exec "{real}" -h "$@";; esac\n'
 
+    def qconf(real: str) -> str:
+        return (f'if [ "$*" = -sconf ]; then "{real}" -sconf | sed "s/^max_aj_tasks .*/max_aj_tasks {CHUNK}/"; '
+                "exit $?; fi\n")
 
-def _calls(log: Path) -> list:
-    """(time, argument string) of every logged call."""
-    if not log.exists():
-        return []
-    return [(float(line.split(" ", 1)[0]), line.split(" ", 1)[1] if " " in line else "") for line in log.read_text().splitlines()]
+    def plain(real: str) -> str:
+        return ""
+
+    return logging_wrappers(root, {"qsub": qsub, "qstat": plain, "qacct": plain, "qdel": plain, "qconf": qconf})
 
 
 def _submissions(log: Path) -> list:
-    return [(t, args) for t, args in _calls(log) if args.startswith("-terse ")]
+    return [(t, args) for t, args in logged_calls(log) if args.startswith("-terse ")]
 
 
 @pytest.fixture
@@ -93,7 +79,7 @@ def test_a_large_sweep_goes_as_array_jobs_chunked_to_max_aj_tasks_with_batched_s
         f"array of {CHUNK}, runs 1-60 of {RUNS})", f"array of {CHUNK}, runs 61-120 of {RUNS})", f"array of 30, runs 121-150 of {RUNS})"]
     assert "runx: staging runs: 150/150 in " in done.stderr
     assert len(_submissions(wrap["qsub"])) == 3
-    assert [args for _, args in _calls(wrap["qconf"])] == ["-sconf"] * 2, "the cell's limit: once by -n, once by the launch"
+    assert [args for _, args in logged_calls(wrap["qconf"])] == ["-sconf"] * 2, "the cell's limit: once by -n, once by the launch"
 
     array_ids = [line.split()[3] for line in submitted]
     by_n = {}
@@ -108,8 +94,8 @@ def test_a_large_sweep_goes_as_array_jobs_chunked_to_max_aj_tasks_with_batched_s
     # Status: one qstat call for the 150 open runs, no qacct (qstat lists every pending task).
     rows = states(project, "big", wrap["env"])
     assert len(rows) == RUNS and {r[2] for r in rows.values()} == {"queued"}
-    assert [args for _, args in _calls(wrap["qstat"])] == ["-xml -u *"]
-    assert _calls(wrap["qacct"]) == []
+    assert [args for _, args in logged_calls(wrap["qstat"])] == ["-xml -u *"]
+    assert logged_calls(wrap["qacct"]) == []
 
     # A task of the second array runs its own run directory once released.
     run_65, job_65 = by_n[65]
@@ -130,7 +116,7 @@ def test_a_large_sweep_goes_as_array_jobs_chunked_to_max_aj_tasks_with_batched_s
     assert rows[run_3.name][2] == "cancelled" and rows[by_n[4][0].name][2] == "queued"
     everything = project.runx("cancel", "big", env=wrap["env"])
     assert everything.returncode == 0, everything.stderr
-    qdels = [args for _, args in _calls(wrap["qdel"])]
+    qdels = [args for _, args in logged_calls(wrap["qdel"])]
     assert qdels[0] == f"{array_ids[0]}.4"
     assert len(qdels) == 2 and sorted(qdels[1].split()) == sorted([
         f"{array_ids[0]}.1-3", f"{array_ids[0]}.5-60", f"{array_ids[1]}.1-5", f"{array_ids[1]}.7-60", f"{array_ids[2]}.1-30"]), qdels
@@ -165,9 +151,9 @@ def test_no_array_submits_one_job_per_run_paced_and_retried_while_the_qmaster_is
     assert all(j.isdigit() for j in job_ids)
     rows = states(project, "each", wrap["env"])
     assert len(rows) == 12 and {r[2] for r in rows.values()} == {"queued"}
-    assert len(_calls(wrap["qstat"])) == 1
+    assert len(logged_calls(wrap["qstat"])) == 1
 
     cancelled = project.runx("cancel", "each", env=wrap["env"])
     assert cancelled.returncode == 0, cancelled.stderr
-    [(_, qdel_args)] = _calls(wrap["qdel"])
+    [(_, qdel_args)] = logged_calls(wrap["qdel"])
     assert sorted(qdel_args.split()) == sorted(job_ids)

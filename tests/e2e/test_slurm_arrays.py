@@ -8,15 +8,13 @@ before they exec the real command.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from run_helpers import states
+from run_helpers import logged_calls, logging_wrappers, states
 from runx_testing import require
 
 RUNS = 150
@@ -25,30 +23,18 @@ BUSY = "sbatch: error: Batch job submission failed: Socket timed out on send/rec
 
 
 def _wrappers(root: Path, fail_first_sbatch: bool = False) -> dict:
-    """A PATH folder with logging wrappers of squeue, sacct, scancel and sbatch; returns env and log paths."""
-    folder = root / "wrap"
-    folder.mkdir()
-    logs = {}
-    for name in ("squeue", "sacct", "scancel", "sbatch"):
-        real = shutil.which(name)
-        assert real, name
-        log = root / f"{name}.calls"
-        fail = ""
-        if name == "sbatch" and fail_first_sbatch:
-            flag = root / "sbatch.failed-once"
-            fail = (f'case "$*" in *--parsable*) if [ ! -e "{flag}" ]; then : > "{flag}"; '
-                    f'echo "{BUSY}" >&2; exit 1; fi;; esac\n')
-        (folder / name).write_text(f'#!/bin/sh\necho "$(date +%s.%N) $*" >> "{log}"\n{fail}exec "{real}" "$@"\n')
-        (folder / name).chmod(0o755)
-        logs[name] = log
-    return {"env": {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}, **logs}
+    """Logging wrappers of squeue, sacct, scancel and sbatch (sbatch's first submission busy if asked)."""
+    def sbatch(real: str) -> str:
+        if not fail_first_sbatch:
+            return ""
+        flag = root / "sbatch.failed-once"
+        return (f'case "$*" in *--parsable*) if [ ! -e "{flag}" ]; then : > "{flag}"; '
+                f'echo "{BUSY}" >&2; exit 1; fi;; esac\n')
 
+    def plain(real: str) -> str:
+        return ""
 
-def _calls(log: Path) -> list:
-    """(time, argument string) of every logged call."""
-    if not log.exists():
-        return []
-    return [(float(line.split(" ", 1)[0]), line.split(" ", 1)[1] if " " in line else "") for line in log.read_text().splitlines()]
+    return logging_wrappers(root, {"squeue": plain, "sacct": plain, "scancel": plain, "sbatch": sbatch})
 
 
 def _scancel_all(job_ids) -> None:
@@ -84,7 +70,7 @@ def test_a_large_sweep_goes_as_chunked_arrays_with_batched_status_and_cancel(pro
     assert [line.split("(")[1] for line in submitted] == [
         f"array of {CHUNK}, runs 1-60 of {RUNS})", f"array of {CHUNK}, runs 61-120 of {RUNS})", f"array of 30, runs 121-150 of {RUNS})"]
     assert "runx: staging runs: 150/150 in " in done.stderr
-    sbatch_calls = [args for _, args in _calls(wrap["sbatch"]) if "--parsable" in args]
+    sbatch_calls = [args for _, args in logged_calls(wrap["sbatch"]) if "--parsable" in args]
     assert len(sbatch_calls) == 3, sbatch_calls
 
     # Each run knows its task; the task numbers of each array follow the sweep's order.
@@ -101,10 +87,10 @@ def test_a_large_sweep_goes_as_chunked_arrays_with_batched_status_and_cancel(pro
     # Status: one squeue call for the three arrays, no sacct (squeue knows every task).
     rows = states(project, "big", wrap["env"])
     assert len(rows) == RUNS and {r[2] for r in rows.values()} == {"queued"}
-    [(_, squeue_args)] = _calls(wrap["squeue"])
+    [(_, squeue_args)] = logged_calls(wrap["squeue"])
     [jobs] = [word for word in squeue_args.split() if word.startswith("--jobs=")]
     assert sorted(jobs[len("--jobs="):].split(",")) == sorted(array_ids)
-    assert _calls(wrap["sacct"]) == []
+    assert logged_calls(wrap["sacct"]) == []
 
     # A task of the second array runs its own run directory once released.
     run_65, job_65 = by_n[65]
@@ -124,7 +110,7 @@ def test_a_large_sweep_goes_as_chunked_arrays_with_batched_status_and_cancel(pro
     assert rows[run_3.name][2] == "cancelled" and rows[by_n[4][0].name][2] == "queued"
     everything = project.runx("cancel", "big", env=wrap["env"])
     assert everything.returncode == 0, everything.stderr
-    scancels = [args for _, args in _calls(wrap["scancel"])]
+    scancels = [args for _, args in logged_calls(wrap["scancel"])]
     assert scancels[0] == f"{array_ids[0]}_[3]"
     assert len(scancels) == 2 and sorted(scancels[1].split()) == sorted([
         f"{array_ids[0]}_[0-2,4-59]", f"{array_ids[1]}_[0-4,6-59]", f"{array_ids[2]}_[0-29]"]), scancels
@@ -150,7 +136,7 @@ def test_no_array_submits_one_job_per_run_paced_and_retried_when_the_controller_
     assert done.stdout.count("Submitted batch job") == 12 and "array" not in done.stdout
     [busy] = [line for line in done.stderr.splitlines() if "busy" in line]
     assert busy == f"runx: sbatch: the controller is busy ({BUSY}); trying again in 1 s"
-    calls = [t for t, args in _calls(wrap["sbatch"]) if "--parsable" in args]
+    calls = [t for t, args in logged_calls(wrap["sbatch"]) if "--parsable" in args]
     assert len(calls) == 13  # the busy one, then each run's
     # SUBMIT_RATE 4: a burst of 4, then one every 0.25 s, so any 9 calls in a row span at least 1.25 s.
     spans = [calls[i + 8] - calls[i] for i in range(1, len(calls) - 8)]
@@ -161,5 +147,5 @@ def test_no_array_submits_one_job_per_run_paced_and_retried_when_the_controller_
 
     cancelled = project.runx("cancel", "each", env=wrap["env"])
     assert cancelled.returncode == 0, cancelled.stderr
-    [(_, scancel_args)] = _calls(wrap["scancel"])
+    [(_, scancel_args)] = logged_calls(wrap["scancel"])
     assert len(scancel_args.split()) == 12
