@@ -7,10 +7,12 @@ import io
 import math
 import os
 import pty
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any, Dict, List, NamedTuple
 
 from browser import browser, console_errors, pixel_variance, screenshot_not_blank  # noqa: F401 (the fixture)
 from conftest import write_legacy_run, write_run
@@ -133,9 +135,52 @@ def png_size(data: bytes) -> tuple:
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
-def runs_in_svg(path: Path) -> list:
-    root = ET.parse(path).getroot()
-    return sorted(g.get("id") for g in root.iter(f"{SVG}g") if (g.get("id") or "").startswith("run-"))
+class Panel(NamedTuple):
+    """One axes of a matplotlib SVG, read back from the file."""
+
+    curves: Dict[str, Dict[str, Any]]
+    """Each run's line, `run-<i>` in drawing order (the last on top): its path's points and style."""
+    title: List[str]
+    xlabel: List[str]
+    xticks: List[str]
+    legend: List[str]
+
+
+def _groups(element: ET.Element, prefix: str) -> List[ET.Element]:
+    return [g for g in element.findall(f"{SVG}g") if (g.get("id") or "").startswith(prefix)]
+
+
+def _texts(elements: List[ET.Element]) -> List[str]:
+    """The texts drawn in these groups: matplotlib draws a text as glyphs after a comment that holds it."""
+    return [c.text.strip() for e in elements for c in e.iter(ET.Comment) if c.text]  # type: ignore[arg-type]
+
+
+def panels(path: Path) -> List[Panel]:
+    """The axes of an SVG that sumx drew, each checked to hold one curve path (a non-trivial line) per run group."""
+    root = ET.parse(path, ET.XMLParser(target=ET.TreeBuilder(insert_comments=True))).getroot()
+    out = []
+    for axes in _groups(root.find(f"{SVG}g"), "axes_"):  # type: ignore[arg-type]
+        curves = {}
+        for group in _groups(axes, "run-"):
+            drawn = list(group.iter())[1:]
+            assert [e.tag for e in drawn] == [f"{SVG}path"], (path, group.get("id"), drawn)  # one path, nothing else
+            numbers = [float(n) for n in re.findall(r"-?[0-9.]+(?:e[-+]?[0-9]+)?", drawn[0].get("d", ""))]
+            points = list(zip(numbers[::2], numbers[1::2]))
+            assert len(numbers) % 2 == 0 and len(set(points)) >= 2, (path, group.get("id"), drawn[0].get("d"))
+            style = dict(part.split(": ", 1) for part in drawn[0].get("style", "").split("; ") if part)
+            assert group.get("id") not in curves, (path, group.get("id"))
+            curves[group.get("id")] = {"points": points, "stroke": style.get("stroke"),
+                                       "width": float(style.get("stroke-width", "1"))}
+        xaxis = _groups(axes, "matplotlib.axis_")[0]
+        legend = [t for g in _groups(axes, "legend_") for t in _texts(_groups(g, "text_"))]
+        out.append(Panel(curves, _texts(_groups(axes, "text_")), _texts(_groups(xaxis, "text_")),
+                         _texts(_groups(xaxis, "xtick_")), legend))
+    return out
+
+
+def runs_in_svg(path: Path) -> List[List[str]]:
+    """The run groups of each panel that has curves, each group holding exactly one curve (see `panels`)."""
+    return [sorted(p.curves) for p in panels(path) if p.curves]
 
 
 BATCH = """
@@ -172,10 +217,11 @@ def test_plot_files_and_their_errors(sumx, tmp_path):
 
     with Image.open(io.BytesIO(png)) as a, Image.open(io.BytesIO(other)) as b:
         assert a.size == b.size and ImageChops.difference(a.convert("RGB"), b.convert("RGB")).getbbox() is not None
-    assert runs_in_svg(sumx.root / "two.svg") == sorted([f"run-{i}" for i in range(6)] * 2)  # a panel per metric
-    assert runs_in_svg(sumx.root / "both.svg") == [f"run-{i}" for i in range(6)]  # 2 experiments x 3 runs
+    six = [f"run-{i}" for i in range(6)]
+    assert runs_in_svg(sumx.root / "two.svg") == [six, six]  # a panel per metric
+    assert runs_in_svg(sumx.root / "both.svg") == [six]  # 2 experiments x 3 runs
     assert (sumx.root / "grouped.pdf").read_bytes()[:5] == b"%PDF-"
-    assert runs_in_svg(sumx.root / "hp.svg") == [f"run-{i}" for i in range(6)]  # parallel coordinates
+    assert runs_in_svg(sumx.root / "hp.svg") == [six]  # parallel coordinates
     assert png_size((sumx.root / "sweep_loss_hparams.png").read_bytes())[0] >= 600
 
     for args, message in [(("--plot", "nope"), "sumx: error: --plot nope: no val metric of that name (have: acc, loss)"),
