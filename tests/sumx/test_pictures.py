@@ -220,6 +220,7 @@ def test_plot_files_and_their_errors(sumx, tmp_path):
     six = [f"run-{i}" for i in range(6)]
     assert runs_in_svg(sumx.root / "two.svg") == [six, six]  # a panel per metric
     assert runs_in_svg(sumx.root / "both.svg") == [six]  # 2 experiments x 3 runs
+    assert panels(sumx.root / "both.svg")[0].title == ["loss (val), 6 runs, best: sweep: run2"]  # which run2
     assert (sumx.root / "grouped.pdf").read_bytes()[:5] == b"%PDF-"
     assert runs_in_svg(sumx.root / "hp.svg") == [six]  # parallel coordinates
     assert png_size((sumx.root / "sweep_loss_hparams.png").read_bytes())[0] >= 600
@@ -236,6 +237,63 @@ def test_plot_files_and_their_errors(sumx, tmp_path):
                               "-o", "none.png"], cwd=sumx.root, capture_output=True, text=True, timeout=60)
     assert blocked.returncode == 2 and "pip install 'runx-sumx[plot]'" in blocked.stderr
     assert blocked.stderr.count("\n") == 1 and not (sumx.root / "none.png").exists()
+
+
+HP_RUNS = [(1e-4, 0.1), (1e-3, 0.2), (1e-2, 0.3), (1e-1, 0.4)]
+BEST_RED = "#d62728"
+
+
+def hp_sweep(exp: Path) -> None:
+    """Four runs over lr (four decades) and dropout (a linear range), bs and opt the same in all: the lowest
+    loss is run0's and the highest acc run3's, so the two goals pick opposite ends."""
+    for i, (lr, dropout) in enumerate(HP_RUNS):
+        val = [{"loss": 1 + i - 0.01 * e * (4 - i), "acc": 10 * i + e * (i % 2)} for e in range(10)]
+        write_run(exp, f"run{i}", {"lr": lr, "dropout": dropout, "bs": 32, "opt": "adam"}, val=val)
+
+
+def assert_best_on_top(panel: Panel, runs: int) -> None:
+    """One curve per run; the table's first row (`run-0`) red, the widest, and drawn last (on top)."""
+    assert sorted(panel.curves) == [f"run-{i}" for i in range(runs)]
+    best, others = panel.curves["run-0"], [c for k, c in panel.curves.items() if k != "run-0"]
+    assert list(panel.curves)[-1] == "run-0"
+    assert best["stroke"] == BEST_RED and all(c["stroke"] != BEST_RED and c["width"] < best["width"] for c in others)
+
+
+def test_svg_curves_best_run_legend_and_log_axes(sumx):
+    """What the SVGs show: the best run by each metric's goal highlighted, legends naming only the hyperparameters
+    that differ, and a log axis for the one that spans decades (read back from the files matplotlib wrote)."""
+    require("matplotlib")
+    hp_sweep(sumx.exp("hp"))
+    calls = ["hp --plot loss -o loss.svg", "hp --plot acc -o acc.svg", "hp --plot acc,loss -o two.svg",
+             "hp --plot-hparams loss -o hp.svg"]
+    done = subprocess.run([sys.executable, "-c", BATCH], cwd=sumx.root, input="\n".join(calls), capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.count("rc 0\n") == len(calls), done.stderr
+    labels = [f"lr={lr:g} dropout={dropout:g}" for lr, dropout in HP_RUNS]  # not bs=32 or opt=adam: they are the same
+    for name, metric, order in [("loss.svg", "loss", [0, 1, 2, 3]), ("acc.svg", "acc", [3, 2, 1, 0])]:
+        [panel] = panels(sumx.root / name)
+        sign = 1 if metric == "loss" else -1  # y grows downwards in SVG: the lowest loss is the largest y
+        reach = {run: max(sign * y for _, y in curve["points"]) for run, curve in panel.curves.items()}
+        assert max(reach, key=lambda run: reach[run]) == "run-0", (name, reach)  # min for loss, max for acc
+        assert_best_on_top(panel, 4)
+        assert panel.legend == [labels[i] for i in order]  # table order, the best first
+        assert panel.title == [f"{metric} (val), 4 runs, best: run{order[0]}"]
+
+    by_acc, loss_by_acc = panels(sumx.root / "two.svg")  # rows sorted by the first metric, in every panel
+    for panel in (by_acc, loss_by_acc):
+        assert_best_on_top(panel, 4)
+        assert panel.legend == [labels[i] for i in (3, 2, 1, 0)]
+    assert by_acc.title == ["acc (val), 4 runs, best: run3"]
+    assert loss_by_acc.title == ["loss (val), 4 runs, best by acc: run3"]  # not the best loss: say by what
+
+    *scatters, parallel = panels(sumx.root / "hp.svg")
+    assert [p.xlabel for p in scatters] == [["lr"], ["dropout"]]  # one scatter per differing hparam
+    lr_axis, dropout_axis = scatters
+    assert lr_axis.xticks == [f"$\\mathdefault{{10^{{{e}}}}}$" for e in (-4, -3, -2, -1)]  # log: a tick per decade
+    ticks = [float(t) for t in dropout_axis.xticks]  # plain numbers, evenly spaced: linear
+    assert len(ticks) >= 3 and len({round(b - a, 9) for a, b in zip(ticks, ticks[1:])}) == 1, dropout_axis.xticks
+    assert parallel.xticks == ["lr", "dropout", "loss"]
+    assert_best_on_top(parallel, 4)
 
 
 def test_html_report_in_a_real_browser(sumx, browser):  # noqa: F811

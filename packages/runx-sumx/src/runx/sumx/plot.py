@@ -101,7 +101,11 @@ def curves(table: Table, runs: list, metrics: Sequence[str], fmt: str) -> bytes:
         ax.set_xlabel("epoch" if table.phase == "val" else "step")
         ax.grid(True, alpha=0.3)
         title = f"{_text(metric)} ({table.phase}), {len(table.rows)} {'groups' if table.group_by else 'runs'}"
-        ax.set_title(title + (f", best: {_text(table.rows[0].name)}" if table.rows else ""), fontsize=10)
+        if table.rows:  # the highlighted row is the best by the sort metric (the first), in every panel
+            first = table.rows[0]
+            by = "" if metric == table.sort_metric else f" by {_text(str(table.sort_metric))}"
+            title += f", best{by}: {_text(f'{first.experiment}: {first.name}' if several else first.name)}"
+        ax.set_title(title, fontsize=10)
         if 0 < len(table.rows):
             ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, title=None if len(table.rows) <= MAX_LEGEND
                       else f"first {MAX_LEGEND} of {len(table.rows)}", title_fontsize=7)
