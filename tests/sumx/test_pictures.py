@@ -4,6 +4,7 @@ as a real subprocess."""
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 import pty
@@ -11,6 +12,7 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from html import escape
 from pathlib import Path
 from typing import Any, Dict, List, NamedTuple
 
@@ -305,11 +307,14 @@ def test_html_report_in_a_real_browser(sumx, browser):  # noqa: F811
     assert "<b>" not in page and "run&lt;b&gt;&amp;" in page and "\x1b" not in page  # escaped, control chars shown
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in page
     assert "sumx sweep --html report.html" in page
+    assert "lr (log)" in page and "bs (log)" not in page  # lr spans 1e-3..1e-1: a log axis; bs (32, 64) does not
     browser.get((sumx.root / "report.html").as_uri())
     assert console_errors(browser) == []
     assert browser.title == "sumx: sweep"
     paths = browser.find_elements("css selector", "svg path.run")
     assert len(paths) == 6
+    assert [p.get_attribute("stroke") for p in paths].count("#d62728") == 1
+    assert paths[-1].get_attribute("id") == "run-0" and paths[-1].get_attribute("stroke") == "#d62728"  # the best, on top
     assert screenshot_not_blank(browser)
 
     def column(title: str) -> list:
@@ -334,3 +339,46 @@ def test_html_report_in_a_real_browser(sumx, browser):  # noqa: F811
     box.send_keys("0.01")
     assert sorted(column("lr")) == ["0.01", "0.01"] and browser.find_element("id", "shown").text == "2"
     assert console_errors(browser) == []
+
+
+TRAIN = """
+import argparse
+from runx.logx import logx
+parser = argparse.ArgumentParser()
+parser.add_argument("--lr", type=float)
+args = parser.parse_args()
+logx.initialize()
+for epoch in range(3):
+    logx.metric("val", {"loss": 1 / (1 + epoch * args.lr)}, epoch)
+logx.close()
+"""
+
+
+def test_html_report_names_the_git_commit_and_the_commands(sumx):
+    """A sweep that runx launched from a real git checkout: the page shows the commit runx recorded in run.json
+    (marked dirty once the source has changed), the best run's command and the sumx command that made the page."""
+    root = sumx.root
+    (root / "train.py").write_text(TRAIN)
+    (root / "sweep.yml").write_text(f"CMD: '{sys.executable} train.py'\nHPARAMS:\n  lr: [0.1, 1.0]\n")
+    (root / ".gitignore").write_text("logs/\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(root)]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "the sweep"]):
+        subprocess.run(git + args, check=True, capture_output=True)
+    commit = subprocess.run(git + ["rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+
+    def launch_and_report(experiment: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "runx.runx", "sweep.yml", "-i", "--exp_name", experiment], cwd=root,
+                              capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        assert done.returncode == 0, done.stderr
+        assert sumx(experiment, "--html", f"{experiment}.html").stdout == f"{experiment}.html\n"
+        return (root / f"{experiment}.html").read_text(encoding="utf-8")
+
+    page = launch_and_report("sweep")
+    records = {r["hparams"]["lr"]: r for r in (json.loads((run / "run.json").read_text()) for run in sumx.exp("sweep").iterdir())}
+    assert set(records) == {0.1, 1.0} and all(r["git"]["commit"] == commit for r in records.values())
+    assert f"git commit: <code>{commit}</code>" in page  # clean: the logs are ignored
+    assert f"command (best run): <code>{escape(records[1.0]['command'])}</code>" in page  # lr 1 has the lower loss
+    assert escape(records[0.1]["command"]) not in page
+    assert "report made by: <code>sumx sweep --html sweep.html</code>" in page
+    (root / "train.py").write_text(TRAIN + "# changed, not committed\n")
+    assert f"git commit: <code>{commit} (dirty)</code>" in launch_and_report("changed")
