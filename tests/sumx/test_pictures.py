@@ -154,14 +154,14 @@ def _groups(element: ET.Element, prefix: str) -> List[ET.Element]:
 
 def _texts(elements: List[ET.Element]) -> List[str]:
     """The texts drawn in these groups: matplotlib draws a text as glyphs after a comment that holds it."""
-    return [c.text.strip() for e in elements for c in e.iter(ET.Comment) if c.text]  # type: ignore[arg-type]
+    return [c.text.strip() for e in elements for c in e.iter(ET.Comment) if c.text]
 
 
 def panels(path: Path) -> List[Panel]:
     """The axes of an SVG that sumx drew, each checked to hold one curve path (a non-trivial line) per run group."""
     root = ET.parse(path, ET.XMLParser(target=ET.TreeBuilder(insert_comments=True))).getroot()
     out = []
-    for axes in _groups(root.find(f"{SVG}g"), "axes_"):  # type: ignore[arg-type]
+    for axes in _groups(root.find(f"{SVG}g"), "axes_"):
         curves = {}
         for group in _groups(axes, "run-"):
             drawn = list(group.iter())[1:]
