@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from run_helpers import status_text, wait_for
@@ -99,3 +100,34 @@ def test_runs_of_a_launcher_killed_with_sigkill_are_not_left_queued(project):
     assert set(states().values()) == {"failed", "cancelled"} and states()[first.name] == "failed"
     resumed = project.runx("k.yml", "--resume", "-n")
     assert resumed.returncode == 0 and "0 configuration(s) already succeeded, queued or running; 3 to launch" in resumed.stderr
+
+
+LAST_WORDS = """
+import os, signal, sys, time
+def leave(signum, frame):
+    print("last words on SIGTERM", flush=True)
+    sys.exit(3)
+signal.signal(signal.SIGTERM, leave)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+print("start time passed on:", os.environ.get("RUNX_JOB_START"), flush=True)
+open(os.path.join(os.environ["RUNX_LOGDIR"], "pid"), "w").write(str(os.getpid()))
+time.sleep(300)
+"""
+
+
+def test_what_an_interrupted_plain_i_job_says_as_it_stops_reaches_its_job_log(project):
+    (project.root / "train.py").write_text(LAST_WORDS)
+    project.write("l.yml", f"CMD: '{sys.executable} train.py'\nHPARAMS:\n  n: [1]\n")
+    before = int(time.time())
+    runx = subprocess.Popen([sys.executable, "-m", "runx.runx", "l.yml", "-i"], cwd=project.root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "RUNX_GRACE_SECONDS": "20"})
+    wait_for(lambda: all(has_pid(r) for r in project.runs("l")) and project.runs("l"))
+    runx.send_signal(signal.SIGINT)
+    out, _ = runx.communicate(timeout=30)
+    assert runx.returncode == 130
+    [run] = project.runs("l")
+    log = (run / "job.log").read_text()
+    assert "last words on SIGTERM\n" in log and "last words on SIGTERM\n" in out.decode(), (log, out)
+    assert "start time passed on: None\n" in log  # job.sh keeps runx's start time to itself
+    started = [line.split() for line in status_text(run).splitlines() if line.startswith("started ")]
+    assert len(started) == 1 and before <= int(started[0][1]) <= time.time()

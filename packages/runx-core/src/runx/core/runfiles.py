@@ -15,8 +15,11 @@ from runx.core.staging import GitState
 from runx.logx.rundir import atomic
 from runx.logx.rundir.layout import CODE_DIR, GIT_DIFF_FILE, HPARAMS_FILE, RUN_FILE, STATUS_FILE, SUBMIT_FILE
 
-__all__ = ["job_script", "record_job_id", "record_submission", "write_executable", "write_json", "run_record", "HPARAMS_FILE", "RUN_FILE", "SUBMIT_FILE", "GIT_DIFF_FILE"]
+__all__ = ["JOB_START", "job_script", "record_job_id", "record_submission", "write_executable", "write_json", "run_record", "HPARAMS_FILE", "RUN_FILE", "SUBMIT_FILE", "GIT_DIFF_FILE"]
 
+JOB_START = "RUNX_JOB_START"
+"""Set (to the epoch second) by a launcher that starts job.sh itself, the local farm: the script's `started`
+line takes that time instead of running `date`, and removes it before the command runs."""
 
 
 def job_script(job: Job, command: Optional[str] = None) -> str:
@@ -29,7 +32,8 @@ RUNX_LOGDIR={q([job.job_logdir])}
 export RUNX_LOGDIR
 RUNX_STATUS="$RUNX_LOGDIR/{STATUS_FILE}"
 {{ read -r RUNX_HOST < /proc/sys/kernel/hostname; }} 2>/dev/null || RUNX_HOST=$(uname -n)
-echo "started $(date +%s) host=$RUNX_HOST pid=$$ gpus=${{CUDA_VISIBLE_DEVICES:--}}" >> "$RUNX_STATUS"
+echo "started ${{{JOB_START}:-$(date +%s)}} host=$RUNX_HOST pid=$$ gpus=${{CUDA_VISIBLE_DEVICES:--}}" >> "$RUNX_STATUS"
+unset {JOB_START}
 if ! cd "$RUNX_LOGDIR/{CODE_DIR}"; then
     echo "finished $(date +%s) exit=127" >> "$RUNX_STATUS"
     exit 127

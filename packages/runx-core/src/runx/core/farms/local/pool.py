@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, List, Optional, TextIO
@@ -22,6 +23,7 @@ from typing import Iterator, List, Optional, TextIO
 from runx.core.farms.base import JOB_SCRIPT
 from runx.core.farms.local.proctree import job_environment, process_tree, stop_processes
 from runx.core.farms.local.stream import Streamed
+from runx.core.runfiles import JOB_START
 from runx.core.status import record_event, was_cancelled
 
 __all__ = ["detect_gpus", "gpu_slots", "start", "stop", "run_here", "run_sequential", "run_parallel",
@@ -59,6 +61,7 @@ def start(run_dir: Path, gpu: Optional[str] = None, log: Optional[Path] = None,
     processes from any other that later gets the same pid."""
     argv = ["sh", str(Path(run_dir) / JOB_SCRIPT)]
     env = job_environment(str(run_dir))
+    env[JOB_START] = str(int(time.time()))  # job.sh's `started` time, which it need not ask `date` for
     if gpu is not None:
         env["CUDA_VISIBLE_DEVICES"] = gpu
     if streamed is not None:
@@ -104,14 +107,30 @@ def interrupted_by_hangup_and_term() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def _has_exited(proc: subprocess.Popen) -> bool:
+    """Whether the job has exited, without reaping it where the system can (os.waitid with WNOWAIT): until
+    proc.wait() its pid stays the job's, so stop() never signals a process that took the pid over."""
+    if proc.returncode is not None:
+        return True
+    try:
+        return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # already reaped
+        return True
+    except (AttributeError, OSError):  # no waitid here
+        return proc.poll() is not None
+
+
 def run_here(run_dir: Path) -> int:
-    """Run a job in the foreground, its output streamed here and appended to its job.log; when runx is
-    interrupted, stop it and all it started, then re-raise."""
+    """Run a job in the foreground, its output streamed here and appended to its job.log by this thread
+    while it waits; when runx is interrupted, stop the job and all it started (its output still copied
+    meanwhile), then re-raise."""
     streamed = Streamed(Path(run_dir) / JOB_LOG)
     proc = start(run_dir, streamed=streamed)
     try:
+        streamed.copy_until(lambda: _has_exited(proc))
         return proc.wait()
     except BaseException:
+        streamed.copy_in_background()
         stop([proc])
         raise
     finally:

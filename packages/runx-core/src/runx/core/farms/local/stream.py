@@ -10,7 +10,7 @@ import os
 import select
 import threading
 from pathlib import Path
-from typing import Dict, List
+from typing import Callable, Dict, List, Optional
 
 __all__ = ["Streamed"]
 
@@ -46,13 +46,14 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 class Streamed:
-    """A started job's output, copied by one thread to where runx's own goes and to `log` (appended)."""
+    """A started job's output, copied to where runx's own goes and to `log` (appended): by the thread that
+    waits for the job (`copy_until`), and by a thread of its own once that one has to do something else
+    (`copy_in_background`, while an interrupted job is being stopped)."""
 
     def __init__(self, log: Path) -> None:
         self.use_pty = os.isatty(1)
         self.child_fds: List[int] = []
         self.routes: Dict[int, int] = {}  # our read end -> the terminal fd it is echoed to
-        self.done = threading.Event()
         self.log_file = open(log, "ab")  # here, so a run directory that is gone fails the start, not the copying
         if self.use_pty:
             import pty
@@ -72,47 +73,64 @@ class Streamed:
             err_r, err_w = os.pipe()
             self.child_fds.append(err_w)
             self.routes[err_r] = 2
-        self.thread = threading.Thread(target=self._copy, name="runx-job-output", daemon=True)
+        self.open_fds = dict(self.routes)
+        self.echo = {fd: True for fd in self.routes.values()}
+        self.thread: Optional[threading.Thread] = None
+        self.done = threading.Event()
 
     def popen_kwargs(self) -> dict:
         """The job's stdout and stderr, for subprocess.Popen."""
         return {"stdout": self.child_fds[0], "stderr": self.child_fds[1]}
 
     def started(self) -> None:
-        """The job has its ends: close ours of them and start copying."""
+        """The job has its ends: close ours of them."""
         for fd in set(self.child_fds):
             os.close(fd)
-        self.thread.start()
+
+    def copy_until(self, ended: Callable[[], bool]) -> None:
+        """Copy in this thread until the job has closed its output, or `ended()` and nothing came for a
+        moment (something it started may keep the output open)."""
+        while self.open_fds:
+            ready, _, _ = select.select(list(self.open_fds), [], [], 0.1)
+            if not ready and ended():
+                return
+            for fd in ready:
+                self._pass_on(fd)
+
+    def copy_in_background(self) -> None:
+        """Go on copying in a thread of its own until finish()."""
+        if self.thread is None:
+            self.thread = threading.Thread(target=self.copy_until, args=(self.done.is_set,), name="runx-job-output",
+                                           daemon=True)
+            self.thread.start()
 
     def finish(self, timeout: float = 5.0) -> None:
-        """The job ended: copy what is left (until nothing comes for a moment) and close."""
+        """The job ended: let a background copy take what is left (until nothing comes for a moment), then close."""
         self.done.set()
-        self.thread.join(timeout)
-
-    def _copy(self) -> None:
-        open_fds = dict(self.routes)
-        echo = {fd: True for fd in open_fds.values()}
-        with self.log_file as log:
-            while open_fds:
-                ready, _, _ = select.select(list(open_fds), [], [], 0.1)
-                if not ready and self.done.is_set():
-                    break
-                for fd in ready:
-                    try:
-                        data = os.read(fd, 65536)
-                    except OSError:  # EIO: the pseudo-terminal's last writer closed it
-                        data = b""
-                    if not data:
-                        os.close(fd)
-                        del open_fds[fd]
-                        continue
-                    target = open_fds[fd]
-                    if echo[target]:
-                        try:
-                            _write_all(target, data)
-                        except OSError:  # runx's output is gone (a closed pipe): keep logging
-                            echo[target] = False
-                    log.write(data)
-                    log.flush()
-        for fd in open_fds:
+        if self.thread is not None:
+            self.thread.join(timeout)
+            if self.thread.is_alive():  # still busy copying: its files stay open for it
+                return
+        for fd in self.open_fds:
             os.close(fd)
+        self.open_fds = {}
+        self.log_file.close()
+
+    def _pass_on(self, fd: int) -> None:
+        """What the job wrote on `fd`: to runx's terminal fd (while that is open) and to job.log."""
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # EIO: the pseudo-terminal's last writer closed it
+            data = b""
+        if not data:
+            os.close(fd)
+            del self.open_fds[fd]
+            return
+        target = self.routes[fd]
+        if self.echo[target]:
+            try:
+                _write_all(target, data)
+            except OSError:  # runx's output is gone (a closed pipe): keep logging
+                self.echo[target] = False
+        self.log_file.write(data)
+        self.log_file.flush()
