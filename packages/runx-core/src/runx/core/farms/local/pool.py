@@ -10,11 +10,9 @@ after a grace period) and records the running and pending runs as cancelled.
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -189,41 +187,41 @@ def run_sequential(jobs: list, out: TextIO, fail_fast: bool = False) -> int:
     return failed
 
 
-def _watch_exit(proc: subprocess.Popen, ended: "queue.Queue[subprocess.Popen]") -> None:
-    """Hand the job to `ended` when it exits, from a thread blocked on its exit (no polling timer).
-
-    Where the system can (os.waitid with WNOWAIT), the thread only waits and leaves the reaping to the
-    pool's loop, so until the loop has seen the job end its pid stays the job's (stop() may signal it)."""
-
-    def wait() -> None:
+def _next_ended(running: dict) -> List[subprocess.Popen]:
+    """Block until a running job exits; the jobs that have, not reaped yet (until proc.wait() a job's pid
+    stays the job's, so stop() may still signal it). Ctrl-C and SIGTERM/SIGHUP interrupt the wait."""
+    while True:
         try:
-            os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
-        except ChildProcessError:  # already reaped
-            pass
-        except (AttributeError, OSError):  # no waitid here: wait and reap in this thread
-            proc.wait()
-        ended.put(proc)
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOWAIT)
+        except AttributeError:  # no waitid here: wait for any one of them, reaping it
+            return [_reaped_by_wait(running)]
+        except ChildProcessError:  # none left to wait for (reaped elsewhere)
+            info = None
+        ended = [proc for proc in running if _has_exited(proc)]
+        if ended or info is None:
+            return ended
+        os.waitpid(info.si_pid, 0)  # a child that is not a job (none is expected): reap it and wait on
 
-    # the thread starts with SIGINT/SIGTERM/SIGHUP blocked, so the kernel delivers them to the main
-    # thread, whose wait on the queue they then interrupt (a signal taken by another thread would not)
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
-    try:
-        threading.Thread(target=wait, name=f"runx-wait-{proc.pid}", daemon=True).start()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+def _reaped_by_wait(running: dict) -> subprocess.Popen:
+    """Where there is no waitid (no POSIX system runx knows of): the first running job seen to end, polled
+    every 10 ms."""
+    while True:
+        for proc in running:
+            if proc.poll() is not None:
+                return proc
+        time.sleep(0.01)
 
 
 def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO, fail_fast: bool = False) -> int:
     """Run jobs with at most `concurrency` at once (one per slot when slots are given); failures, or -1 if interrupted.
 
-    Each started job is watched by a thread blocked on its exit, which hands it back through a queue:
-    the loop wakes when a job ends, not on a timer, and the next job starts at once.
+    The loop blocks in os.waitid until a job ends (not on a timer), and the next job starts at once.
     """
     free = list(slots) if slots else [None] * concurrency
     free = free[:concurrency] if concurrency else free
     pending = list(jobs)
     running: dict = {}
-    ended_jobs: "queue.Queue[subprocess.Popen]" = queue.Queue()
     failed = 0
 
     def say(text: str) -> None:
@@ -246,15 +244,11 @@ def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO, fail_fa
                     say(f"[{job.name}] failed: cannot start it: {err.strerror or err}: {err.filename or job.run_dir}")
                     continue
                 running[proc] = (job, slot)
-                _watch_exit(proc, ended_jobs)
                 where = f" on GPU {slot}" if slot is not None else ""
                 say(f"[{job.name}] running{where} (log: {job.run_dir / JOB_LOG})")
             if not running:
                 continue
-            exited = [ended_jobs.get()]  # blocks until a job ends; Ctrl-C and SIGTERM/SIGHUP still interrupt it
-            while not ended_jobs.empty():  # every other job that ended meanwhile, before new ones start
-                exited.append(ended_jobs.get_nowait())
-            for proc in exited:
+            for proc in _next_ended(running):  # every job that has ended, before new ones start
                 proc.wait()  # reap it (at once: it has exited)
                 job, slot = running.pop(proc)
                 free.append(slot)
