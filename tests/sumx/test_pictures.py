@@ -356,7 +356,8 @@ logx.close()
 
 def test_html_report_names_the_git_commit_and_the_commands(sumx):
     """A sweep that runx launched from a real git checkout: the page shows the commit runx recorded in run.json
-    (marked dirty once the source has changed), the best run's command and the sumx command that made the page."""
+    (marked dirty once the source has changed), the runx command that launched it, the best run's command and
+    the sumx command that made the page."""
     root = sumx.root
     (root / "train.py").write_text(TRAIN)
     (root / "sweep.yml").write_text(f"CMD: '{sys.executable} train.py'\nHPARAMS:\n  lr: [0.1, 1.0]\n")
@@ -378,6 +379,8 @@ def test_html_report_names_the_git_commit_and_the_commands(sumx):
     assert set(records) == {0.1, 1.0} and all(r["git"]["commit"] == commit for r in records.values())
     assert f"git commit: <code>{commit}</code>" in page  # clean: the logs are ignored
     assert f"command (best run): <code>{escape(records[1.0]['command'])}</code>" in page  # lr 1 has the lower loss
+    assert all(r["launch_command"] == "runx sweep.yml -i --exp_name sweep" for r in records.values())
+    assert "launched with: <code>runx sweep.yml -i --exp_name sweep</code>" in page
     assert escape(records[0.1]["command"]) not in page
     assert "report made by: <code>sumx sweep --html sweep.html</code>" in page
     (root / "train.py").write_text(TRAIN + "# changed, not committed\n")

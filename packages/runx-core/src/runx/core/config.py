@@ -108,6 +108,8 @@ class Settings(NamedTuple):
     """The `key=value` overrides of the command line, as given (recorded in run.json)."""
     notes: tuple = ()
     """What the user should know but need not fix (no config found: where runs go)."""
+    command_line: tuple = ()
+    """The runx command that launches the runs, as typed (`runx sweep.yml -i lr=0.1`; recorded in run.json)."""
 
 
 def locate_config(explicit: Optional[str], cwd: Optional[Path] = None, home: Optional[Path] = None) -> Optional[Path]:

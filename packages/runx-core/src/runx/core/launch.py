@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Optional, TextIO
 
+from runx.core.argv import shell_join
 from runx.core.config import DEFAULT_IGNORE_PATTERNS, Settings, default_ignore_patterns
 from runx.core.errors import RunxError
 from runx.core.farms import Farm
@@ -133,7 +134,8 @@ def _create_runs(plan: Plan, farm: Farm, source_dir: Path, err: TextIO, staging:
             extra={"experiment_file": str(settings.experiment_file.resolve()),
                    "config_file": str(settings.config_file.resolve()) if settings.config_file else None,
                    "sweep": sweep_origin(settings, run.combination),
-                   "overrides": list(settings.overrides), "launch": launch},
+                   "overrides": list(settings.overrides), "launch": launch,
+                   "launch_command": shell_join(list(settings.command_line)) if settings.command_line else None},
         )
         write_json(run_dir / RUN_FILE, record, durable=False)
         staging.unsynced.append(run_dir / RUN_FILE)

@@ -46,6 +46,7 @@ def launch_main(args: Namespace) -> int:
         sys.stderr.write(f"runx: note: {printable(note)}\n")
     if args.seed is not None:
         settings = settings._replace(sweep={**settings.sweep, "seed": args.seed})
+    settings = settings._replace(command_line=("runx", *args.argv))
     from runx.core.sweep import is_adaptive
 
     if is_adaptive(settings.sweep):
@@ -126,6 +127,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             module = command_module(argv[0])
             return module.run(argv[0], module.parser(argv[0]).read(argv[1:]))
         args = launcher_parser().read(argv)
+        args.argv = argv
         if args.where:
             from runx.runx.where import show_where
 

@@ -235,8 +235,9 @@ def parallel_svg(rows: Sequence[Row], names: Sequence[str], metric: str, labels:
     return "".join(out)
 
 
-def _provenance(paths: List[str]) -> Tuple[Optional[str], Optional[str]]:
-    """(git commit, training command) from the first of these runs' run.json that records them (the best run first)."""
+def _provenance(paths: List[str]) -> Tuple[Optional[str], Optional[str], Optional[str]]:
+    """(git commit, training command, the runx command that launched it) from the first of these runs'
+    run.json that records them (the best run first)."""
     from runx.logx.rundir.codec import read_json
     from runx.logx.rundir.layout import RUN_FILE
 
@@ -244,15 +245,17 @@ def _provenance(paths: List[str]) -> Tuple[Optional[str], Optional[str]]:
         record, _ = read_json(os.path.join(path, RUN_FILE))
         if not isinstance(record, dict):
             continue
-        git, command = record.get("git"), record.get("command")
+        git, command, launched = record.get("git"), record.get("command"), record.get("launch_command")
         commit = None
         if isinstance(git, dict) and isinstance(git.get("commit"), str):
             commit = git["commit"] + (" (dirty)" if git.get("dirty") is True else "")
         if not isinstance(command, str):
             command = None
-        if commit or command:
-            return commit, command
-    return None, None
+        if not isinstance(launched, str):
+            launched = None
+        if commit or command or launched:
+            return commit, command, launched
+    return None, None, None
 
 
 def report(table: Table, runs: list, args: Any) -> str:
@@ -266,7 +269,7 @@ def report(table: Table, runs: list, args: Any) -> str:
     labels = [curve_label(r, table.hparams, several) for r in table.rows]
     by_name = {(r.experiment, r.name): r for r in runs}
     best_first = [by_name[(r.experiment, n)].path for r in table.rows for n in r.names if (r.experiment, n) in by_name]
-    commit, command = _provenance(best_first)
+    commit, command, launched = _provenance(best_first)
     argv = getattr(args, "argv", None)
     made_by = "sumx " + shell_join(list(argv)) if argv else None
     title = "sumx: " + ", ".join(table.experiments)
@@ -278,7 +281,8 @@ def report(table: Table, runs: list, args: Any) -> str:
            f"<div>{len(table.rows)} {'groups' if table.group_by else 'runs'}, {escape(table.phase)} metrics"
            + (f", sorted by <code>{escape(table.sort_metric)}</code> "
               f"({escape(table.goals.get(table.sort_metric, 'max'))} is best)" if table.sort_metric else "") + "</div>"]
-    for name, value in (("git commit", commit), ("command (best run)", command), ("report made by", made_by)):
+    for name, value in (("git commit", commit), ("launched with", launched), ("command (best run)", command),
+                        ("report made by", made_by)):
         if value:
             out.append(f"<div>{name}: <code>{escape(value)}</code></div>")
     out.append('</div><h2>Runs</h2><input id="filter" type="search" placeholder="filter rows: words all must match">'
