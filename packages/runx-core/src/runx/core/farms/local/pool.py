@@ -193,8 +193,8 @@ def _next_ended(running: dict) -> List[subprocess.Popen]:
     while True:
         try:
             info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOWAIT)
-        except AttributeError:  # no waitid here: wait for any one of them, reaping it
-            return [_reaped_by_wait(running)]
+        except AttributeError:  # no waitid here
+            return [_first_to_end(running)]
         except ChildProcessError:  # none left to wait for (reaped elsewhere)
             info = None
         ended = [proc for proc in running if _has_exited(proc)]
@@ -203,9 +203,8 @@ def _next_ended(running: dict) -> List[subprocess.Popen]:
         os.waitpid(info.si_pid, 0)  # a child that is not a job (none is expected): reap it and wait on
 
 
-def _reaped_by_wait(running: dict) -> subprocess.Popen:
-    """Where there is no waitid (no POSIX system runx knows of): the first running job seen to end, polled
-    every 10 ms."""
+def _first_to_end(running: dict) -> subprocess.Popen:
+    """Where Python has no os.waitid: the first running job seen to end, polled every 10 ms."""
     while True:
         for proc in running:
             if proc.poll() is not None:
