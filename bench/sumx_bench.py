@@ -31,7 +31,7 @@ import baselines  # bench/ is on sys.path
 from runx.logx.rundir.summary import SUMMARY_VERSION
 from timing import describe, interleaved
 
-VERSION = 5  # bump when the generated data changes (4: summaries with histories); the stamp also names the summary version
+VERSION = 6  # bump when the generated data changes (4: summaries with histories, 6: with trends); the stamp also names the summary version
 LRS = (0.1, 0.05, 0.02, 0.01, 0.005)
 SOLVERS = ("sgd", "adam")
 

@@ -17,7 +17,7 @@ from runx.logx import LogxError
 from runx.logx.rundir import atomic, config, layout
 from runx.logx.rundir.codec import decode_value, encode_value, json_number, read_json, read_records, to_step
 from runx.logx.rundir.status import RunStatus, fold_status, settled_state
-from runx.logx.rundir.summary import HISTORY_POINTS, SummaryState, fold_log, history_of, summarize
+from runx.logx.rundir.summary import HISTORY_POINTS, TREND_POINTS, SummaryState, fold_log, history_of, summarize
 from runx.logx.rundir.writer import MetricsWriter
 
 # --- layout ---------------------------------------------------------------------------------------
@@ -191,19 +191,28 @@ def reference_fold(records) -> dict:
                 stride *= 2
             m["history_stride"] = stride
             m["history"] = [[s, encode_value(v)] for s, v in history_of(points)]
+            m["trend"] = [v for _, v in reference_trend(m["history"])]
             for key in ("last", "min", "max"):
                 if m[key] is not None:
                     m[key] = encode_value(m[key])
     return out
 
 
+def reference_trend(points: list) -> list:
+    """The plain definition of a trend: 16 of the points, evenly spaced, the first and the last included (all of
+    them when there are at most 16)."""
+    n = len(points)
+    return points if n <= TREND_POINTS else [points[round(i * (n - 1) / (TREND_POINTS - 1))] for i in range(TREND_POINTS)]
+
+
 def folded(state: SummaryState) -> dict:
-    """The summary file's content, each history (stored as a JSON text) decoded."""
+    """The summary file's content, each history and trend (stored as JSON texts) decoded."""
     data = state.to_json(0)
     for p in data["phases"].values():
         for m in p["metrics"].values():
             if "history" in m:
                 m["history"] = json.loads(m["history"])
+                m["trend"] = json.loads(m["trend"])
     return {k: data[k] for k in ("records", "start_time", "first_time", "last_time", "phases")}
 
 

@@ -33,22 +33,13 @@ def resolve_logroot(logroot: Optional[str], config: Optional[str]) -> Optional[s
         raise SumxError(str(err)) from None
 
 
-def _load_drawn(load: Callable[..., Optional[Run]], ascii: bool, *job: Any) -> Optional[Run]:
-    run = load(*job)
-    if run is None or run.history is None:
-        return run
-    from runx.sumx.spark import sparkline
-
-    return run._replace(history=None, trends={k: sparkline(v, ascii=ascii) for k, v in run.history.items()})
-
-
 def _drawing(load: Callable[..., Optional[Run]], style: str) -> Callable[..., Optional[Run]]:
-    """`load`, with each history it reads drawn as a sparkline in `style` ("unicode" or "ascii") and kept as
-    that alone (Run.trends): drawn where the run is read, so the readers draw in parallel and send 16
-    characters instead of the history. A partial of module-level functions, so it pickles."""
+    """`load` (load_run or a partial of it), reading the trend of each history it asks for, drawn as a sparkline in
+    `style` ("unicode" or "ascii") and kept as that alone (Run.trends): drawn where the run is read, so the
+    readers draw in parallel and send 16 characters instead of the history. A partial, so it pickles."""
     import functools
 
-    return functools.partial(_load_drawn, load, style == "ascii")
+    return functools.partial(load, trend=style)
 
 
 def collect(names: List[str], logroot: Optional[str], phase: str = "val", history: Histories = False,

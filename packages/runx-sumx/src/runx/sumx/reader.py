@@ -11,11 +11,12 @@ import os
 from functools import lru_cache
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
-from runx.logx.rundir.codec import read_bytes, read_json
+from runx.logx.rundir.codec import Number, read_bytes, read_json
 from runx.logx.rundir.layout import HPARAMS_FILE, LEGACY_METRICS_FILE, RUN_FILE, SEARCH_DIR, SUMMARY_FILE
 from runx.logx.rundir.status import read_status as read_run_status
 from runx.logx.rundir.status import settled_state, submission_abandoned
-from runx.logx.rundir.summary import Histories, RunSummary, summarize
+from runx.logx.rundir.summary import Histories, RunSummary, summarize, trend_of
+from runx.sumx.spark import bars
 
 NOTE_NO_METRICS = "no metrics yet"
 NOTE_NO_VAL = "no val metrics yet"
@@ -55,20 +56,22 @@ class Run(NamedTuple):
     """The user's notes (`runx note`), read only for `sumx --notes`: `TIME text` each."""
     history: Optional[Dict[str, tuple]] = None  # metric -> ((step, value), ...), thinned; only when asked for
     trends: Optional[Dict[str, str]] = None
-    """Each history read, drawn as a sparkline where the run was read (runx.sumx.app: the text table's trend column)."""
+    """Each trend read, drawn as a sparkline where the run was read (load_run's `trend`: the text table's trend column)."""
     interruption: Optional[str] = None
     """Why a scheduler interrupted the attempt of a run that reads running (no end written after its `interrupted` line)."""
 
 
 class Val(NamedTuple):
     """One phase of a metrics file (val unless asked otherwise): metrics, last step, average seconds per
-    record, notes, and each metric's thinned history when asked for."""
+    record, notes, and each metric's thinned history when asked for, or its trend (the values of that history
+    a sparkline draws: runx.logx.rundir.summary.trend_of)."""
 
     metrics: Dict[str, Metric]
     epoch: Optional[int]
     epoch_seconds: Optional[float]
     notes: Tuple[str, ...]
     history: Optional[Dict[str, tuple]] = None
+    trend: Optional[Dict[str, List[Number]]] = None
 
 
 def _epoch_seconds(start: Optional[float], last: Optional[float], count: int) -> Optional[float]:
@@ -81,8 +84,9 @@ def _finite_or_none(value: float) -> Optional[float]:
     return None if value != value else value
 
 
-def val_of(summary: RunSummary, phase: str = "val") -> Val:
-    """One phase (val by default) of a run's metrics summary as sumx shows it."""
+def val_of(summary: RunSummary, phase: str = "val", asked: bool = True) -> Val:
+    """One phase (val by default) of a run's metrics summary as sumx shows it; with its histories or trends
+    unless none was `asked` for."""
     notes: Tuple[str, ...] = ()
     if summary.torn:
         notes += (NOTE_TORN,)
@@ -95,21 +99,25 @@ def val_of(summary: RunSummary, phase: str = "val") -> Val:
                    notes + (NOTE_NO_VAL if phase == "val" else f"no {phase} metrics yet",))
     metrics = {name: Metric(m.last, _finite_or_none(m.min), _finite_or_none(m.max)) for name, m in val.metrics.items()}
     start = summary.start_time if summary.start_time is not None else summary.first_time
-    history = None
-    if any(m.history is not None for m in val.metrics.values()):
-        history = {name: tuple(m.history) for name, m in val.metrics.items() if m.history is not None}
-    return Val(metrics, val.last_step, _epoch_seconds(start, val.last_time, val.count), notes, history)
+    history = trend = None
+    if asked and any(m.history is not None or m.trend is not None for m in val.metrics.values()):
+        history = {name: tuple(m.history) for name, m in val.metrics.items() if m.history is not None} or None
+        trend = {name: m.trend for name, m in val.metrics.items() if m.trend is not None} or None
+    return Val(metrics, val.last_step, _epoch_seconds(start, val.last_time, val.count), notes, history, trend)
 
 
-def read_val(run_dir: str, phase: str = "val", history: Histories = False) -> Optional[Val]:
+def read_val(run_dir: str, phase: str = "val", history: Histories = False, trend: bool = False) -> Optional[Val]:
     """The run's metrics of one phase from whichever metrics file it has (with the histories `history`
-    asks for: True every metric's, or one metric's name); None when it has none."""
-    summary = summarize(run_dir, history)
+    asks for: True every metric's, or one metric's name; with `trend` their trends instead); None when it has none."""
+    summary = summarize(run_dir, history, trend)
     if summary is not None:
-        return val_of(summary, phase)
+        return val_of(summary, phase, bool(history))
     from runx.sumx.legacy import read_legacy
 
-    return read_legacy(os.path.join(run_dir, LEGACY_METRICS_FILE), phase, bool(history))
+    val = read_legacy(os.path.join(run_dir, LEGACY_METRICS_FILE), phase, bool(history))
+    if trend and val is not None and val.history is not None:
+        return val._replace(history=None, trend={k: trend_of(h) for k, h in val.history.items()})
+    return val
 
 
 def read_status(run_dir: str) -> Tuple[Optional[str], Optional[int]]:
@@ -190,9 +198,10 @@ def run_name(exp_dir: str, run_dir: str) -> str:
     return os.path.relpath(run_dir, exp_dir).replace(os.sep, "/")
 
 
-def load_run(experiment: str, exp_dir: str, run_dir: str, phase: str = "val", history: Histories = False) -> Optional[Run]:
-    """Read one run (its metrics of `phase`, the histories `history` asks for); problems become notes on the run,
-    never exceptions.
+def load_run(experiment: str, exp_dir: str, run_dir: str, phase: str = "val", history: Histories = False,
+             trend: Optional[str] = None) -> Optional[Run]:
+    """Read one run (its metrics of `phase`, the histories `history` asks for, or with `trend`, "unicode" or
+    "ascii", their trends drawn as sparklines instead: Run.trends); problems become notes on the run, never exceptions.
 
     None when `run_dir` holds none of the files that make a run (hparams.json, run.json, a metrics
     file): then it is a folder of runs, e.g. a tag. run.json is read only without hparams.json.
@@ -207,7 +216,7 @@ def load_run(experiment: str, exp_dir: str, run_dir: str, phase: str = "val", hi
         record, present = read_json(os.path.join(run_dir, RUN_FILE))
         if isinstance(record, dict) and isinstance(record.get("hparams"), dict):
             hparams = record["hparams"]
-    val = read_val(run_dir, phase, history)
+    val = read_val(run_dir, phase, history, trend is not None)
     if val is None:
         if not present:
             return None
@@ -215,6 +224,9 @@ def load_run(experiment: str, exp_dir: str, run_dir: str, phase: str = "val", hi
     state, exit_code, launch, interruption = _status(run_dir)
     if _is_search(exp_dir):
         hparams = _with_trial(run_dir, hparams or {})
+    trends = None
+    if val.trend is not None:
+        trends = {k: bars(v, trend == "ascii") for k, v in val.trend.items()}
     return Run(experiment, run_name(exp_dir, run_dir), run_dir, hparams or {}, val.metrics, val.epoch, val.epoch_seconds,
-               state, exit_code, notes + val.notes, launch, history=val.history,
+               state, exit_code, notes + val.notes, launch, history=val.history, trends=trends,
                interruption=interruption if state == "running" else None)

@@ -1,34 +1,34 @@
-"""Sparklines: a run's thinned history of one metric as a few characters of a text table."""
+"""Sparklines: a run's thinned history of one metric, or its stored trend, as a few characters of a text table."""
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence
 
-__all__ = ["BLOCKS", "ASCII", "WIDTH", "sparkline", "trend_style"]
+from runx.logx.rundir.summary import TREND_POINTS, trend_of
+
+__all__ = ["BLOCKS", "ASCII", "WIDTH", "sparkline", "bars", "trend_style"]
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 ASCII = "_.-~=+*#"  # the same eight levels where the terminal cannot show the blocks
 NOT_FINITE = {False: "×", True: "x"}
 _LEVELS = {False: tuple(BLOCKS), True: tuple(ASCII)}  # one string each, made once
-WIDTH = 16
-
-
-@lru_cache(maxsize=256)
-def _picked(n: int, width: int) -> Tuple[int, ...]:
-    """The indices of at most `width` of `n` values, evenly spaced, the first and the last included."""
-    if n <= width:
-        return tuple(range(n))
-    return tuple(round(i * (n - 1) / (width - 1)) for i in range(width))
+WIDTH = TREND_POINTS  # a run's stored trend is what its sparkline draws
 
 
 def sparkline(points: Optional[Sequence[tuple]], width: int = WIDTH, ascii: bool = False) -> str:
     """The values of (step, value) `points` as at most `width` characters scaled from their min to their max
-    (a NaN or infinity shows as × or x); "" without points."""
+    (a NaN or infinity shows as × or x); "" without points. The values drawn are trend_of(points, width)."""
     if not points:
         return ""
+    return bars(trend_of(points, width), ascii)
+
+
+def bars(values: Sequence[Any], ascii: bool = False) -> str:
+    """One character per value, scaled from their min to their max (a NaN or infinity shows as × or x): a
+    sparkline of a stored trend (runx.logx.rundir.summary.trend_of), drawn as it is; "" without values."""
+    if not values:
+        return ""
     levels = _LEVELS[ascii]
-    values = [points[i][1] for i in _picked(len(points), width)]
     top = len(levels) - 1
     try:
         total = sum(values)

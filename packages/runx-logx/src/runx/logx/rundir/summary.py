@@ -4,14 +4,16 @@
 (`log_bytes`), so a reader folds in only the log's tail past it. A summary that fails validation is
 ignored and the whole log is folded instead. Besides latest, min and max it keeps each metric's
 history thinned to at most HISTORY_POINTS points (`history_of` is the plain definition), so a picture
-of a run costs what its row in a table costs. A version-1 summary (no history) is still read; its
-history is refolded from the log when a reader asks for it.
+of a run costs what its row in a table costs, and beside it the metric's trend: the TREND_POINTS values of
+that history a sparkline draws (`trend_of`), so a trend column decodes 16 values instead of 64 points. A
+version-1 summary (no history) is still read; its history is refolded from the log when a reader asks for it.
 """
 
 import json
 import math
 import operator
 import os
+from functools import lru_cache
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from runx.logx.rundir.codec import Number, ReadResult, decode_value, encode_value, is_time, read_bytes, read_records
@@ -22,6 +24,9 @@ SUMMARY_VERSION = 3  # of metrics.summary.json; 2 added each metric's history, 3
 READ_VERSIONS = (1, 2, 3)
 HISTORY_POINTS = 64
 _SAMPLES = HISTORY_POINTS - 1  # evenly thinned points; the latest one makes the 64th
+TREND_POINTS = 16  # the values of a history that a sparkline draws: its trend
+_NUMBERS = frozenset((int, float))  # the types of a stored value that is stored as it is
+_DECODER = json.JSONDecoder()  # its raw_decode: a short JSON text without json.loads' layers
 
 Histories = Union[bool, str, Callable[[str, Iterable[str]], Union[bool, str]]]
 """Which metrics' histories a reader wants: all (True), none (False), only the metric of that name, or, for
@@ -38,7 +43,8 @@ def chosen(history: Histories, phase: str, metrics: Iterable[str]) -> Union[bool
     return history(phase, metrics) if callable(history) else history
 
 __all__ = [
-    "FORMAT_VERSION", "SUMMARY_VERSION", "HISTORY_POINTS", "Histories", "history_of", "wants", "chosen", "MetricState", "PhaseState", "SummaryState", "MetricSummary", "PhaseSummary", "RunSummary",
+    "FORMAT_VERSION", "SUMMARY_VERSION", "HISTORY_POINTS", "TREND_POINTS", "Histories", "history_of", "trend_indices",
+    "trend_of", "wants", "chosen", "MetricState", "PhaseState", "SummaryState", "MetricSummary", "PhaseSummary", "RunSummary",
     "load_summary", "fold_log", "summarize",
 ]
 
@@ -46,8 +52,9 @@ __all__ = [
 class MetricState(NamedTuple):
     """One metric of one phase while folding: latest value, min and max (None until a non-NaN value), count,
     and its thinned history: the (step, value) of every `stride`-th record of it, from the first on
-    (`samples` is None when unknown: read from a version-1 summary). The fold replaces a metric's state
-    with a new one and appends to its own `samples` list."""
+    (`samples` is None when unknown: read from a version-1 summary, or not read because its stored `trend`
+    was: see SummaryState.from_json). The fold replaces a metric's state with a new one (`trend` None: only
+    the history is kept up to date) and appends to its own `samples` list."""
 
     last: Number
     last_step: int
@@ -58,6 +65,7 @@ class MetricState(NamedTuple):
     count: int  # type: ignore[assignment]  # the field, not tuple.count
     stride: int
     samples: Optional[List[Tuple[int, Number]]]
+    trend: Optional[List[Number]] = None  # as the summary file stores it, when read in place of the history
 
     def history(self) -> Optional[List[Tuple[int, Number]]]:
         """At most HISTORY_POINTS (step, value) points, evenly thinned, the latest one last; None when unknown."""
@@ -80,7 +88,8 @@ class PhaseState(NamedTuple):
 
 class MetricSummary(NamedTuple):
     """One metric in one phase: latest value, min and max (NaN ignored; NaN if never anything else) with their steps,
-    and, when asked for, its history: at most HISTORY_POINTS (step, value), evenly thinned, the latest one last."""
+    and, when asked for, its history: at most HISTORY_POINTS (step, value), evenly thinned, the latest one last,
+    or its trend: the values of that history a sparkline draws (trend_of)."""
 
     last: Number
     last_step: Optional[int]
@@ -90,6 +99,7 @@ class MetricSummary(NamedTuple):
     max_step: Optional[int]
     count: int  # type: ignore[assignment]  # the field, not tuple.count
     history: Optional[List[Tuple[int, Number]]] = None
+    trend: Optional[List[Number]] = None
 
 
 class PhaseSummary(NamedTuple):
@@ -229,20 +239,26 @@ class SummaryState:
                 "skipped_lines": self.skipped, "start_time": self.start_time, "first_time": self.first_time,
                 "last_time": self.last_time, "phases": phases}
 
-    def has_history(self, history: Histories = True) -> bool:
-        """Whether the history of every metric `history` asks for is known (False after reading a version-1 summary)."""
+    def has_history(self, history: Histories = True, trend: bool = False) -> bool:
+        """Whether the history (with `trend`: the history or the stored trend) of every metric `history` asks for
+        is known (False after reading a version-1 summary)."""
         for name, p in self.phases.items():
             want = chosen(history, name, p.metrics)
-            if want and not all(m.samples is not None for k, m in p.metrics.items() if wants(want, k)):
+            if not want:
+                continue
+            asked = p.metrics.values() if want is True else [p.metrics[want]] if want in p.metrics else []  # (wants)
+            if any(m.samples is None and (not trend or m.trend is None) for m in asked):
                 return False
         return True
 
     @classmethod
-    def from_json(cls, data: Any, history: Histories = True) -> "SummaryState":
+    def from_json(cls, data: Any, history: Histories = True, trend: bool = False) -> "SummaryState":
         """Parse and validate a summary file's content; ValueError (naming the field) when it is not a valid summary.
 
         A version-1 summary leaves every history unknown; a version-2 or 3 summary's histories that `history`
         does not ask for (all with False: a table needs none) are neither read nor checked, and are unknown too.
+        With `trend`, of each metric asked for that stores its trend only the trend is read and checked (its
+        history stays unknown: for a caller that folds in no more records); the others' histories are read.
         """
         version = data.get("runx_metrics_summary") if isinstance(data, dict) else None
         if version not in READ_VERSIONS or type(version) is not int:
@@ -270,28 +286,42 @@ class SummaryState:
                                      lo, None if lo is None else _step(m, "min_step"),
                                      hi, None if hi is None else _step(m, "max_step"),
                                      _count(m, "count"), 1, None)
-                if want and wants(want, k) and ("history" in m or "history_stride" in m):  # neither: unknown (see fold_log)
+                if want and wants(want, k):
                     try:
-                        stride, samples = _history(m, metric, version)
+                        if trend and "trend" in m:
+                            metric = metric._replace(trend=_trend(m, metric))
+                        elif "history" in m or "history_stride" in m:  # neither: unknown (see fold_log)
+                            stride, samples = _history(m, metric, version)
+                            metric = metric._replace(stride=stride, samples=samples)
                     except ValueError as err:
                         raise ValueError(f"phases.{name}.metrics.{k}.{err}") from None
-                    metric = metric._replace(stride=stride, samples=samples)
                 phase.metrics[k] = metric
         return state
 
-    def result(self, torn: bool, summary_used: bool, history: Histories = False) -> RunSummary:
-        """The RunSummary (a metric that was only ever NaN has min and max NaN); the histories `history` asks for."""
+    def result(self, torn: bool, summary_used: bool, history: Histories = False, trend: bool = False) -> RunSummary:
+        """The RunSummary (a metric that was only ever NaN has min and max NaN); the histories `history` asks for,
+        or with `trend` their trends instead."""
         phases = {}
         for name, p in self.phases.items():
             want = chosen(history, name, p.metrics) if history else False
             phases[name] = PhaseSummary(p.count, p.last_step, p.first_time, p.last_time, {
                 k: MetricSummary(m.last, m.last_step, math.nan if m.min is None else m.min, m.min_step,
                                  math.nan if m.max is None else m.max, m.max_step, m.count,
-                                 m.history() if want and wants(want, k) else None)
+                                 *(_asked(m, trend) if want and wants(want, k) else ()))
                 for k, m in p.metrics.items()
             })
         return RunSummary(phases, self.start_time, self.first_time, self.last_time, self.records,
                           torn or self.skipped > 0, summary_used)
+
+
+def _asked(m: MetricState, trend: bool) -> Tuple[Optional[List[Tuple[int, Number]]], Optional[List[Number]]]:
+    """(history, None) of a metric asked for, or with `trend` (None, trend): the stored one, else its history's."""
+    if not trend:
+        return m.history(), None
+    if m.trend is not None:
+        return None, m.trend
+    points = m.history()
+    return None, None if points is None else trend_of(points)
 
 
 def history_of(points: Sequence[Tuple[int, Number]]) -> List[Tuple[int, Number]]:
@@ -307,6 +337,19 @@ def history_of(points: Sequence[Tuple[int, Number]]) -> List[Tuple[int, Number]]
     return out
 
 
+@lru_cache(maxsize=256)
+def trend_indices(n: int, width: int = TREND_POINTS) -> Tuple[int, ...]:
+    """The indices of at most `width` of `n` values, evenly spaced, the first and the last included."""
+    if n <= width:
+        return tuple(range(n))
+    return tuple(round(i * (n - 1) / (width - 1)) for i in range(width))
+
+
+def trend_of(points: Sequence[Tuple[int, Number]], width: int = TREND_POINTS) -> List[Number]:
+    """A history's trend: the values of its points at trend_indices, what a sparkline `width` wide draws of it."""
+    return [points[i][1] for i in trend_indices(len(points), width)]
+
+
 def _metric_json(m: MetricState) -> dict:
     enc = encode_value
     out: Dict[str, Any] = {"last": enc(m.last), "last_step": m.last_step,
@@ -317,6 +360,7 @@ def _metric_json(m: MetricState) -> dict:
         out["history_stride"] = m.stride
         # a JSON text inside the summary: a table's json.loads then skips it as one string (see docs/metrics-format.md)
         out["history"] = json.dumps([[step, enc(value)] for step, value in points], separators=(",", ":"))
+        out["trend"] = json.dumps([enc(value) for value in trend_of(points)], separators=(",", ":"))
     return out
 
 
@@ -342,6 +386,41 @@ def _history(data: dict, m: MetricState, version: int) -> Tuple[int, List[Tuple[
     if len(samples) != -(-m.count // stride) or len(samples) > _SAMPLES:
         raise ValueError(f"history: {len(points)} points do not fit count {m.count} and stride {stride}")
     return stride, samples
+
+
+def _trend(data: dict, m: MetricState) -> List[Number]:
+    """The stored trend of a metric, checked as its history would be: as many values as its count and stride
+    leave the history points (at most TREND_POINTS), each a stored value from min to max, the latest one last."""
+    stride, text = data.get("history_stride"), data.get("trend")
+    if type(stride) is not int or stride < 1 or stride & (stride - 1):
+        raise ValueError(f"history_stride: expected a power of two, got {stride!r:.40}")
+    if type(text) is not str:
+        raise ValueError(f"trend: expected the JSON text of a list, got {text!r:.40}")
+    try:
+        values, end = _DECODER.raw_decode(text)
+    except (ValueError, RecursionError):
+        end = -1
+    if end != len(text) or type(values) is not list:
+        raise ValueError(f"trend: expected the JSON text of a list, got {text!r:.40}")
+    if not _NUMBERS.issuperset(map(type, values)):  # a value to decode (NaN, infinity) or to reject
+        try:
+            values = [v if type(v) is float or type(v) is int else decode_value(v) for v in values]
+        except ValueError as err:
+            raise ValueError(f"trend: {err}") from None
+    samples = -(-m.count // stride)
+    if not values or samples > _SAMPLES or len(values) != min(TREND_POINTS, samples + ((m.count - 1) % stride != 0)):
+        raise ValueError(f"trend: {len(values)} values do not fit count {m.count} and stride {stride}")
+    last = values[-1]
+    if last != m.last and (last == last or m.last == m.last):  # (NaN, as the latest value, equals NaN here)
+        raise ValueError(f"trend: expected the latest value {encode_value(m.last)!r} last, got {text!r:.40}")
+    try:
+        finite = math.isfinite(sum(values))  # the usual case: then no value is NaN
+    except OverflowError:  # an int too large for a float beside a float
+        finite = False
+    real = values if finite else [v for v in values if v == v]
+    if real and (m.min is None or m.max is None or min(real) < m.min or max(real) > m.max):
+        raise ValueError(f"trend: expected values from min to max, got {text!r:.40}")
+    return values
 
 
 def _points(points: list) -> List[Tuple[int, Number]]:
@@ -402,10 +481,12 @@ def _value(data: dict, key: str) -> Number:
         raise ValueError(f"{key}: {err}") from None
 
 
-def load_summary(run_dir: str, log_size: int, history: Histories = True) -> Optional[Tuple[SummaryState, int]]:
+def load_summary(run_dir: str, log_size: int, history: Histories = True,
+                 trend: bool = False) -> Optional[Tuple[SummaryState, int]]:
     """(state, log_bytes) from a valid summary of this log that ends on one of its line boundaries, else None.
 
-    Only the histories `history` asks for are read (SummaryState.from_json)."""
+    Only the histories `history` asks for are read, with `trend` their stored trends instead where the summary
+    covers the whole log (so no record is folded in after them) and has them (SummaryState.from_json)."""
     raw = read_bytes(os.path.join(run_dir, SUMMARY_FILE))
     if raw is None:
         return None
@@ -414,7 +495,7 @@ def load_summary(run_dir: str, log_size: int, history: Histories = True) -> Opti
         log_bytes = data.get("log_bytes") if isinstance(data, dict) else None
         if type(log_bytes) is not int or not 0 <= log_bytes <= log_size:
             return None
-        state = SummaryState.from_json(data, history)
+        state = SummaryState.from_json(data, history, trend and log_bytes == log_size)
         if 0 < log_bytes < log_size:
             with open(os.path.join(run_dir, METRICS_FILE), "rb") as f:
                 f.seek(log_bytes - 1)
@@ -425,10 +506,12 @@ def load_summary(run_dir: str, log_size: int, history: Histories = True) -> Opti
         return None
 
 
-def fold_log(run_dir: str, history: Histories = False, resume: bool = False) -> Tuple[SummaryState, ReadResult, bool]:
+def fold_log(run_dir: str, history: Histories = False, resume: bool = False,
+             trend: bool = False) -> Tuple[SummaryState, ReadResult, bool]:
     """(state, the unread tail as read, whether the summary was used) for a run whose metrics.jsonl exists.
 
-    With `history`, the history of every metric it asks for (True: all) is known in the state: a summary
+    With `history`, the history of every metric it asks for (True: all) is known in the state, with `trend`
+    its history or its stored trend (load_summary): a summary
     without them (version 1) is not used and the whole log is folded. With `resume` (the writer reopening a run) a summary that
     is valid but for its histories is used as readers use it, so no figure a reader showed is lost to
     a damaged log line; each metric's history is then taken from the whole log where the log agrees
@@ -437,10 +520,10 @@ def fold_log(run_dir: str, history: Histories = False, resume: bool = False) -> 
     """
     log = os.path.join(run_dir, METRICS_FILE)
     size = os.stat(log).st_size
-    loaded = load_summary(run_dir, size, history)
+    loaded = load_summary(run_dir, size, history, trend)
     if resume and loaded is None:
         loaded = load_summary(run_dir, size, False)
-    if loaded is not None and history and not resume and not loaded[0].has_history(history):
+    if loaded is not None and history and not resume and not loaded[0].has_history(history, trend):
         loaded = None
     state, offset = loaded if loaded is not None else (SummaryState(), 0)
     if offset == size:
@@ -449,7 +532,7 @@ def fold_log(run_dir: str, history: Histories = False, resume: bool = False) -> 
         tail = read_records(log, offset)
         state.fold_records(tail.records)
         state.skipped += tail.skipped
-    if loaded is not None and history and (resume or offset != size) and not state.has_history(history):
+    if loaded is not None and history and (resume or offset != size) and not state.has_history(history, trend):
         _histories_from_log(state, log)  # (without a tail or `resume`, the check above was this one)
     return state, tail, loaded is not None
 
@@ -466,15 +549,16 @@ def _histories_from_log(state: SummaryState, log: str) -> None:
                 phase.metrics[key] = m._replace(stride=other.stride, samples=other.samples)
 
 
-def summarize(run_dir: str, history: Histories = False) -> Optional[RunSummary]:
+def summarize(run_dir: str, history: Histories = False, trend: bool = False) -> Optional[RunSummary]:
     """A run's summary: metrics.summary.json plus only the log's tail past it; None without a readable log.
 
     With `history` (True: every metric, one metric's name, or a function choosing per phase; see Histories),
     the MetricSummary.history of each metric it
-    asks for is filled in (from the log when the summary has none).
+    asks for is filled in (from the log when the summary has none); with `trend` its MetricSummary.trend
+    instead (the stored one, or its history's: a trend column then decodes 16 values a run).
     """
     try:
-        state, tail, used = fold_log(run_dir, history)
+        state, tail, used = fold_log(run_dir, history, trend=trend)
     except OSError:
         return None
-    return state.result(tail.torn, used, history)
+    return state.result(tail.torn, used, history, trend)
