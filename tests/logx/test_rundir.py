@@ -8,7 +8,9 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +19,16 @@ from runx.logx import LogxError
 from runx.logx.rundir import atomic, config, layout
 from runx.logx.rundir.codec import decode_value, encode_value, json_number, read_json, read_records, to_step
 from runx.logx.rundir.status import RunStatus, fold_status, settled_state
-from runx.logx.rundir.summary import HISTORY_POINTS, TREND_POINTS, SummaryState, fold_log, history_of, summarize
+from runx.logx.rundir.summary import (
+    HISTORY_POINTS,
+    TREND_POINTS,
+    SummaryState,
+    fold_log,
+    history_of,
+    summarize,
+    trend_indices,
+    trend_of,
+)
 from runx.logx.rundir.writer import MetricsWriter
 
 # --- layout ---------------------------------------------------------------------------------------
@@ -450,3 +461,111 @@ def test_a_bad_history_is_caught_and_only_when_asked_for(tmp_path, field, bad, v
     with pytest.raises(ValueError, match=f"phases.val.metrics.acc.{field}"):
         SummaryState.from_json(data)
     assert SummaryState.from_json(data, history=False).phases["val"].metrics["acc"].count == 3
+
+
+# --- summary: the stored trend ---------------------------------------------------------------------------------
+
+trend_writes = st.lists(st.tuples(st.sampled_from(["train", "val"]), st.dictionaries(
+    st.sampled_from(["a", "b"]), st.one_of(st.floats(width=32), st.integers(-9, 9)), min_size=1, max_size=2)),
+    min_size=1, max_size=160)
+
+
+@settings(max_examples=40, deadline=None)
+@given(trend_writes, st.sets(st.integers(1, 159), max_size=3))
+def test_the_stored_trend_is_the_trend_of_the_stored_history(writes, resumes):
+    """After any records, written by writers that resume the run, each metric's stored `trend` is the rule applied
+    to its stored history, and a reader gets the same trend from the field, from the history and from the log."""
+    with tempfile.TemporaryDirectory() as tmp:
+        writer = MetricsWriter(tmp)
+        for i, (phase, metrics) in enumerate(writes):
+            if i in resumes:
+                writer.close()
+                writer = MetricsWriter(tmp)
+            writer.write(phase, i, metrics)
+        writer.close()
+        data = json.loads((Path(tmp) / layout.SUMMARY_FILE).read_text())
+        for p in data["phases"].values():
+            for m in p["metrics"].values():
+                history = json.loads(m["history"])
+                assert json.loads(m["trend"]) == [v for _, v in reference_trend(history)]
+        stored = summarize(tmp, history=True, trend=True)
+        histories = summarize(tmp, history=True)
+        os.remove(Path(tmp) / layout.SUMMARY_FILE)
+        refolded = summarize(tmp, history=True, trend=True)
+    assert stored.summary_used and not refolded.summary_used
+    for name, phase in histories.phases.items():
+        for k, m in phase.metrics.items():
+            assert m.trend is None and stored.phases[name].metrics[k].history is None
+            trend = stored.phases[name].metrics[k].trend
+            assert repr(trend) == repr(trend_of(m.history)) == repr(refolded.phases[name].metrics[k].trend)  # NaN too
+            assert len(trend) == min(TREND_POINTS, len(m.history)) and repr(trend[-1]) == repr(m.last)
+
+
+def test_trend_of_picks_evenly_with_the_first_and_the_last():
+    points = [(s, float(s)) for s in range(64)]
+    assert trend_of(points) == [round(i * 63 / 15) for i in range(16)] and trend_of(points)[-1] == 63.0
+    assert trend_of(points[:5]) == [0.0, 1.0, 2.0, 3.0, 4.0] and trend_of([]) == []
+    assert trend_indices(64, 3) == (0, 32, 63) and trend_of(points, 3) == [0.0, 32.0, 63.0]
+
+
+def test_a_summary_without_trends_gives_them_from_its_history_or_its_log(tmp_path):
+    """A summary of runx before the trend (version 3 without `trend`, or version 1) still gives every trend."""
+    records = [{"phase": "val", "step": s, "time": 10.0 + s, "metrics": {"acc": s / 10}} for s in range(200)]
+    write_log(tmp_path, records, 200)
+    expected = trend_of(history_of([(s, s / 10) for s in range(200)]))
+    data = json.loads((tmp_path / layout.SUMMARY_FILE).read_text())
+    del data["phases"]["val"]["metrics"]["acc"]["trend"]
+    (tmp_path / layout.SUMMARY_FILE).write_text(json.dumps(data))
+    older = summarize(str(tmp_path), history="acc", trend=True)
+    assert older.summary_used and older.phases["val"].metrics["acc"].trend == expected
+    data["runx_metrics_summary"] = 1
+    del data["phases"]["val"]["metrics"]["acc"]["history"], data["phases"]["val"]["metrics"]["acc"]["history_stride"]
+    (tmp_path / layout.SUMMARY_FILE).write_text(json.dumps(data))
+    oldest = summarize(str(tmp_path), history="acc", trend=True)
+    assert not oldest.summary_used and oldest.phases["val"].metrics["acc"].trend == expected
+
+
+def test_a_trend_is_not_read_where_records_follow_the_summary(tmp_path):
+    """A summary that covers only part of the log: its trend would be stale, so the history is read and folded on."""
+    records = [{"phase": "val", "step": s, "time": 10.0 + s, "metrics": {"acc": float(s)}} for s in range(40)]
+    write_log(tmp_path, records, 30)
+    data = json.loads((tmp_path / layout.SUMMARY_FILE).read_text())
+    data["phases"]["val"]["metrics"]["acc"]["trend"] = "[0]"  # would be caught if it were read
+    (tmp_path / layout.SUMMARY_FILE).write_text(json.dumps(data))
+    summary = summarize(str(tmp_path), history=True, trend=True)
+    assert summary.summary_used and summary.phases["val"].metrics["acc"].trend == trend_of([(s, float(s)) for s in range(40)])
+
+
+@pytest.mark.parametrize("field, bad", [("trend", "x"), ("trend", 5), ("trend", "[0.5]"), ("trend", "[0.5, 0.5, \"x\"]"),
+                                        ("trend", "[0.5, 0.5, true]"), ("trend", "{\"a\": 1}"), ("trend", "[0.5, 0.5, 0.4]"),
+                                        ("trend", "[0.5, 9, 0.5]"), ("trend", "[]"), ("trend", "[" * 100_000),
+                                        ("trend", "[0.5, 0.5, 0.5] x"), ("history_stride", 3), ("history_stride", None)])
+def test_a_bad_trend_is_caught_and_only_when_asked_for(tmp_path, field, bad):
+    """A damaged trend is handled as a damaged history: the summary is not used, the log is folded instead."""
+    state = SummaryState()
+    state.fold_records([{"phase": "val", "step": s, "time": 1.0, "metrics": {"acc": 0.5, "top5": 0.1}} for s in range(3)])
+    data = state.to_json(0)
+    assert SummaryState.from_json(data, trend=True).phases["val"].metrics["acc"].trend == [0.5, 0.5, 0.5]
+    data["phases"]["val"]["metrics"]["acc"][field] = bad
+    with pytest.raises(ValueError, match=f"phases.val.metrics.acc.{field}"):
+        SummaryState.from_json(data, history="acc", trend=True)
+    assert SummaryState.from_json(data, history="top5", trend=True).phases["val"].metrics["top5"].trend == [0.1] * 3
+    records = [{"phase": "val", "step": s, "time": 10.0 + s, "metrics": {"acc": s, "top5": 1}} for s in range(3)]
+    write_log(tmp_path, records, 3)
+    data = json.loads((tmp_path / layout.SUMMARY_FILE).read_text())
+    data["phases"]["val"]["metrics"]["acc"][field] = bad
+    (tmp_path / layout.SUMMARY_FILE).write_text(json.dumps(data))
+    damaged = summarize(str(tmp_path), history="acc", trend=True)
+    assert not damaged.summary_used and damaged.phases["val"].metrics["acc"].trend == [0, 1, 2]
+    assert summarize(str(tmp_path), history="top5", trend=True).summary_used  # another metric's: not read, not checked
+
+
+def test_a_trend_of_nan_and_infinity_is_stored_as_the_log_stores_them(tmp_path):
+    writer = MetricsWriter(str(tmp_path))
+    for step, value in enumerate([1.0, math.inf, -math.inf, 2.0, math.nan]):
+        writer.write("val", step, {"x": value})
+    writer.close()
+    m = json.loads((tmp_path / layout.SUMMARY_FILE).read_text())["phases"]["val"]["metrics"]["x"]
+    assert json.loads(m["trend"]) == [1.0, "inf", "-inf", 2.0, "nan"]
+    trend = summarize(str(tmp_path), history=True, trend=True).phases["val"].metrics["x"].trend
+    assert repr(trend) == repr([1.0, math.inf, -math.inf, 2.0, math.nan])

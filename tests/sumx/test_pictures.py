@@ -11,6 +11,7 @@ import pty
 import re
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from html import escape
 from pathlib import Path
@@ -20,6 +21,8 @@ from browser import browser, console_errors, pixel_variance, screenshot_not_blan
 from conftest import write_legacy_run, write_run
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from runx.logx.rundir.layout import SUMMARY_FILE
+from runx.sumx import reader
 from runx.sumx.spark import ASCII, BLOCKS, sparkline
 from runx_testing import require
 
@@ -385,3 +388,59 @@ def test_html_report_names_the_git_commit_and_the_commands(sumx):
     assert "report made by: <code>sumx sweep --html sweep.html</code>" in page
     (root / "train.py").write_text(TRAIN + "# changed, not committed\n")
     assert f"git commit: <code>{commit} (dirty)</code>" in launch_and_report("changed")
+
+
+TREND_VALUES = st.one_of(st.floats(width=32), st.integers(-50, 50))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(TREND_VALUES, min_size=1, max_size=150), st.booleans())
+def test_a_trend_drawn_from_its_field_is_the_one_drawn_from_the_history_and_from_the_log(values, ascii):
+    with tempfile.TemporaryDirectory() as tmp:
+        exp = Path(tmp) / "e"
+        run = write_run(exp, "r", {"x": 1}, [{"loss": v} for v in values])
+        style = "ascii" if ascii else "unicode"
+        from_field = reader.load_run("e", str(exp), str(run), history="loss", trend=style)
+        with_history = reader.load_run("e", str(exp), str(run), history="loss")
+        os.remove(run / SUMMARY_FILE)
+        refolded = reader.load_run("e", str(exp), str(run), history="loss", trend=style)
+    assert from_field is not None and with_history is not None and refolded is not None
+    assert from_field.history is None and from_field.trends is not None and not from_field.notes
+    drawn = sparkline(with_history.history["loss"], ascii=ascii)
+    assert from_field.trends == {"loss": drawn} == refolded.trends and len(drawn) == min(16, len(values))
+
+
+def trend_cells(table: str) -> dict:
+    """{first word of a row: its sparkline} of a text table with the trend column."""
+    cells = {}
+    for line in table.splitlines()[2:]:
+        spark = [w for w in line.split() if set(w) <= set(BLOCKS) | {"×"} and len(w) > 4]
+        if spark:
+            cells[line.split()[0]] = spark
+    return cells
+
+
+def test_the_trend_column_reads_older_and_damaged_summaries_as_it_reads_its_field(sumx):
+    """sumx --trend draws the same trends from summaries with the trend field, without it (runx before it),
+    without a summary, and with a damaged field (then it says the summary was not used, as for a history)."""
+    exp = sumx.exp("sweep")
+    sweep(exp, epochs=120)
+    runs = sorted(p for p in exp.iterdir() if (p / SUMMARY_FILE).exists())
+    assert json.loads((runs[0] / SUMMARY_FILE).read_text())["phases"]["val"]["metrics"]["loss"]["trend"].startswith("[")
+    table = sumx("sweep", "--trend")
+    cells = trend_cells(table.stdout)
+    assert len(cells) == 6 and all(len(c) == 1 and len(c[0]) == 16 for c in cells.values()) and not table.stderr
+
+    def rewrite(run: Path, change) -> None:
+        data = json.loads((run / SUMMARY_FILE).read_text())
+        change(data["phases"]["val"]["metrics"]["loss"])
+        (run / SUMMARY_FILE).write_text(json.dumps(data))
+
+    rewrite(runs[0], lambda m: m.pop("trend"))  # as runx before the trend field wrote it
+    os.remove(runs[1] / SUMMARY_FILE)  # no summary: the log is folded
+    older = sumx("sweep", "--trend")
+    assert trend_cells(older.stdout) == cells and runs[0].name not in older.stderr and runs[1].name in older.stderr
+    rewrite(runs[2], lambda m: m.update(trend="[1.0, 2.0]"))  # damaged: two values where 16 belong
+    damaged = sumx("sweep", "--trend")
+    assert trend_cells(damaged.stdout) == cells
+    assert f"no valid {SUMMARY_FILE}: read the whole log: " in damaged.stderr and runs[2].name in damaged.stderr
