@@ -100,7 +100,7 @@ def val_of(summary: RunSummary, phase: str = "val", asked: bool = True) -> Val:
     metrics = {name: Metric(m.last, _finite_or_none(m.min), _finite_or_none(m.max)) for name, m in val.metrics.items()}
     start = summary.start_time if summary.start_time is not None else summary.first_time
     history = trend = None
-    if asked and any(m.history is not None or m.trend is not None for m in val.metrics.values()):
+    if asked:
         history = {name: tuple(m.history) for name, m in val.metrics.items() if m.history is not None} or None
         trend = {name: m.trend for name, m in val.metrics.items() if m.trend is not None} or None
     return Val(metrics, val.last_step, _epoch_seconds(start, val.last_time, val.count), notes, history, trend)

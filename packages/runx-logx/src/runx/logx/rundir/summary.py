@@ -244,11 +244,15 @@ class SummaryState:
         is known (False after reading a version-1 summary)."""
         for name, p in self.phases.items():
             want = chosen(history, name, p.metrics)
-            if not want:
+            if want is True:  # every metric (see wants)
+                asked = list(p.metrics.values())
+            elif want and want in p.metrics:  # that metric
+                asked = [p.metrics[want]]
+            else:
                 continue
-            asked = p.metrics.values() if want is True else [p.metrics[want]] if want in p.metrics else []  # (wants)
-            if any(m.samples is None and (not trend or m.trend is None) for m in asked):
-                return False
+            for m in asked:
+                if m.samples is None and (not trend or m.trend is None):
+                    return False
         return True
 
     @classmethod
