@@ -330,6 +330,9 @@ def test_html_report_in_a_real_browser(sumx, browser):  # noqa: F811
         next(th for th in browser.find_elements("css selector", "#runs thead th") if th.text.startswith(title)).click()
 
     assert column("run")[0] == "run2"  # best loss first, as sumx sorts
+    trends = column("loss-trend")  # each run's sparkline of its loss, as the text table's trend column
+    assert len(trends) == 6 and all(len(t) == 16 and set(t) <= set(BLOCKS) | {"×"} for t in trends), trends
+    assert trends[0] == sparkline([(e, 2 * math.exp(-e * 0.1 * 3) + 0.02) for e in range(30)])  # run2's own
     click("acc")
     acc = [float(v) for v in column("acc")]
     assert acc == sorted(acc) and acc != [float(v) for v in column("acc")][::-1]

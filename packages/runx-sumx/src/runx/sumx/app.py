@@ -104,7 +104,8 @@ def build(args: Any, logroot: Optional[str], history: Histories = False, sortwit
           check: Optional[Callable[[List[Run]], None]] = None, trend: Optional[str] = None) -> tuple:
     """(table, the runs it shows, warnings) for the parsed options; `sortwith` stands in for a missing --sortwith,
     `check` sees every run found before the table is built (and may raise SumxError); with `trend` ("unicode"
-    or "ascii") the rows carry the sort metric's sparkline, and `history` is what it needs unless given."""
+    or "ascii") the rows carry the sort metric's sparkline: read from the stored trends alone, or, when `history`
+    is given too (the HTML report shows both), drawn from the histories, which the runs keep."""
     from runx.sumx.goals import parse_goals
     from runx.sumx.table import build_table
 
@@ -114,11 +115,18 @@ def build(args: Any, logroot: Optional[str], history: Histories = False, sortwit
 
         filters = [parse_filter(f) for f in args.filter]
     goals = parse_goals(args.goal or [])
+    keep_histories = bool(history)
     if trend is not None and not history:
         from runx.sumx.table import sort_metric_history
 
         history = sort_metric_history(args.phase, args.sortwith or sortwith)
-    experiments, found, recorded, warnings = collect(args.experiments, logroot, args.phase, history, trend)
+    experiments, found, recorded, warnings = collect(args.experiments, logroot, args.phase, history,
+                                                     None if keep_histories else trend)
+    if trend is not None and keep_histories:
+        from runx.sumx.spark import sparkline
+
+        found = [r if r.history is None else r._replace(trends={k: sparkline(v, ascii=trend == "ascii")
+                                                                for k, v in r.history.items()}) for r in found]
     if args.last:
         from runx.sumx.table import latest_launch
 

@@ -68,7 +68,7 @@ def draw(args: Any, logroot: Optional[str]) -> List[str]:
     if args.html is not None:
         from runx.sumx.html import report
 
-        table, runs, warnings = build(args, logroot, history=True)
+        table, runs, warnings = build(args, logroot, history=True, trend="unicode")  # the table shows the trends
         write_file(args.html, report(table, runs, args).encode("utf-8"), "--html")
         print(printable(args.html))
         return warnings
