@@ -98,6 +98,9 @@ def test_runs_of_a_launcher_killed_with_sigkill_are_not_left_queued(project):
     stop_processes(process_tree(read_status(first).pid), grace=0)  # the job dies too, before writing its exit
     wait_for(lambda: gone(int((first / "pid").read_text())), timeout=5)
     assert set(states().values()) == {"failed", "cancelled"} and states()[first.name] == "failed"
+    # it ended, but nothing recorded when: no duration (not one that grows with every look)
+    listed = json.loads(project.runx("status", "k", "--json").stdout)
+    assert [r["duration"] for r in listed if r["run"] == first.name] == [None]
     resumed = project.runx("k.yml", "--resume", "-n")
     assert resumed.returncode == 0 and "0 configuration(s) already succeeded, queued or running; 3 to launch" in resumed.stderr
 

@@ -165,17 +165,22 @@ def group_by_farm(entries: list) -> "Dict[Farm, List[LedgerEntry]]":
     return groups
 
 
-def duration_seconds(status: Optional[RunStatus]) -> Optional[float]:
-    """How long the latest attempt ran (so far, while it runs); None before it started."""
+def duration_seconds(status: Optional[RunStatus], state: Optional[str] = None) -> Optional[float]:
+    """How long the latest attempt ran (so far, while it runs); None before it started, and for an attempt
+    that ended without recording when (a job its scheduler killed at its limit, a local job that outlived
+    its runx): `state` is the run's settled state, its farm's word where asked (default: the record's)."""
     if status is None or status.started is None:
         return None
-    end = status.finished if status.finished is not None and status.state != "running" else time.time()
-    return max(0.0, end - status.started)
+    if status.finished is not None and status.state != "running":
+        return max(0.0, status.finished - status.started)
+    if (status.state if state is None else state) != "running":
+        return None
+    return max(0.0, time.time() - status.started)
 
 
-def duration_text(status: Optional[RunStatus]) -> str:
+def duration_text(status: Optional[RunStatus], state: Optional[str] = None) -> str:
     """`H:MM:SS` of duration_seconds, or ''."""
-    seconds = duration_seconds(status)
+    seconds = duration_seconds(status, state)
     if seconds is None:
         return ""
     hours, rest = divmod(int(seconds), 3600)
@@ -204,7 +209,7 @@ def format_table(entries: list) -> str:
     for e in entries:
         started = time_text(e.status.started) if e.status and e.status.started and not e.note else ""
         row = [e.name, e.farm_kind, e.job_id or "", e.state, "" if e.exit_code is None else e.exit_code,
-               started, "" if e.note else duration_text(e.status), e.status.attempts if e.status else 0]
+               started, "" if e.note else duration_text(e.status, e.state), e.status.attempts if e.status else 0]
         if interrupted:
             row.append(e.status.interrupted if e.status else 0)
         rows.append([printable(str(cell)) for cell in (row + [e.note] if notes else row)])

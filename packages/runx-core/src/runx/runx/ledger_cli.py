@@ -25,7 +25,7 @@ def status_json(entries: list) -> list:
                     "job_id": e.job_id, "state": e.state, "exit_code": e.exit_code,
                     "queued": s.queued if s else None, "started": s.started if s else None,
                     "finished": s.finished if s else None,
-                    "duration": None if e.note else duration_seconds(s), "attempts": s.attempts if s else 0,
+                    "duration": None if e.note else duration_seconds(s, e.state), "attempts": s.attempts if s else 0,
                     "note": e.note or None})
     return out
 

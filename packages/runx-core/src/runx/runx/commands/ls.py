@@ -103,7 +103,7 @@ def _list_runs(args: Namespace) -> int:
         print_json({"experiment": exp_dir.name, "path": str(exp_dir), "differing": keys, "runs": [
             {"run": run_key(e, exp_dir), "run_dir": str(e.run_dir), "state": e.state, "exit_code": e.exit_code,
              "started": e.status.started if e.status else None,
-             "duration": None if e.note else duration_seconds(e.status), "hparams": hp, "note": e.note or None}
+             "duration": None if e.note else duration_seconds(e.status, e.state), "hparams": hp, "note": e.note or None}
             for e, hp in zip(entries, hparams)]})
         return 0
     if not entries:
@@ -111,7 +111,7 @@ def _list_runs(args: Namespace) -> int:
         return 0
     rows = [[printable(run_key(e, exp_dir)), e.state if e.exit_code in (None, 0) else f"{e.state} ({e.exit_code})",
              "" if e.note else time_text(e.status.started if e.status else None),
-             "" if e.note else duration_text(e.status), printable(e.note) if e.note else hparams_text(hp, keys)]
+             "" if e.note else duration_text(e.status, e.state), printable(e.note) if e.note else hparams_text(hp, keys)]
             for e, hp in zip(entries, hparams)]
     print(plain_table(["run", "state", "started", "duration", "hparams"], rows))
     return 0

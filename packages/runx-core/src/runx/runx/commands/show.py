@@ -128,7 +128,8 @@ def _print(d: dict, entry: LedgerEntry) -> None:
     if d["problem"]:
         lines.append(("problem", d["problem"]))
     if d["started"] is not None and not d["problem"]:
-        lines.append(("started", f"{time_text(d['started'])}, ran {duration_text(entry.status)}"))
+        ran = duration_text(entry.status, entry.state)
+        lines.append(("started", time_text(d["started"]) + (f", ran {ran}" if ran else "")))
     lines.append(("git", _git(entry.record)))
     if d["launch"] or d["created"]:
         lines.append(("launched", f"{_text(d['launch'] or d['created'])}"))
