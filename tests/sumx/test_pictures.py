@@ -391,6 +391,13 @@ def test_html_report_names_the_git_commit_and_the_commands(sumx):
     assert "report made by: <code>sumx sweep --html sweep.html</code>" in page
     (root / "train.py").write_text(TRAIN + "# changed, not committed\n")
     assert f"git commit: <code>{commit} (dirty)</code>" in launch_and_report("changed")
+    subprocess.run(git + ["commit", "-qam", "the change"], check=True, capture_output=True)
+    second = subprocess.run(git + ["rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+    page = launch_and_report("sweep")  # the same experiment again, from the new commit: its runs come from two
+    assert "git commit (best run): <code>" in page and "git commit: <code>" not in page
+    [listed] = re.findall(r"runs from 2 commits: <code>([^<]*)</code>", page)
+    # (the new commit's runs are dirty: the reports written so far are untracked files of the checkout)
+    assert sorted(listed.split(", ")) == sorted([f"{commit} (2 runs)", f"{second} (dirty) (2 runs)"]), listed
 
 
 TREND_VALUES = st.one_of(st.floats(width=32), st.integers(-50, 50))

@@ -235,27 +235,41 @@ def parallel_svg(rows: Sequence[Row], names: Sequence[str], metric: str, labels:
     return "".join(out)
 
 
-def _provenance(paths: List[str]) -> Tuple[Optional[str], Optional[str], Optional[str]]:
+def _commit_of(record: Any) -> Optional[str]:
+    """The git commit a run.json records, with " (dirty)" when the source had uncommitted changes; else None."""
+    git = record.get("git") if isinstance(record, dict) else None
+    if isinstance(git, dict) and isinstance(git.get("commit"), str):
+        return git["commit"] + (" (dirty)" if git.get("dirty") is True else "")
+    return None
+
+
+def _provenance(paths: List[str]) -> Tuple[Optional[str], Optional[str], Optional[str], List[Tuple[str, int]]]:
     """(git commit, training command, the runx command that launched it) from the first of these runs'
-    run.json that records them (the best run first)."""
+    run.json that records them (the best run first), and every commit the runs record with its number of
+    runs, the most common first."""
     from runx.logx.rundir.codec import read_json
     from runx.logx.rundir.layout import RUN_FILE
 
-    for path in paths[:20]:
+    first: Tuple[Optional[str], Optional[str], Optional[str]] = (None, None, None)
+    counts: Dict[str, int] = {}
+    for path in paths:
         record, _ = read_json(os.path.join(path, RUN_FILE))
         if not isinstance(record, dict):
             continue
-        git, command, launched = record.get("git"), record.get("command"), record.get("launch_command")
-        commit = None
-        if isinstance(git, dict) and isinstance(git.get("commit"), str):
-            commit = git["commit"] + (" (dirty)" if git.get("dirty") is True else "")
-        if not isinstance(command, str):
-            command = None
-        if not isinstance(launched, str):
-            launched = None
-        if commit or command or launched:
-            return commit, command, launched
-    return None, None, None
+        commit = _commit_of(record)
+        if commit:
+            counts[commit] = counts.get(commit, 0) + 1
+        if first == (None, None, None):
+            command, launched = record.get("command"), record.get("launch_command")
+            first = (commit, command if isinstance(command, str) else None, launched if isinstance(launched, str) else None)
+    return (*first, sorted(counts.items(), key=lambda item: -item[1]))
+
+
+def _commits_text(commits: List[Tuple[str, int]], shown: int = 5) -> str:
+    """`abc (3 runs), def (1 run)`, the first `shown` of them, then how many more."""
+    parts = [f"{commit} ({n} run{'s' if n != 1 else ''})" for commit, n in commits[:shown]]
+    more = len(commits) - shown
+    return ", ".join(parts) + (f" and {more} more" if more > 0 else "")
 
 
 def report(table: Table, runs: list, args: Any) -> str:
@@ -269,7 +283,7 @@ def report(table: Table, runs: list, args: Any) -> str:
     labels = [curve_label(r, table.hparams, several) for r in table.rows]
     by_name = {(r.experiment, r.name): r for r in runs}
     best_first = [by_name[(r.experiment, n)].path for r in table.rows for n in r.names if (r.experiment, n) in by_name]
-    commit, command, launched = _provenance(best_first)
+    commit, command, launched, commits = _provenance(best_first)
     argv = getattr(args, "argv", None)
     made_by = "sumx " + shell_join(list(argv)) if argv else None
     title = "sumx: " + ", ".join(table.experiments)
@@ -281,8 +295,10 @@ def report(table: Table, runs: list, args: Any) -> str:
            f"<div>{len(table.rows)} {'groups' if table.group_by else 'runs'}, {escape(table.phase)} metrics"
            + (f", sorted by <code>{escape(table.sort_metric)}</code> "
               f"({escape(table.goals.get(table.sort_metric, 'max'))} is best)" if table.sort_metric else "") + "</div>"]
-    for name, value in (("git commit", commit), ("launched with", launched), ("command (best run)", command),
-                        ("report made by", made_by)):
+    several_commits = _commits_text(commits) if len(commits) > 1 else None
+    for name, value in (("git commit" + (" (best run)" if several_commits else ""), commit),
+                        (f"runs from {len(commits)} commits", several_commits),
+                        ("launched with", launched), ("command (best run)", command), ("report made by", made_by)):
         if value:
             out.append(f"<div>{name}: <code>{escape(value)}</code></div>")
     out.append('</div><h2>Runs</h2><input id="filter" type="search" placeholder="filter rows: words all must match">'
