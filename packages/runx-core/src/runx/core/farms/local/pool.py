@@ -28,7 +28,6 @@ __all__ = ["detect_gpus", "gpu_slots", "start", "stop", "run_here", "run_sequent
            "interrupted_by_hangup_and_term", "JOB_LOG"]
 
 JOB_LOG = "job.log"
-_INTERRUPTS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 def detect_gpus(explicit: Optional[str]) -> list:
