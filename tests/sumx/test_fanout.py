@@ -11,7 +11,7 @@ from conftest import write_run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from runx.logx.rundir.layout import SUMMARY_FILE
-from runx.sumx import app, fanout, fanout_fork, reader
+from runx.sumx import fanout, fanout_fork, reader
 
 values = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6))
 epochs = st.lists(st.dictionaries(st.sampled_from(["acc", "loss", "lr"]), values, max_size=3), max_size=5)
@@ -49,9 +49,7 @@ def test_the_fork_trick_reads_what_multiprocessing_reads(specs, workers, chunks,
         if how == "train":
             load = functools.partial(reader.load_run, phase="train")
         elif how in ("history", "trend"):
-            load = functools.partial(reader.load_run, history=True)
-            if how == "trend":
-                load = app._drawing(load, "unicode")
+            load = functools.partial(reader.load_run, history=True, trend="unicode" if how == "trend" else None)
         for module in (fanout, fanout_fork):
             patch.setattr(module, "_workers", lambda n: workers)
             patch.setattr(module, "MAX_CHUNKS", chunks)

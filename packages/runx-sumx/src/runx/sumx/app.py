@@ -33,15 +33,6 @@ def resolve_logroot(logroot: Optional[str], config: Optional[str]) -> Optional[s
         raise SumxError(str(err)) from None
 
 
-def _drawing(load: Callable[..., Optional[Run]], style: str) -> Callable[..., Optional[Run]]:
-    """`load` (load_run or a partial of it), reading the trend of each history it asks for, drawn as a sparkline in
-    `style` ("unicode" or "ascii") and kept as that alone (Run.trends): drawn where the run is read, so the
-    readers draw in parallel and send 16 characters instead of the history. A partial, so it pickles."""
-    import functools
-
-    return functools.partial(load, trend=style)
-
-
 def collect(names: List[str], logroot: Optional[str], phase: str = "val", history: Histories = False,
             trend: Optional[str] = None) -> tuple:
     """(experiment names, runs, goals recorded by runx, warnings) for the experiments named: their metrics of
@@ -61,9 +52,9 @@ def collect(names: List[str], logroot: Optional[str], phase: str = "val", histor
     if phase != "val" or history:
         import functools
 
-        load = functools.partial(load_run, phase=phase, history=history)
-    if trend is not None and history:
-        load = _drawing(load, trend)
+        # with `trend`, each history asked for is read as its trend and drawn where the run is read, so the
+        # readers draw in parallel and send 16 characters instead of the history; a partial, so it pickles
+        load = functools.partial(load_run, phase=phase, history=history, trend=trend if history else None)
     while pending:  # folders that are not runs (tags) are searched a level deeper
         loaded = load_all(pending, load)
         runs += [r for r in loaded if r is not None]
