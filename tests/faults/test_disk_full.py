@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 from runx.logx import LogX, LogxError
-from runx.logx.rundir.codec import read_records
+from runx.logx.rundir.records import read_records
 from runx.logx.rundir.summary import summarize
 from runx.logx.rundir.writer import MetricsWriter
 from runx_testing import require

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from runx.logx import LogxError
-from runx.logx.rundir.codec import read_records
 from runx.logx.rundir.layout import METRICS_FILE, SUMMARY_FILE
+from runx.logx.rundir.records import read_records
 from runx.logx.rundir.summary import FORMAT_VERSION, SUMMARY_VERSION, RunSummary, summarize
 from runx.logx.rundir.writer import MetricsWriter
 

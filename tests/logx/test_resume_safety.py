@@ -11,7 +11,7 @@ import time
 
 import pytest
 from runx.logx import LogX, LogxError
-from runx.logx.rundir.codec import read_records
+from runx.logx.rundir.records import read_records
 from runx_testing import require
 
 

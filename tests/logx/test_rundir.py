@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from runx.logx import LogxError
 from runx.logx.rundir import atomic, config, layout
-from runx.logx.rundir.codec import decode_value, encode_value, json_number, read_json, read_records, to_step
+from runx.logx.rundir.codec import decode_value, encode_value, json_number, read_json, to_step
+from runx.logx.rundir.records import read_records
 from runx.logx.rundir.status import RunStatus, fold_status, settled_state
 from runx.logx.rundir.summary import (
     HISTORY_POINTS,
@@ -25,6 +26,8 @@ from runx.logx.rundir.summary import (
     SummaryState,
     fold_log,
     history_of,
+    run_summary,
+    state_from_json,
     summarize,
     trend_indices,
     trend_of,
@@ -251,7 +254,7 @@ def test_summary_file_round_trip(records):
     state = SummaryState()
     state.fold_records(records)
     data = json.loads(json.dumps(state.to_json(7), allow_nan=False))
-    assert SummaryState.from_json(data).to_json(7) == data
+    assert state_from_json(data).to_json(7) == data
 
 
 def write_log(run_dir, records, cut: int):
@@ -306,7 +309,7 @@ def test_a_bad_metric_in_the_summary_is_caught_too(field, bad):
     data = state.to_json(0)
     data["phases"]["val"]["metrics"]["acc"][field] = bad
     with pytest.raises(ValueError, match=field):
-        SummaryState.from_json(data)
+        state_from_json(data)
 
 
 def test_the_writer_folds_what_the_reader_folds(tmp_path):
@@ -402,7 +405,7 @@ def test_history_is_bounded_even_and_ends_exact_however_the_writes_are_batched(n
         chunk = points[done:done + size]
         state.fold("val", ["m"], [(s, decode_value(v)) for s, v in chunk], 1.0, 2.0)
         if round_trip:
-            state = SummaryState.from_json(json.loads(json.dumps(state.to_json(0), allow_nan=False)))
+            state = state_from_json(json.loads(json.dumps(state.to_json(0), allow_nan=False)))
         done, i = done + len(chunk), i + 1
     data = state.to_json(0)["phases"]["val"]["metrics"]["m"]
     expected = history_of(points)
@@ -411,7 +414,7 @@ def test_history_is_bounded_even_and_ends_exact_however_the_writes_are_batched(n
     stride = data["history_stride"]
     assert [s for s, _ in expected[:-1]] == [s for s, _ in points[::stride]][:len(expected) - 1]
     assert n <= HISTORY_POINTS or len(expected) >= HISTORY_POINTS // 2  # thinned, not starved
-    summary = state.result(False, True, history=True).phases["val"].metrics["m"]
+    summary = run_summary(state, False, True, history=True).phases["val"].metrics["m"]
     assert [(s, encode_value(v)) for s, v in summary.history] == expected
 
 
@@ -454,13 +457,13 @@ def test_a_bad_history_is_caught_and_only_when_asked_for(tmp_path, field, bad, v
         data["runx_metrics_summary"] = 2
         for m in data["phases"]["val"]["metrics"].values():
             m["history"] = json.loads(m["history"])
-        assert SummaryState.from_json(data).phases["val"].metrics["acc"].history() == [(0, 0.5), (1, 0.5), (2, 0.5)]
+        assert state_from_json(data).phases["val"].metrics["acc"].history() == [(0, 0.5), (1, 0.5), (2, 0.5)]
     elif field == "history" and isinstance(bad, list):
         bad = json.dumps(bad)  # the same bad content, as version 3 stores it
     data["phases"]["val"]["metrics"]["acc"][field] = bad
     with pytest.raises(ValueError, match=f"phases.val.metrics.acc.{field}"):
-        SummaryState.from_json(data)
-    assert SummaryState.from_json(data, history=False).phases["val"].metrics["acc"].count == 3
+        state_from_json(data)
+    assert state_from_json(data, history=False).phases["val"].metrics["acc"].count == 3
 
 
 # --- summary: the stored trend ---------------------------------------------------------------------------------
@@ -545,11 +548,11 @@ def test_a_bad_trend_is_caught_and_only_when_asked_for(tmp_path, field, bad):
     state = SummaryState()
     state.fold_records([{"phase": "val", "step": s, "time": 1.0, "metrics": {"acc": 0.5, "top5": 0.1}} for s in range(3)])
     data = state.to_json(0)
-    assert SummaryState.from_json(data, trend=True).phases["val"].metrics["acc"].trend == [0.5, 0.5, 0.5]
+    assert state_from_json(data, trend=True).phases["val"].metrics["acc"].trend == [0.5, 0.5, 0.5]
     data["phases"]["val"]["metrics"]["acc"][field] = bad
     with pytest.raises(ValueError, match=f"phases.val.metrics.acc.{field}"):
-        SummaryState.from_json(data, history="acc", trend=True)
-    assert SummaryState.from_json(data, history="top5", trend=True).phases["val"].metrics["top5"].trend == [0.1] * 3
+        state_from_json(data, history="acc", trend=True)
+    assert state_from_json(data, history="top5", trend=True).phases["val"].metrics["top5"].trend == [0.1] * 3
     records = [{"phase": "val", "step": s, "time": 10.0 + s, "metrics": {"acc": s, "top5": 1}} for s in range(3)]
     write_log(tmp_path, records, 3)
     data = json.loads((tmp_path / layout.SUMMARY_FILE).read_text())

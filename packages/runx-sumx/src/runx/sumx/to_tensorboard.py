@@ -15,8 +15,9 @@ import itertools
 import os
 from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
-from runx.logx.rundir.codec import decode_value, read_records
+from runx.logx.rundir.codec import decode_value
 from runx.logx.rundir.layout import LEGACY_METRICS_FILE, METRICS_FILE, SUMX_EVENTS_SUFFIX, TFEVENTS_PREFIX
+from runx.logx.rundir.records import read_records
 from runx.logx.rundir.status import read_status
 from runx.sumx.errors import SumxError
 from runx.sumx.reader import Run

@@ -32,8 +32,9 @@ from runx.core.search.study import STUDY_DIR, Study
 from runx.core.staging import git_state, staging_state
 from runx.core.status import read_status, record_event
 from runx.core.text import printable
-from runx.logx.rundir.codec import decode_value, read_records
+from runx.logx.rundir.codec import decode_value
 from runx.logx.rundir.layout import CODE_DIR, METRICS_FILE, PRUNED_FILE
+from runx.logx.rundir.records import read_records
 from runx.logx.rundir.status import RunStatus, settled_state, submission_abandoned
 from runx.logx.rundir.summary import summarize
 

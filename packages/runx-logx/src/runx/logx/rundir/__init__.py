@@ -2,8 +2,10 @@
 
 - layout: every file name of a run directory;
 - atomic: the one atomic write (temp name beside the target, fsync, rename);
-- codec: the NaN/inf value codec, small-file readers and the metrics-log record reader;
-- summary: the one fold of a metrics log into a summary, and the one summary reader;
+- codec: the NaN/inf value codec and small-file readers;
+- records: the metrics-log record reader;
+- fold: the one fold of a metrics log into a summary, and the summary file's content;
+- summary: the one summary reader;
 - writer: the metrics writer logx uses;
 - status: the fold of status.log;
 - notes: the notes a user stores with a run (`runx note`);

@@ -4,14 +4,16 @@ A reader sees the old content or the new, never part of either; a crash leaves a
 `.<name>.tmp<pid>` beside the file (runx.logx.rundir.layout.is_temporary). A writer of many files
 at once (runx staging thousands of runs) may pass `durable=False` and make them durable later with
 `sync_files`, before it declares them complete: fsyncs issued together from several threads are
-committed together by the file system, many times faster than one after another.
+committed together by the file system, many times faster than one after another. On the import path of
+every logx script, so no `typing` at run time (see runx.logx.rundir.codec).
 """
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import IO, Any, Callable, Iterator, List, Optional
+from io import BufferedWriter
 
 from runx.logx.rundir.layout import temporary_name
 
@@ -45,7 +47,7 @@ def write_text(path: str, text: str, mode: int = 0o644, durable: bool = True) ->
     write_bytes(path, text.encode("utf-8"), mode, durable)
 
 
-def write_json(path: str, data: Any, indent: Optional[int] = 2, default: Optional[Callable[[Any], Any]] = str,
+def write_json(path: str, data: object, indent: int | None = 2, default: Callable[[object], object] | None = str,
                allow_nan: bool = True, ensure_ascii: bool = False, durable: bool = True) -> None:
     """Replace `path` by `data` as JSON (a final newline) atomically; values JSON cannot hold go through `default`."""
     text = json.dumps(data, indent=indent, default=default, allow_nan=allow_nan, ensure_ascii=ensure_ascii)
@@ -53,7 +55,7 @@ def write_json(path: str, data: Any, indent: Optional[int] = 2, default: Optiona
 
 
 @contextmanager
-def replacing(path: str) -> Iterator[IO[bytes]]:
+def replacing(path: str) -> Iterator[BufferedWriter]:
     """A binary file to write (a large one streamed, as torch.save does) that replaces `path` atomically,
     fsynced, when the block ends; an error in the block removes it and leaves `path` as it was."""
     tmp = temporary_name(str(path))
@@ -116,7 +118,7 @@ def _fsync(path: str) -> None:
         os.close(fd)
 
 
-def sync_files(paths: List[str]) -> None:
+def sync_files(paths: list[str]) -> None:
     """fsync each file (written with `durable=False`), several at once; an OSError is raised once all are tried."""
     if not paths:
         return

@@ -1,28 +1,31 @@
-"""Values and records as the run directory stores them: the NaN/inf codec, small-file readers, the log reader.
+"""Values as the run directory stores them: the NaN/inf codec and the small-file readers.
 
-A metric value is stored as its JSON number, or as the string "nan", "inf" or "-inf".
+A metric value is stored as its JSON number, or as the string "nan", "inf" or "-inf". The metrics log's
+record reader is runx.logx.rundir.records. This module is on the import path of every logx script, so it
+needs no `typing` at run time: its annotations are PEP 604/585 forms, which `from __future__ import
+annotations` leaves unevaluated.
 """
+from __future__ import annotations
 
 import json
 import math
-import numbers
 import os
 import stat
-from typing import Any, List, NamedTuple, Optional, Tuple, Union, cast
 
 from runx.logx.errors import LogxError
 
 __all__ = [
     "Number", "encode_value", "decode_value", "json_number", "to_number", "to_step", "is_time",
-    "read_bytes", "read_json", "ReadResult", "read_records",
+    "read_bytes", "read_json",
 ]
 
-Number = Union[int, float]
+Number = float
+"""A metric value: an int or a float (a type checker takes an int wherever `float` is annotated, PEP 484)."""
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _NON_FINITE_JSON = {"nan": '"nan"', "inf": '"inf"', "-inf": '"-inf"'}
 
 
-def encode_value(value: Number) -> Union[Number, str]:
+def encode_value(value: Number) -> Number | str:
     """A metric value as it is stored in JSON: the number, or "nan" / "inf" / "-inf"."""
     if value != value:
         return "nan"
@@ -33,7 +36,7 @@ def encode_value(value: Number) -> Union[Number, str]:
     return value
 
 
-def decode_value(value: Any) -> Number:
+def decode_value(value: object) -> Number:
     """The inverse of encode_value; ValueError for anything that is not a stored number.
 
     A float that JSON read as infinite (`1e400`) or NaN (json's `NaN` constant) is accepted as the
@@ -56,12 +59,12 @@ def json_number(value: Number) -> str:
     return repr(value)
 
 
-def is_time(value: Any) -> bool:
+def is_time(value: object) -> bool:
     """Whether `value` is a usable clock reading: a finite int or float (not a bool)."""
     return (type(value) is float and value - value == 0) or (type(value) is int and -2 ** 62 < value < 2 ** 62)
 
 
-def to_number(value: Any, name: str) -> Number:
+def to_number(value: object, name: str) -> Number:
     """`value` as a Python int or float (numpy scalars, 0-d tensors, Fraction, Decimal too); LogxError otherwise."""
     if type(value) is float or type(value) is int:
         return value
@@ -77,19 +80,21 @@ def to_number(value: Any, name: str) -> Number:
             inner = None
         if isinstance(inner, (int, float)):
             return to_number(inner, name)
+    import numbers  # only for the rare value that is none of the above
+
     if isinstance(value, numbers.Real) or isinstance(value, numbers.Number) and not isinstance(value, numbers.Complex):
         # fractions.Fraction, decimal.Decimal and other real number types
         try:
-            return float(cast(Any, value))
+            return float(value)  # type: ignore[arg-type]  # a real number type converts
         except (TypeError, ValueError, OverflowError):
             pass
     raise LogxError(f"metric {name!r}: expected a number, got {type(value).__name__} {value!r:.80}")
 
 
-def to_step(step: Any) -> int:
+def to_step(step: object) -> int:
     """A step as an int (numpy and torch integers too); LogxError for a fractional or non-numeric one."""
     try:
-        number: Optional[Number] = to_number(step, "step")
+        number: Number | None = to_number(step, "step")
     except LogxError:
         number = None
     if number is None or isinstance(number, float) and not number.is_integer():
@@ -100,7 +105,7 @@ def to_step(step: Any) -> int:
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)  # a FIFO must not block us
 
 
-def read_bytes(path: str) -> Optional[bytes]:
+def read_bytes(path: str) -> bytes | None:
     """A whole file, or None when it is absent, not a regular file or unreadable.
 
     Through os.open and os.read: every reader of a run directory reads a few small files per run,
@@ -115,7 +120,7 @@ def read_bytes(path: str) -> Optional[bytes]:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return None
-        chunks: List[bytes] = []
+        chunks: list[bytes] = []
         size = info.st_size + 1  # one read for the whole file, the next sees its end
         while True:
             chunk = os.read(fd, size)
@@ -129,7 +134,7 @@ def read_bytes(path: str) -> Optional[bytes]:
         os.close(fd)
 
 
-def read_json(path: str) -> Tuple[Any, bool]:
+def read_json(path: str) -> tuple[object, bool]:
     """(value, present): the JSON value in `path` (None if absent or not valid JSON), and whether the file exists.
 
     Bytes that are not UTF-8 and nesting too deep to parse count as invalid, never as an exception.
@@ -141,37 +146,3 @@ def read_json(path: str) -> Tuple[Any, bool]:
         return json.loads(raw.decode("utf-8")), True
     except (ValueError, RecursionError):
         return None, True
-
-
-class ReadResult(NamedTuple):
-    """What read_records found: complete records, whether any line was torn, where reading stopped, and
-    `skipped`: complete lines that did not parse as a JSON object (an unterminated last line is not counted)."""
-
-    records: List[dict]
-    torn: bool
-    end_offset: int
-    skipped: int = 0
-
-
-def read_records(path: str, offset: int = 0) -> ReadResult:
-    """Every complete record of a metrics log from byte `offset` on; lines that do not parse are skipped and counted."""
-    with open(path, "rb") as f:
-        f.seek(offset)
-        data = f.read()
-    records: List[dict] = []
-    torn = False
-    skipped = 0
-    end = data.rfind(b"\n") + 1  # bytes up to the last complete line
-    if end < len(data):
-        torn = True  # an unterminated last line: in flight or torn; a writer may still finish it
-    for line in data[:end].split(b"\n")[:-1]:
-        try:
-            record = json.loads(line)
-        except (ValueError, RecursionError):
-            record = None
-        if isinstance(record, dict):
-            records.append(record)
-        else:
-            torn = True
-            skipped += 1
-    return ReadResult(records, torn, offset + end, skipped)

@@ -1,30 +1,38 @@
-"""The summary of a metrics log: the one fold of records into it, its file, and the one reader of both.
+"""The one reader of a run's metrics: the summary file plus the log's tail past it, as records.
 
 `metrics.summary.json` is replaced atomically and says how many bytes of `metrics.jsonl` it covers
-(`log_bytes`), so a reader folds in only the log's tail past it. A summary that fails validation is
-ignored and the whole log is folded instead. Besides latest, min and max it keeps each metric's
-history thinned to at most HISTORY_POINTS points (`history_of` is the plain definition), so a picture
-of a run costs what its row in a table costs, and beside it the metric's trend: the TREND_POINTS values of
-that history a sparkline draws (`trend_of`), so a trend column decodes 16 values instead of 64 points. A
-version-1 summary (no history) is still read; its history is refolded from the log when a reader asks for it.
+(`log_bytes`), so a reader folds in only the log's tail past it, with the one fold of
+runx.logx.rundir.fold. A summary that fails validation is ignored and the whole log is folded instead.
+Besides latest, min and max it keeps each metric's history thinned to at most HISTORY_POINTS points
+(`history_of` is the plain definition), so a picture of a run costs what its row in a table costs, and
+beside it the metric's trend: the TREND_POINTS values of that history a sparkline draws (`trend_of`), so
+a trend column decodes 16 values instead of 64 points. A version-1 summary (no history) is still read; its
+history is refolded from the log when a reader asks for it.
 """
 
 import json
 import math
-import operator
 import os
-from functools import lru_cache
-from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple, Union
 
-from runx.logx.rundir.codec import Number, ReadResult, decode_value, encode_value, is_time, read_bytes, read_records
+from runx.logx.rundir.codec import Number, decode_value, encode_value, is_time, read_bytes
+from runx.logx.rundir.fold import (
+    FORMAT_VERSION,
+    HISTORY_POINTS,
+    SAMPLES,
+    SUMMARY_VERSION,
+    TREND_POINTS,
+    MetricState,
+    PhaseState,
+    SummaryState,
+    history_of,
+    trend_indices,
+    trend_of,
+)
 from runx.logx.rundir.layout import METRICS_FILE, SUMMARY_FILE
+from runx.logx.rundir.records import ReadResult, read_records
 
-FORMAT_VERSION = 1  # of metrics.jsonl (its header line)
-SUMMARY_VERSION = 3  # of metrics.summary.json; 2 added each metric's history, 3 stores it as a JSON text
 READ_VERSIONS = (1, 2, 3)
-HISTORY_POINTS = 64
-_SAMPLES = HISTORY_POINTS - 1  # evenly thinned points; the latest one makes the 64th
-TREND_POINTS = 16  # the values of a history that a sparkline draws: its trend
 _NUMBERS = frozenset((int, float))  # the types of a stored value that is stored as it is
 _DECODER = json.JSONDecoder()  # its raw_decode: a short JSON text without json.loads' layers
 
@@ -45,45 +53,8 @@ def chosen(history: Histories, phase: str, metrics: Iterable[str]) -> Union[bool
 __all__ = [
     "FORMAT_VERSION", "SUMMARY_VERSION", "HISTORY_POINTS", "TREND_POINTS", "Histories", "history_of", "trend_indices",
     "trend_of", "wants", "chosen", "MetricState", "PhaseState", "SummaryState", "MetricSummary", "PhaseSummary", "RunSummary",
-    "load_summary", "fold_log", "summarize",
+    "state_from_json", "has_history", "run_summary", "load_summary", "fold_log", "summarize",
 ]
-
-
-class MetricState(NamedTuple):
-    """One metric of one phase while folding: latest value, min and max (None until a non-NaN value), count,
-    and its thinned history: the (step, value) of every `stride`-th record of it, from the first on
-    (`samples` is None when unknown: read from a version-1 summary, or not read because its stored `trend`
-    was: see SummaryState.from_json). The fold replaces a metric's state with a new one (`trend` None: only
-    the history is kept up to date) and appends to its own `samples` list."""
-
-    last: Number
-    last_step: int
-    min: Optional[Number]
-    min_step: Optional[int]
-    max: Optional[Number]
-    max_step: Optional[int]
-    count: int  # type: ignore[assignment]  # the field, not tuple.count
-    stride: int
-    samples: Optional[List[Tuple[int, Number]]]
-    trend: Optional[List[Number]] = None  # as the summary file stores it, when read in place of the history
-
-    def history(self) -> Optional[List[Tuple[int, Number]]]:
-        """At most HISTORY_POINTS (step, value) points, evenly thinned, the latest one last; None when unknown."""
-        if self.samples is None:
-            return None
-        if (self.count - 1) % self.stride == 0:
-            return list(self.samples)
-        return self.samples + [(self.last_step, self.last)]
-
-
-class PhaseState(NamedTuple):
-    """One phase while folding: records, last step, first and last record time, its metrics (a dict the fold fills in)."""
-
-    count: int  # type: ignore[assignment]  # the field, not tuple.count
-    last_step: int
-    first_time: float
-    last_time: float
-    metrics: Dict[str, MetricState]
 
 
 class MetricSummary(NamedTuple):
@@ -124,198 +95,84 @@ class RunSummary(NamedTuple):
     summary_used: bool
 
 
-class SummaryState:
-    """The running fold of a metrics log: what the summary file holds. The writer and every reader fold with `fold`.
-
-    Not a record but the fold's accumulator: the writer folds into one at every flush. Its phases and
-    their metrics are records (PhaseState, MetricState), replaced as they are folded into."""
-
-    __slots__ = ("phases", "records", "start_time", "first_time", "last_time", "skipped")
-
-    def __init__(self, phases: Optional[Dict[str, PhaseState]] = None, records: int = 0, start_time: Optional[float] = None,
-                 first_time: Optional[float] = None, last_time: Optional[float] = None, skipped: int = 0) -> None:
-        self.phases: Dict[str, PhaseState] = {} if phases is None else phases
-        self.records, self.start_time, self.first_time, self.last_time, self.skipped = (
-            records, start_time, first_time, last_time, skipped)
-
-    def start(self, when: float) -> None:
-        """Fold in a session start (the first one is the run's start)."""
-        if self.start_time is None:
-            self.start_time = when
-
-    def fold(self, phase: str, names: Sequence[str], rows: Sequence[tuple], first_time: float, last_time: float,
-             start: int = 1) -> None:
-        """Fold in consecutive records of one phase that share metric `names`, in log order.
-
-        Each row is (step, ...) with metric i at index start + i, its values Python numbers; the
-        batch's records were written from `first_time` to `last_time`. Min and max ignore NaN; of equal
-        values the first one's step is kept.
-        """
-        if not rows:
-            return
-        count = len(rows)
-        last_step = rows[-1][0]
-        self.records += count
-        if self.first_time is None:
-            self.first_time = first_time
-        self.last_time = last_time
-        p = self.phases.get(phase)
-        if p is None:
-            metrics: Dict[str, MetricState] = {}
-            self.phases[phase] = PhaseState(count, last_step, first_time, last_time, metrics)
+def has_history(state: SummaryState, history: Histories = True, trend: bool = False) -> bool:
+    """Whether the history (with `trend`: the history or the stored trend) of every metric `history` asks for
+    is known in `state` (False after reading a version-1 summary)."""
+    for name, p in state.phases.items():
+        want = chosen(history, name, p.metrics)
+        if want is True:  # every metric (see wants)
+            asked = list(p.metrics.values())
+        elif want and want in p.metrics:  # that metric
+            asked = [p.metrics[want]]
         else:
-            metrics = p.metrics
-            self.phases[phase] = PhaseState(p.count + count, last_step, p.first_time, last_time, metrics)
-        for index, name in enumerate(names, start):
-            column = list(map(operator.itemgetter(index), rows))
-            try:
-                total = sum(column)
-            except OverflowError:  # an int too large for a float beside a float
-                total = math.inf
-            real = column if total - total == 0 else [v for v in column if v == v]
-            m = metrics.get(name)
-            if m is None:
-                before, stride, lo, lo_step, hi, hi_step = 0, 1, None, None, None, None
-                samples: Optional[List[Tuple[int, Number]]] = []
-            else:
-                before, stride, samples = m.count, m.stride, m.samples
-                lo, lo_step, hi, hi_step = m.min, m.min_step, m.max, m.max_step
-            if samples is not None:
-                for i in range(-before % stride, count, stride):  # the records at multiples of the stride
-                    samples.append((rows[i][0], column[i]))
-                while len(samples) > _SAMPLES:  # thin evenly: every other one
-                    stride *= 2
-                    del samples[1::2]
-            if real:
-                low, high = min(real), max(real)
-                if lo is None or low < lo:
-                    lo, lo_step = low, rows[column.index(low)][0]
-                if hi is None or high > hi:
-                    hi, hi_step = high, rows[column.index(high)][0]
-            metrics[name] = MetricState(column[-1], last_step, lo, lo_step, hi, hi_step, before + count, stride, samples)
+            continue
+        for m in asked:
+            if m.samples is None and (not trend or m.trend is None):
+                return False
+    return True
 
-    def fold_records(self, records: Iterable[Any]) -> None:
-        """Fold in records as read from the log; objects that are not a valid record or start are ignored.
 
-        Consecutive records of one phase with the same metric names are folded as one batch.
-        """
-        key: Optional[tuple] = None
-        rows: List[tuple] = []
-        for record in records:
-            if not isinstance(record, dict):
-                continue
-            when = record.get("time")
-            if not is_time(when):
-                continue
-            assert isinstance(when, (int, float))
-            if record.get("event") == "start":
-                self.start(when)
-                continue
-            phase, step, values = record.get("phase"), record.get("step"), record.get("metrics")
-            if not isinstance(phase, str) or type(step) is not int or not isinstance(values, dict):
-                continue
-            try:
-                row = (step, when, *map(decode_value, values.values()))
-            except ValueError:
-                continue
-            shape = (phase, *values)
-            if shape != key:
-                if rows:
-                    self.fold(key[0], key[1:], rows, rows[0][1], rows[-1][1], start=2)  # type: ignore[index]
-                key, rows = shape, []
-            rows.append(row)
-        if rows:
-            self.fold(key[0], key[1:], rows, rows[0][1], rows[-1][1], start=2)  # type: ignore[index]
+def state_from_json(data: Any, history: Histories = True, trend: bool = False) -> SummaryState:
+    """Parse and validate a summary file's content; ValueError (naming the field) when it is not a valid summary.
 
-    def to_json(self, log_bytes: int) -> dict:
-        """The summary file's content, covering the first `log_bytes` bytes of the log."""
-        phases = {}
-        for name, p in self.phases.items():
-            phases[name] = {
-                "count": p.count, "last_step": p.last_step, "first_time": p.first_time, "last_time": p.last_time,
-                "metrics": {k: _metric_json(m) for k, m in p.metrics.items()},
-            }
-        return {"runx_metrics_summary": SUMMARY_VERSION, "log_bytes": log_bytes, "records": self.records,
-                "skipped_lines": self.skipped, "start_time": self.start_time, "first_time": self.first_time,
-                "last_time": self.last_time, "phases": phases}
+    A version-1 summary leaves every history unknown; a version-2 or 3 summary's histories that `history`
+    does not ask for (all with False: a table needs none) are neither read nor checked, and are unknown too.
+    With `trend`, of each metric asked for that stores its trend only the trend is read and checked (its
+    history stays unknown: for a caller that folds in no more records); the others' histories are read.
+    """
+    version = data.get("runx_metrics_summary") if isinstance(data, dict) else None
+    if version not in READ_VERSIONS or type(version) is not int:
+        raise ValueError(f"not a version {SUMMARY_VERSION} summary")
+    if version < 2:
+        history = False
+    state = SummaryState(records=_count(data, "records"), skipped=_count(data, "skipped_lines", 0),
+                         start_time=_time(data, "start_time"), first_time=_time(data, "first_time"),
+                         last_time=_time(data, "last_time"))
+    phases = data.get("phases")
+    if not isinstance(phases, dict):
+        raise ValueError("phases: expected an object")
+    for name, p in phases.items():
+        if not isinstance(p, dict) or not isinstance(p.get("metrics"), dict):
+            raise ValueError(f"phases.{name}: expected an object with metrics")
+        first, last = _time(p, "first_time", None, False), _time(p, "last_time", None, False)
+        phase = state.phases[name] = PhaseState(_count(p, "count"), _step(p, "last_step"), first, last, {})
+        want = chosen(history, name, p["metrics"]) if history else False
+        for k, m in p["metrics"].items():
+            if not isinstance(m, dict):
+                raise ValueError(f"phases.{name}.metrics.{k}: expected an object")
+            lo = None if m.get("min") is None else _value(m, "min")
+            hi = None if m.get("max") is None else _value(m, "max")
+            metric = MetricState(_value(m, "last"), _step(m, "last_step"),
+                                 lo, None if lo is None else _step(m, "min_step"),
+                                 hi, None if hi is None else _step(m, "max_step"),
+                                 _count(m, "count"), 1, None)
+            if want and wants(want, k):
+                try:
+                    if trend and "trend" in m:
+                        metric.trend = _trend(m, metric)
+                    elif "history" in m or "history_stride" in m:  # neither: unknown (see fold_log)
+                        metric.stride, metric.samples = _history(m, metric, version)
+                except ValueError as err:
+                    raise ValueError(f"phases.{name}.metrics.{k}.{err}") from None
+            phase.metrics[k] = metric
+    return state
 
-    def has_history(self, history: Histories = True, trend: bool = False) -> bool:
-        """Whether the history (with `trend`: the history or the stored trend) of every metric `history` asks for
-        is known (False after reading a version-1 summary)."""
-        for name, p in self.phases.items():
-            want = chosen(history, name, p.metrics)
-            if want is True:  # every metric (see wants)
-                asked = list(p.metrics.values())
-            elif want and want in p.metrics:  # that metric
-                asked = [p.metrics[want]]
-            else:
-                continue
-            for m in asked:
-                if m.samples is None and (not trend or m.trend is None):
-                    return False
-        return True
 
-    @classmethod
-    def from_json(cls, data: Any, history: Histories = True, trend: bool = False) -> "SummaryState":
-        """Parse and validate a summary file's content; ValueError (naming the field) when it is not a valid summary.
-
-        A version-1 summary leaves every history unknown; a version-2 or 3 summary's histories that `history`
-        does not ask for (all with False: a table needs none) are neither read nor checked, and are unknown too.
-        With `trend`, of each metric asked for that stores its trend only the trend is read and checked (its
-        history stays unknown: for a caller that folds in no more records); the others' histories are read.
-        """
-        version = data.get("runx_metrics_summary") if isinstance(data, dict) else None
-        if version not in READ_VERSIONS or type(version) is not int:
-            raise ValueError(f"not a version {SUMMARY_VERSION} summary")
-        if version < 2:
-            history = False
-        state = cls(records=_count(data, "records"), skipped=_count(data, "skipped_lines", 0),
-                    start_time=_time(data, "start_time"), first_time=_time(data, "first_time"),
-                    last_time=_time(data, "last_time"))
-        phases = data.get("phases")
-        if not isinstance(phases, dict):
-            raise ValueError("phases: expected an object")
-        for name, p in phases.items():
-            if not isinstance(p, dict) or not isinstance(p.get("metrics"), dict):
-                raise ValueError(f"phases.{name}: expected an object with metrics")
-            first, last = _time(p, "first_time", None, False), _time(p, "last_time", None, False)
-            phase = state.phases[name] = PhaseState(_count(p, "count"), _step(p, "last_step"), first, last, {})
-            want = chosen(history, name, p["metrics"]) if history else False
-            for k, m in p["metrics"].items():
-                if not isinstance(m, dict):
-                    raise ValueError(f"phases.{name}.metrics.{k}: expected an object")
-                lo = None if m.get("min") is None else _value(m, "min")
-                hi = None if m.get("max") is None else _value(m, "max")
-                metric = MetricState(_value(m, "last"), _step(m, "last_step"),
-                                     lo, None if lo is None else _step(m, "min_step"),
-                                     hi, None if hi is None else _step(m, "max_step"),
-                                     _count(m, "count"), 1, None)
-                if want and wants(want, k):
-                    try:
-                        if trend and "trend" in m:
-                            metric = metric._replace(trend=_trend(m, metric))
-                        elif "history" in m or "history_stride" in m:  # neither: unknown (see fold_log)
-                            stride, samples = _history(m, metric, version)
-                            metric = metric._replace(stride=stride, samples=samples)
-                    except ValueError as err:
-                        raise ValueError(f"phases.{name}.metrics.{k}.{err}") from None
-                phase.metrics[k] = metric
-        return state
-
-    def result(self, torn: bool, summary_used: bool, history: Histories = False, trend: bool = False) -> RunSummary:
-        """The RunSummary (a metric that was only ever NaN has min and max NaN); the histories `history` asks for,
-        or with `trend` their trends instead."""
-        phases = {}
-        for name, p in self.phases.items():
-            want = chosen(history, name, p.metrics) if history else False
-            phases[name] = PhaseSummary(p.count, p.last_step, p.first_time, p.last_time, {
-                k: MetricSummary(m.last, m.last_step, math.nan if m.min is None else m.min, m.min_step,
-                                 math.nan if m.max is None else m.max, m.max_step, m.count,
-                                 *(_asked(m, trend) if want and wants(want, k) else ()))
-                for k, m in p.metrics.items()
-            })
-        return RunSummary(phases, self.start_time, self.first_time, self.last_time, self.records,
-                          torn or self.skipped > 0, summary_used)
+def run_summary(state: SummaryState, torn: bool, summary_used: bool, history: Histories = False,
+                trend: bool = False) -> RunSummary:
+    """The RunSummary (a metric that was only ever NaN has min and max NaN); the histories `history` asks for,
+    or with `trend` their trends instead."""
+    phases = {}
+    for name, p in state.phases.items():
+        want = chosen(history, name, p.metrics) if history else False
+        phases[name] = PhaseSummary(p.count, p.last_step, p.first_time, p.last_time, {
+            k: MetricSummary(m.last, m.last_step, math.nan if m.min is None else m.min, m.min_step,
+                             math.nan if m.max is None else m.max, m.max_step, m.count,
+                             *(_asked(m, trend) if want and wants(want, k) else ()))
+            for k, m in p.metrics.items()
+        })
+    return RunSummary(phases, state.start_time, state.first_time, state.last_time, state.records,
+                      torn or state.skipped > 0, summary_used)
 
 
 def _asked(m: MetricState, trend: bool) -> Tuple[Optional[List[Tuple[int, Number]]], Optional[List[Number]]]:
@@ -326,46 +183,6 @@ def _asked(m: MetricState, trend: bool) -> Tuple[Optional[List[Tuple[int, Number
         return None, m.trend
     points = m.history()
     return None, None if points is None else trend_of(points)
-
-
-def history_of(points: Sequence[Tuple[int, Number]]) -> List[Tuple[int, Number]]:
-    """The plain definition of a metric's history from all its (step, value) points in log order: every
-    s-th point from the first, s the smallest power of two leaving at most HISTORY_POINTS - 1 of them,
-    then the latest point if it is not one of those."""
-    stride = 1
-    while -(-len(points) // stride) > _SAMPLES:
-        stride *= 2
-    out = list(points[::stride])
-    if points and (len(points) - 1) % stride:
-        out.append(points[-1])
-    return out
-
-
-@lru_cache(maxsize=256)
-def trend_indices(n: int, width: int = TREND_POINTS) -> Tuple[int, ...]:
-    """The indices of at most `width` of `n` values, evenly spaced, the first and the last included."""
-    if n <= width:
-        return tuple(range(n))
-    return tuple(round(i * (n - 1) / (width - 1)) for i in range(width))
-
-
-def trend_of(points: Sequence[Tuple[int, Number]], width: int = TREND_POINTS) -> List[Number]:
-    """A history's trend: the values of its points at trend_indices, what a sparkline `width` wide draws of it."""
-    return [points[i][1] for i in trend_indices(len(points), width)]
-
-
-def _metric_json(m: MetricState) -> dict:
-    enc = encode_value
-    out: Dict[str, Any] = {"last": enc(m.last), "last_step": m.last_step,
-           "min": None if m.min is None else enc(m.min), "min_step": m.min_step,
-           "max": None if m.max is None else enc(m.max), "max_step": m.max_step, "count": m.count}
-    points = m.history()
-    if points is not None:
-        out["history_stride"] = m.stride
-        # a JSON text inside the summary: a table's json.loads then skips it as one string (see docs/metrics-format.md)
-        out["history"] = json.dumps([[step, enc(value)] for step, value in points], separators=(",", ":"))
-        out["trend"] = json.dumps([enc(value) for value in trend_of(points)], separators=(",", ":"))
-    return out
 
 
 def _history(data: dict, m: MetricState, version: int) -> Tuple[int, List[Tuple[int, Number]]]:
@@ -387,7 +204,7 @@ def _history(data: dict, m: MetricState, version: int) -> Tuple[int, List[Tuple[
         raise ValueError(f"history: expected the latest point (step {m.last_step}) last")
     if (m.count - 1) % stride:
         samples.pop()
-    if len(samples) != -(-m.count // stride) or len(samples) > _SAMPLES:
+    if len(samples) != -(-m.count // stride) or len(samples) > SAMPLES:
         raise ValueError(f"history: {len(points)} points do not fit count {m.count} and stride {stride}")
     return stride, samples
 
@@ -412,7 +229,7 @@ def _trend(data: dict, m: MetricState) -> List[Number]:
         except ValueError as err:
             raise ValueError(f"trend: {err}") from None
     samples = -(-m.count // stride)
-    if not values or samples > _SAMPLES or len(values) != min(TREND_POINTS, samples + ((m.count - 1) % stride != 0)):
+    if not values or samples > SAMPLES or len(values) != min(TREND_POINTS, samples + ((m.count - 1) % stride != 0)):
         raise ValueError(f"trend: {len(values)} values do not fit count {m.count} and stride {stride}")
     last = values[-1]
     if last != m.last and (last == last or m.last == m.last):  # (NaN, as the latest value, equals NaN here)
@@ -499,7 +316,7 @@ def load_summary(run_dir: str, log_size: int, history: Histories = True,
         log_bytes = data.get("log_bytes") if isinstance(data, dict) else None
         if type(log_bytes) is not int or not 0 <= log_bytes <= log_size:
             return None
-        state = SummaryState.from_json(data, history, trend and log_bytes == log_size)
+        state = state_from_json(data, history, trend and log_bytes == log_size)
         if 0 < log_bytes < log_size:
             with open(os.path.join(run_dir, METRICS_FILE), "rb") as f:
                 f.seek(log_bytes - 1)
@@ -527,7 +344,7 @@ def fold_log(run_dir: str, history: Histories = False, resume: bool = False,
     loaded = load_summary(run_dir, size, history, trend)
     if resume and loaded is None:
         loaded = load_summary(run_dir, size, False)
-    if loaded is not None and history and not resume and not loaded[0].has_history(history, trend):
+    if loaded is not None and history and not resume and not has_history(loaded[0], history, trend):
         loaded = None
     state, offset = loaded if loaded is not None else (SummaryState(), 0)
     if offset == size:
@@ -536,7 +353,7 @@ def fold_log(run_dir: str, history: Histories = False, resume: bool = False,
         tail = read_records(log, offset)
         state.fold_records(tail.records)
         state.skipped += tail.skipped
-    if loaded is not None and history and (resume or offset != size) and not state.has_history(history, trend):
+    if loaded is not None and history and (resume or offset != size) and not has_history(state, history, trend):
         _histories_from_log(state, log)  # (without a tail or `resume`, the check above was this one)
     return state, tail, loaded is not None
 
@@ -550,7 +367,7 @@ def _histories_from_log(state: SummaryState, log: str) -> None:
         for key, m in phase.metrics.items():
             other = full.phases[name].metrics.get(key) if name in full.phases else None
             if m.samples is None and other is not None and (other.count, other.last_step) == (m.count, m.last_step):
-                phase.metrics[key] = m._replace(stride=other.stride, samples=other.samples)
+                m.stride, m.samples = other.stride, other.samples
 
 
 def summarize(run_dir: str, history: Histories = False, trend: bool = False) -> Optional[RunSummary]:
@@ -565,4 +382,4 @@ def summarize(run_dir: str, history: Histories = False, trend: bool = False) -> 
         state, tail, used = fold_log(run_dir, history, trend=trend)
     except OSError:
         return None
-    return state.result(tail.torn, used, history, trend)
+    return run_summary(state, tail.torn, used, history, trend)

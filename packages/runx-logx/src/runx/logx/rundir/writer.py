@@ -2,7 +2,8 @@
 
 The log is append-only, one JSON object per line: a header `{"runx_metrics": 1, "time"}`, then records
 `{"phase", "step", "time", "metrics"}` and session starts `{"event": "start", "time"}`. The summary is
-the fold of runx.logx.rundir.summary, replaced with runx.logx.rundir.atomic.
+the fold of runx.logx.rundir.fold, replaced with runx.logx.rundir.atomic. On the import path of every logx
+script, so no `typing` at run time (see runx.logx.rundir.codec).
 """
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ import os
 import sys
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from collections.abc import Callable, Mapping
 
 from runx.logx.errors import LogxError
 from runx.logx.rundir.atomic import write_bytes
 from runx.logx.rundir.codec import Number, json_number, to_number, to_step
+from runx.logx.rundir.fold import FORMAT_VERSION, SummaryState
 from runx.logx.rundir.layout import METRICS_FILE, SUMMARY_FILE
-from runx.logx.rundir.summary import FORMAT_VERSION, SummaryState, fold_log
 
 __all__ = ["MetricsWriter"]
 
@@ -33,7 +34,7 @@ class _Shape:
         self.phase = phase
         self.names = tuple(str(n) for n in names)
         if len(set(self.names)) < len(names):
-            seen: Dict[str, Any] = {}
+            seen: dict[str, object] = {}
             for name, text in zip(names, self.names):
                 if text in seen:
                     raise LogxError(f"metrics {seen[text]!r} and {name!r} would both be stored as {text!r}")
@@ -42,7 +43,7 @@ class _Shape:
         # metrics dict -> its values in this shape's order; KeyError when one is missing
         if len(names) == 1:
             name = names[0]
-            self.values_of: Callable[[Dict[Any, Any]], tuple] = lambda metrics: (metrics[name],)
+            self.values_of: Callable[[Mapping], tuple] = lambda metrics: (metrics[name],)
         elif names:
             self.values_of = operator.itemgetter(*names)
         else:
@@ -79,8 +80,8 @@ _shape_of = operator.itemgetter(_PHASE, _NAMES)
 _args_of = operator.itemgetter(_ARGS)
 
 
-Record = Tuple[bytes, Any, Any, Any]
-"""(line, phase, metric names, (step, time text, *values)); phase and the rest are None for an event line."""
+Record = tuple
+"""(line: bytes, phase, metric names, (step, time text, *values)); phase and the rest are None for an event line."""
 
 
 def _event_record(line: bytes) -> Record:
@@ -116,17 +117,17 @@ class MetricsWriter:
         self.path = os.path.join(run_dir, METRICS_FILE)
         self.summary_path = os.path.join(run_dir, SUMMARY_FILE)
         self._lock = threading.Lock()
-        self._queue: List[Record] = []  # records not written yet
-        self._rows: List[Record] = []  # written, not folded yet: all but val records
-        self._vals: List[Record] = []  # written, not folded yet: val records
-        self._last: Optional[Record] = None  # the last record this writer wrote
-        self._unwritten: List[Record] = []  # records a failed write left out, in order: written before any other
+        self._queue: list[Record] = []  # records not written yet
+        self._rows: list[Record] = []  # written, not folded yet: all but val records
+        self._vals: list[Record] = []  # written, not folded yet: val records
+        self._last: Record | None = None  # the last record this writer wrote
+        self._unwritten: list[Record] = []  # records a failed write left out, in order: written before any other
         self._torn = 0  # bytes of a partial line at the log's end (a write that failed midway), not in _bytes
-        self._failure: Optional[str] = None  # why writing the log fails, while it does
-        self._summary_failure: Optional[str] = None
-        self._shapes: Dict[tuple, _Shape] = {}
-        self._current: Dict[str, _Shape] = {}  # each phase's latest shape
-        self._timer: Optional[threading.Timer] = None
+        self._failure: str | None = None  # why writing the log fails, while it does
+        self._summary_failure: str | None = None
+        self._shapes: dict[tuple, _Shape] = {}
+        self._current: dict[str, _Shape] = {}  # each phase's latest shape
+        self._timer: threading.Timer | None = None
         self._pid = os.getpid()
         self._flush_ms = int(self.FLUSH_SECONDS * 1000)
         self._summary_ms = int(self.SUMMARY_SECONDS * 1000)
@@ -139,6 +140,8 @@ class MetricsWriter:
             self._bytes = 0
             self._emit([_event_record(b'{"runx_metrics":%d,"time":%s}\n' % (FORMAT_VERSION, _stamp(now)))])
         else:
+            from runx.logx.rundir.summary import fold_log  # a run resumed: read what it logged so far
+
             self._state, tail, _ = fold_log(run_dir, history=True, resume=True)
             self._bytes = tail.end_offset
             self._torn = size - tail.end_offset  # the next write ends that line first, so records start on their own
@@ -156,7 +159,7 @@ class MetricsWriter:
             self._fold()
             return self._state
 
-    def write(self, phase: str, step: int, metrics: Dict[str, Any], when: Optional[float] = None) -> Dict[str, Number]:
+    def write(self, phase: str, step: int, metrics: Mapping, when: float | None = None) -> Mapping[str, Number]:
         """Append one record and return its values as Python numbers; LogxError for a non-number.
 
         While the log cannot be written (disk full), records wait in memory and every write tries
@@ -228,7 +231,7 @@ class MetricsWriter:
                 self._start_timer()
         return metrics
 
-    def _shape(self, phase: str, metrics: Dict[Any, Any]) -> _Shape:
+    def _shape(self, phase: str, metrics: Mapping) -> _Shape:
         """The shape of a record with these metric names (in their order), now the phase's latest."""
         key = (phase, *metrics)
         shape = self._shapes.get(key)
@@ -239,8 +242,8 @@ class MetricsWriter:
         self._current[phase] = shape
         return shape
 
-    def _other_record(self, shape: _Shape, step: Any, metrics: Dict[str, Any],
-                      when: Optional[float]) -> Tuple[Record, int, Dict[str, Number]]:
+    def _other_record(self, shape: _Shape, step: object, metrics: Mapping,
+                      when: float | None) -> tuple[Record, int, dict[str, Number]]:
         """(record, clock, values as Python numbers) for what write()'s fast path does not take.
 
         That is values that are not all plain finite ints and floats, a step that is not an int, or
@@ -291,7 +294,7 @@ class MetricsWriter:
             if now - self._summarized >= self._summary_ms or len(self._vals) + len(self._rows) >= self.FOLD_ROWS:
                 self._summarize_or_fold()
 
-    def _emit(self, records: List[Record], done: int = 0) -> bool:
+    def _emit(self, records: list[Record], done: int = 0) -> bool:
         """Write the unwritten records, then `records`, each whole on a line of its own (the lock is held).
 
         `done` bytes of them (from the end of any torn line on) are out already. On an OSError the
@@ -314,7 +317,7 @@ class MetricsWriter:
             self._failure = None
         return True
 
-    def _failed(self, pending: List[Record], done: int, err: OSError) -> None:
+    def _failed(self, pending: list[Record], done: int, err: OSError) -> None:
         """Keep what a failed write left out; warn once (the lock is held)."""
         self._wrote(pending, done)
         if self._failure is None:
@@ -322,7 +325,7 @@ class MetricsWriter:
             print(f"logx: cannot write {self.path} ({self._failure}); {len(self._unwritten)} record(s) wait in memory "
                   f"and are retried on each write; logging raises once {self.MAX_UNWRITTEN} wait", file=sys.stderr)
 
-    def _wrote(self, pending: List[Record], done: int) -> None:
+    def _wrote(self, pending: list[Record], done: int) -> None:
         """Account for the first `done` bytes of a write of `pending` (after a newline ending a torn line)."""
         if self._torn:
             if not done:
@@ -399,11 +402,16 @@ class MetricsWriter:
                 self._write_summary()
 
     def _write_summary(self) -> None:
-        """Replace the summary file (the lock is held); on a full disk the old one stays (it claims less)."""
+        """Replace the summary file (the lock is held); on a full disk the old one stays (it claims less).
+
+        Not fsynced: the log is not either, and a reader uses a summary only when it covers no more of the log
+        than there is and ends on one of its line boundaries (load_summary), so after a crash a summary that
+        did not reach the disk, or outlived the log's tail, is folded around or ignored, never believed."""
         self._fold()
         self._summarized = _now_ms()
         try:
-            write_bytes(self.summary_path, json.dumps(self._state.to_json(self._bytes), allow_nan=False).encode("ascii"))
+            write_bytes(self.summary_path, json.dumps(self._state.to_json(self._bytes), allow_nan=False).encode("ascii"),
+                        durable=False)
         except OSError as err:  # write_bytes removed its temporary file
             if self._summary_failure is None:
                 self._summary_failure = err.strerror or str(err)
