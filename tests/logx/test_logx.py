@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from runx.logx import LogX, LogxError
-from runx.logx.rundir.codec import read_records
+from runx.logx.rundir.records import read_records
+from runx.logx.rundir.summary import summarize
 from runx_testing import require
 
 
@@ -37,21 +38,43 @@ def test_import_loads_no_third_party_module():
 
 
 def test_a_plain_logx_script_loads_no_heavy_stdlib_module(tmp_path):
-    """initialize, metrics, close (no TensorBoard, no checkpoint) stay off dataclasses (inspect, ast, dis)
-    and socket: they were a third of a trivial logx script's start-up (docs/performance.md, issue 17 §5)."""
+    """initialize, metrics, close (no TensorBoard, no checkpoint) load neither dataclasses (inspect, ast, dis)
+    nor socket, nor `typing` (about 3 ms with what it imports), weakref or numbers, nor the readers and the
+    TensorBoard path: together they were most of a trivial logx script's start-up (docs/performance.md,
+    issue 17 §5). Only what logx itself loads counts: whatever the interpreter's site loaded before is left out."""
     code = textwrap.dedent(f"""
         import sys
+        before = set(sys.modules)
         from runx.logx import logx
         logx.initialize(logdir={str(tmp_path)!r}, tensorboard=False)
         logx.metric("train", {{"loss": 1.0}}, epoch=0)
         logx.metric("val", {{"acc": 0.5}}, epoch=0)
         logx.close()
-        print(sorted(m for m in ("dataclasses", "inspect", "ast", "dis", "socket") if m in sys.modules))
+        heavy = ("dataclasses", "inspect", "ast", "dis", "socket", "typing", "weakref", "numbers",
+                 "runx.logx.rundir.summary", "runx.logx.rundir.records", "runx.logx.tensorboard")
+        print(sorted(m for m in heavy if m in set(sys.modules) - before))
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
     assert [r["phase"] for r in read_records(str(tmp_path / "metrics.jsonl")).records if "phase" in r] == ["train", "val"]
+
+
+def test_a_logger_nobody_refers_to_still_writes_what_it_buffered_at_exit(tmp_path):
+    """logx keeps every initialized logger until it is closed, so a train record still buffered (it reaches
+    the OS within FLUSH_SECONDS) is written at exit even after the script dropped its logger."""
+    code = textwrap.dedent(f"""
+        import gc
+        from runx.logx import LogX
+        log = LogX().initialize(logdir={str(tmp_path)!r}, tensorboard=False)
+        log.metric("train", {{"loss": 1.0}}, epoch=0)
+        del log
+        gc.collect()
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert [r["metrics"] for r in read_records(str(tmp_path / "metrics.jsonl")).records if "phase" in r] == [{"loss": 1.0}]
+    assert summarize(str(tmp_path)).phases["train"].count == 1
 
 
 def test_metrics_messages_and_phase_aliases(tmp_path, capsys):
@@ -355,6 +378,20 @@ def test_a_save_that_fails_midway_leaves_the_previous_checkpoint_and_no_temporar
     state, _ = log.load_model(log.save_ckpt_fn)
     assert log.save_ckpt_fn.endswith("last_checkpoint_ep0.pth") and state["w"] == 1
     log.close()
+
+
+def test_load_model_refuses_a_file_without_a_state_dict_mapping(tmp_path, requires):
+    requires("torch")
+    import torch
+
+    log = LogX()
+    for i, saved in enumerate([[1, 2], {"weights": {"w": 1}}, {"state_dict": [1]}]):
+        path = tmp_path / f"foreign{i}.pth"
+        torch.save(saved, path)
+        with pytest.raises(LogxError, match="expected a checkpoint dict with a 'state_dict' mapping"):
+            log.load_model(str(path))
+    torch.save({"state_dict": {"w": 1}, "epoch": 3}, tmp_path / "ok.pth")
+    assert log.load_model(str(tmp_path / "ok.pth")) == ({"w": 1}, {"epoch": 3})
 
 
 def test_python_m_runx_logx_prints_a_summary(tmp_path):

@@ -1,19 +1,24 @@
-"""The LogX class: messages, metrics, TensorBoard and checkpoints for one training run."""
+"""The LogX class: messages, metrics, TensorBoard and checkpoints for one training run.
+
+Every training script imports this module, and most scripts are short-lived, so what it imports is kept to
+what rank 0 needs for messages, metrics and checkpoints: TensorBoard, torch and the readers load only when
+used, and no module on this path imports `typing` at run time (its annotations are PEP 604/585 forms, which
+`from __future__ import annotations` leaves unevaluated; see runx.logx.rundir.codec).
+"""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
+import threading
+from collections.abc import Callable, Mapping
+from io import TextIOWrapper
 
+from runx.logx.checkpoints import BEST, LAST, Checkpoints, find_checkpoint, is_better, load
 from runx.logx.errors import LogxError, TrialPruned
-from runx.logx.proxy import WriterProxy
+from runx.logx.proxy import TensorBoardSink, WriterProxy
 from runx.logx.rank import rank_from_env
 from runx.logx.rundir.layout import HPARAMS_FILE, LOG_FILE, PRUNED_FILE
-
-if TYPE_CHECKING:
-    from runx.logx.checkpoints import Checkpoints
-    from runx.logx.rundir.writer import MetricsWriter
-    from runx.logx.tensorboard import BackgroundWriter
-    from runx.logx.writer_lock import WriterLock
+from runx.logx.rundir.writer import MetricsWriter
+from runx.logx.writer_lock import WriterLock
 
 __all__ = ["LogX", "TRAIN_NAMES", "VAL_NAMES", "LOG_FILE"]
 
@@ -26,47 +31,70 @@ def _nothing() -> None:
     return None
 
 
-def _close_at_exit(ref: Any) -> None:
-    log = ref()
-    if log is not None:
+_open_logs: list[LogX] = []
+"""Rank 0's loggers from initialize() to close(): closed at exit, their TensorBoard writer closed before a fork,
+dropped in a forked child. A logger nobody refers to any more stays here until then, so what it buffered is
+still written."""
+_hooks_installed = False
+
+
+def _close_open_logs() -> None:
+    for log in list(_open_logs):
         log.close()
 
 
-def _before_fork(ref: Any) -> None:
-    log = ref()
-    if log is not None and log._tb is not None:
-        log._tb.before_fork()
+def _before_fork() -> None:
+    for log in _open_logs:
+        if log._tb is not None:
+            log._tb.before_fork()
 
 
-def _forget_in_child(ref: Any) -> None:
-    log = ref()
-    if log is not None:
+def _forget_open_logs_in_child() -> None:
+    for log in list(_open_logs):
         log._forget_after_fork()
 
 
-def _close_when_multiprocessing_child_exits(log: "LogX") -> None:
+def _track(log: LogX) -> None:
+    """Add an initialized logger to _open_logs; the first one installs the exit and fork hooks."""
+    global _hooks_installed
+    if log not in _open_logs:
+        _open_logs.append(log)
+    if not _hooks_installed:
+        import atexit
+
+        atexit.register(_close_open_logs)
+        if hasattr(os, "register_at_fork"):  # POSIX
+            os.register_at_fork(before=_before_fork, after_in_child=_forget_open_logs_in_child)
+        _hooks_installed = True
+
+
+def _untrack(log: LogX) -> None:
+    if log in _open_logs:
+        _open_logs.remove(log)
+
+
+def _close_when_multiprocessing_child_exits(log: LogX) -> None:
     """A multiprocessing child ends with os._exit, skipping at-exit handlers: close in its exit hook too."""
     import sys
 
     if "multiprocessing" not in sys.modules or log._mp_closer_pid == os.getpid():
         return
-    import weakref
     from multiprocessing import util
 
-    util.Finalize(None, _close_at_exit, args=(weakref.ref(log),), exitpriority=0)
+    util.Finalize(None, _close_open_logs, exitpriority=0)
     log._mp_closer_pid = os.getpid()
 
 
 class _SuspendFlush:
     """The context manager LogX.suspend_flush returns."""
 
-    def __init__(self, log: "LogX", flush_at_end: bool) -> None:
+    def __init__(self, log: LogX, flush_at_end: bool) -> None:
         self._log, self._flush_at_end, self._previous = log, flush_at_end, log.eager_flush
 
     def __enter__(self) -> None:
         self._log.eager_flush = False
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._log.eager_flush = self._previous
         if self._flush_at_end and self._log._tb is not None:
             self._log._tb.flush_soon()
@@ -78,30 +106,29 @@ class LogX:
     def __init__(self, rank: int = 0) -> None:
         self.initialized = False
         self.rank0 = True
-        self.logdir: Optional[str] = None
+        self.logdir: str | None = None
         self.eager_flush = True
         self.no_timestamp = False
-        self.epoch: Dict[str, int] = {"train": 0, "val": 0}
-        self.save_metric: Optional[float] = None
-        self._metrics: Optional[MetricsWriter] = None
-        self._checkpoints: Optional[Checkpoints] = None
-        self._log_file: Any = None
-        self._tb: Optional[BackgroundWriter] = None
-        self._writer_lock: Optional[WriterLock] = None
-        self._at_exit = False
+        self.epoch: dict[str, int] = {"train": 0, "val": 0}
+        self.save_metric: float | None = None
+        self._metrics: MetricsWriter | None = None
+        self._checkpoints: Checkpoints | None = None
+        self._log_file: TextIOWrapper | None = None
+        self._tb: TensorBoardSink | None = None
+        self._writer_lock: WriterLock | None = None
         self._msg_failed = False
-        self._step_lock: Any = None  # a threading.Lock once initialize() made a metrics writer
-        self._mp_closer_pid: Optional[int] = None  # the process whose multiprocessing exit hook closes this logger
+        self._step_lock = threading.Lock()  # threads logging one phase get distinct steps, written in order
+        self._mp_closer_pid: int | None = None  # the process whose multiprocessing exit hook closes this logger
         self.tensorboard = WriterProxy(None, _nothing)
-        self.requeue_requested: Optional[int] = None
+        self.requeue_requested: int | None = None
         """The scheduler's warning signal, once received (runx.logx.requeue)."""
-        self._on_requeue: Optional[Callable[[], Any]] = None
+        self._on_requeue: Callable[[], object] | None = None
         self._leaving = False
 
-    def initialize(self, logdir: Optional[str] = None, coolname: bool = False, hparams: Optional[dict] = None,
-                   tensorboard: bool = False, no_timestamp: bool = False, global_rank: Optional[int] = None,
+    def initialize(self, logdir: str | None = None, coolname: bool = False, hparams: dict | None = None,
+                   tensorboard: bool = False, no_timestamp: bool = False, global_rank: int | None = None,
                    eager_flush: bool = True, allow_second_writer: bool = False, all_ranks_log: bool = False,
-                   on_requeue: Optional[Callable[[], Any]] = None) -> "LogX":
+                   on_requeue: Callable[[], object] | None = None) -> LogX:
         """Start logging into `logdir` ($RUNX_LOGDIR, else LOGROOT from the runx config); an existing one resumes.
 
         A logdir has one writer at a time: while another live process (or logger) writes to it,
@@ -126,9 +153,9 @@ class LogX:
             install(self)
         return self
 
-    def _start(self, logdir: Optional[str], coolname: bool, hparams: Optional[dict], tensorboard: bool,
-               no_timestamp: bool, global_rank: Optional[int], eager_flush: bool, allow_second_writer: bool,
-               all_ranks_log: bool) -> "LogX":
+    def _start(self, logdir: str | None, coolname: bool, hparams: dict | None, tensorboard: bool,
+               no_timestamp: bool, global_rank: int | None, eager_flush: bool, allow_second_writer: bool,
+               all_ranks_log: bool) -> LogX:
         """initialize() but for the requeue signal."""
         if self.initialized:
             self.close()
@@ -149,10 +176,6 @@ class LogX:
                 os.makedirs(self.logdir, exist_ok=True)
                 self._log_file = open(os.path.join(self.logdir, rank_log_name(rank)), "a", encoding="utf-8")
             return self
-        from runx.logx.checkpoints import Checkpoints
-        from runx.logx.rundir.writer import MetricsWriter
-        from runx.logx.writer_lock import WriterLock
-
         self.logdir = logdir or _default_logdir(coolname)
         os.makedirs(self.logdir, exist_ok=True)
         lock = WriterLock(self.logdir)
@@ -168,9 +191,6 @@ class LogX:
         self._checkpoints.resume()
         self._log_file = open(os.path.join(self.logdir, LOG_FILE), "a", encoding="utf-8")
         self._metrics = MetricsWriter(self.logdir)
-        import threading  # loaded by MetricsWriter already
-
-        self._step_lock = threading.Lock()
         for phase, summary in self._metrics.state.phases.items():
             self.epoch[phase] = summary.last_step + 1  # the step after the last one logged
         if tensorboard:
@@ -184,21 +204,11 @@ class LogX:
             self.tensorboard = WriterProxy(self._tb, self._after_tensorboard, self._eager)
             now = time.time()
             self._tb.add_summary(session_start(_run_hparams(self.logdir, hparams), now), now)  # HParams dashboard
+        _track(self)
         _close_when_multiprocessing_child_exits(self)
-        if not self._at_exit:
-            import atexit
-            import weakref
-
-            atexit.register(_close_at_exit, weakref.ref(self))
-            if hasattr(os, "register_at_fork"):  # POSIX
-                from functools import partial
-
-                os.register_at_fork(before=partial(_before_fork, weakref.ref(self)),
-                                    after_in_child=partial(_forget_in_child, weakref.ref(self)))
-            self._at_exit = True
         return self
 
-    def latest_checkpoint(self) -> Optional[str]:
+    def latest_checkpoint(self) -> str | None:
         """Path of the latest checkpoint in the logdir (what a resumed run continues from), or None.
 
         On rank 0 after initialize() it is the one save_model() wrote last (also after a resume);
@@ -208,12 +218,10 @@ class LogX:
             return self._checkpoints.last
         if not self.logdir:
             return None
-        from runx.logx.checkpoints import LAST, find_checkpoint
-
         return find_checkpoint(self.logdir, LAST)
 
     @property
-    def best_metric(self) -> Optional[float]:
+    def best_metric(self) -> float | None:
         """The best metric passed to save_model so far (also after a resume)."""
         return None if self._checkpoints is None else self._checkpoints.best_metric
 
@@ -254,7 +262,7 @@ class LogX:
             return False
         return os.path.exists(os.path.join(logdir, PRUNED_FILE))
 
-    def metric(self, phase: str, metrics: Dict[str, Any], epoch: Optional[int] = None,
+    def metric(self, phase: str, metrics: Mapping[str, object], epoch: int | None = None,
                raise_on_prune: bool = False) -> None:
         """Record metrics for a phase (train/trn/training or val/validate/validation/test) at a step.
 
@@ -265,7 +273,7 @@ class LogX:
         if raise_on_prune and self.should_stop():
             raise TrialPruned(f"{self.logdir or os.environ.get('RUNX_LOGDIR')}: pruned by runx's search")
 
-    def _record_metric(self, phase: str, metrics: Dict[str, Any], epoch: Optional[int]) -> None:
+    def _record_metric(self, phase: str, metrics: Mapping[str, object], epoch: int | None) -> None:
         writer = self._metrics  # None unless rank 0 and initialized
         if writer is None and not self.rank0:
             return  # another rank never leaves on the warning: rank 0 decides (runx.logx.requeue)
@@ -292,23 +300,23 @@ class LogX:
         if self.requeue_requested is not None and self._on_requeue is not None:
             self._requeue(saved=False)
 
-    def add_scalar(self, name: str, val: Any, idx: Optional[int] = None) -> None:
+    def add_scalar(self, name: str, val: object, idx: int | None = None) -> None:
         """Write a TensorBoard scalar."""
         self.tensorboard.add_scalar(name, val, idx)
 
-    def add_scalars(self, main_tag: str, values: Dict[str, Any], idx: Optional[int] = None) -> None:
+    def add_scalars(self, main_tag: str, values: dict[str, object], idx: int | None = None) -> None:
         """Write several TensorBoard scalars under one tag (SummaryWriter.add_scalars)."""
         self.tensorboard.add_scalars(main_tag, values, idx)
 
-    def add_image(self, path: str, img: Any, step: Optional[int] = None, **kwargs: Any) -> None:
+    def add_image(self, path: str, img: object, step: int | None = None, **kwargs: object) -> None:
         """Write a TensorBoard image (CHW unless dataformats= says otherwise)."""
         self.tensorboard.add_image(path, img, step, **kwargs)
 
-    def add_images(self, path: str, imgs: Any, step: Optional[int] = None, **kwargs: Any) -> None:
+    def add_images(self, path: str, imgs: object, step: int | None = None, **kwargs: object) -> None:
         """Write a batch of TensorBoard images (NCHW unless dataformats= says otherwise)."""
         self.tensorboard.add_images(path, imgs, step, **kwargs)
 
-    def add_histogram(self, name: str, values: Any, step: Optional[int] = None, **kwargs: Any) -> None:
+    def add_histogram(self, name: str, values: object, step: int | None = None, **kwargs: object) -> None:
         """Write a TensorBoard histogram."""
         self.tensorboard.add_histogram(name, values, step, **kwargs)
 
@@ -328,14 +336,12 @@ class LogX:
         return _SuspendFlush(self, flush_at_end)
 
     @staticmethod
-    def is_better(save_metric: float, best_metric: Optional[float], higher_better: bool) -> bool:
+    def is_better(save_metric: float, best_metric: float | None, higher_better: bool) -> bool:
         """Whether `save_metric` beats `best_metric` (None or NaN is beaten by anything)."""
-        from runx.logx.checkpoints import is_better
-
         return is_better(save_metric, best_metric, higher_better)
 
-    def save_model(self, save_dict: Dict[str, Any], metric: Any, epoch: int, higher_better: bool = True,
-                   delete_old: bool = True) -> Optional[bool]:
+    def save_model(self, save_dict: Mapping[str, object], metric: object, epoch: int, higher_better: bool = True,
+                   delete_old: bool = True) -> bool | None:
         """Save the latest checkpoint and, when `metric` is the best so far, the best one; returns is-best.
 
         Checkpoints are named last_checkpoint_ep{epoch}.pth and best_checkpoint_ep{epoch}.pth; the
@@ -369,21 +375,21 @@ class LogX:
             append_event(run_dir, REQUEUE_EVENT, exit=REQUEUE_EXIT, pid=os.getpid())
         raise SystemExit(REQUEUE_EXIT)
 
-    def get_best_checkpoint(self) -> Optional[str]:
+    def get_best_checkpoint(self) -> str | None:
         """Path of the best checkpoint in the logdir (the highest epoch if several), or None."""
         if not self.logdir:  # every rank may look (to resume), as in 0.0.11
             return None
         if self._checkpoints is not None and self._checkpoints.best:
             return self._checkpoints.best  # rank 0 skips a best it could not read at resume
-        from runx.logx.checkpoints import BEST, find_checkpoint
-
         return find_checkpoint(self.logdir, BEST)
 
-    def load_model(self, path: str) -> Tuple[Any, Dict[str, Any]]:
-        """Load a checkpoint onto the CPU; returns (its state_dict, the rest of its entries)."""
-        from runx.logx.checkpoints import load
+    def load_model(self, path: str) -> tuple[Mapping[str, object], dict[str, object]]:
+        """Load a checkpoint onto the CPU; returns (its state_dict, the rest of its entries).
 
+        LogxError when the file holds no dict with a `state_dict` mapping (save_model's save_dict should have one)."""
         checkpoint = load(path)
+        if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("state_dict"), Mapping):
+            raise LogxError(f"{path}: expected a checkpoint dict with a 'state_dict' mapping")
         state_dict = checkpoint["state_dict"]
         meta = {k: v for k, v in checkpoint.items() if k != "state_dict"}
         return state_dict, meta
@@ -407,6 +413,7 @@ class LogX:
         self._close(_failed(sys.exc_info()[1] or getattr(sys, "last_value", None)))
 
     def _close(self, failed: bool) -> None:
+        _untrack(self)
         metrics, tb, log_file = self._detach()
         if metrics is not None:
             metrics.close()  # never raises OSError: a full disk is reported, not raised, at close
@@ -431,6 +438,7 @@ class LogX:
 
     def _forget_after_fork(self) -> None:
         """In a forked child: log nothing, and drop (never write) the copies of the parent's buffers."""
+        _untrack(self)
         metrics, tb, log_file = self._detach()
         self.rank0 = False
         if metrics is not None:
@@ -445,18 +453,18 @@ class LogX:
         if lock is not None:
             lock.forget()
 
-    def _detach(self) -> Tuple[Optional[MetricsWriter], Optional[BackgroundWriter], Any]:
+    def _detach(self) -> tuple[MetricsWriter | None, TensorBoardSink | None, TextIOWrapper | None]:
         """Take the open writers away from this logger (calls from now on write nothing) and return them."""
         writers = self._metrics, self._tb, self._log_file
         self._metrics = self._tb = self._log_file = None
         self.tensorboard = WriterProxy(None, _nothing)
         return writers
 
-    def __enter__(self) -> "LogX":
+    def __enter__(self) -> LogX:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self._close(_failed(exc[1]))
+    def __exit__(self, *exc: object) -> None:
+        self._close(_failed(exc[1]))  # type: ignore[arg-type]  # (type, value, traceback): value is an exception or None
 
 
 def _default_logdir(coolname: bool) -> str:
@@ -481,14 +489,14 @@ def _default_logdir(coolname: bool) -> str:
     return os.path.join(root, "default")
 
 
-def _failed(exc: Optional[BaseException]) -> bool:
+def _failed(exc: BaseException | None) -> bool:
     """Whether closing with `exc` propagating ends the run with failure (anything but no exception or SystemExit(0))."""
     if isinstance(exc, SystemExit):
         return exc.code not in (None, 0)
     return exc is not None
 
 
-def _run_hparams(logdir: str, hparams: Any) -> Dict[str, Any]:
+def _run_hparams(logdir: str, hparams: object) -> dict[str, object]:
     """The run's hyperparameters as sumx shows them: hparams.json, else initialize()'s `hparams`, else none."""
     from runx.logx.rundir.codec import read_json
 
@@ -500,7 +508,7 @@ def _run_hparams(logdir: str, hparams: Any) -> Dict[str, Any]:
     return dict(hparams) if isinstance(hparams, dict) else dict(vars(hparams))
 
 
-def _save_hparams(hparams: Any, logdir: str) -> None:
+def _save_hparams(hparams: object, logdir: str) -> None:
     """Write hparams.json unless runx (or an earlier session) already did."""
     from runx.logx.rundir.atomic import write_json
 

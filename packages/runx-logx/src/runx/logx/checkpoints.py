@@ -10,7 +10,7 @@ import json
 import os
 import re
 import sys
-from typing import Any, Dict, Optional, Tuple
+from types import ModuleType
 
 from runx.logx.errors import LogxError
 from runx.logx.rundir.atomic import copy_file, replacing, sync_folder, write_json
@@ -31,7 +31,7 @@ BEST = BEST_CHECKPOINT
 STATE_FILE = CHECKPOINTS_FILE
 
 
-def torch_module() -> Any:
+def torch_module() -> ModuleType:
     """torch, imported on first use."""
     try:
         import torch
@@ -40,20 +40,20 @@ def torch_module() -> Any:
     return torch
 
 
-def is_better(value: float, best: Optional[float], higher_better: bool) -> bool:
+def is_better(value: float, best: float | None, higher_better: bool) -> bool:
     """Whether `value` beats `best`; anything beats None or NaN, NaN beats nothing else."""
     if best is None or best != best:
         return True
     return value > best if higher_better else value < best
 
 
-def find_checkpoint(logdir: str, pattern: "re.Pattern[str]") -> Optional[str]:
+def find_checkpoint(logdir: str, pattern: "re.Pattern[str]") -> str | None:
     """The checkpoint in `logdir` matching `pattern` with the highest epoch, or None."""
     found = _epochs(logdir, pattern)
     return os.path.join(logdir, found[max(found)]) if found else None
 
 
-def _epochs(logdir: str, pattern: "re.Pattern[str]") -> Dict[int, str]:
+def _epochs(logdir: str, pattern: "re.Pattern[str]") -> dict[int, str]:
     try:
         names = os.listdir(logdir)
     except FileNotFoundError:
@@ -61,7 +61,7 @@ def _epochs(logdir: str, pattern: "re.Pattern[str]") -> Dict[int, str]:
     return {int(m.group(1)): name for name in names for m in [pattern.match(name)] if m}
 
 
-def atomic_save(obj: Any, path: str) -> None:
+def atomic_save(obj: object, path: str) -> None:
     """torch.save to `path` so that `path` is either its old content or complete, even after kill -9."""
     torch = torch_module()
     with replacing(path) as f:
@@ -82,7 +82,7 @@ def _remove(path: str) -> None:
         pass
 
 
-def load(path: str) -> Any:
+def load(path: str) -> object:
     """torch.load on the CPU: weights_only first (torch >= 2.6's default), else a full unpickle as 0.0.11 did."""
     torch = torch_module()
     import pickle
@@ -93,9 +93,6 @@ def load(path: str) -> Any:
         return torch.load(path, map_location="cpu", weights_only=False)
 
 
-_UNREADABLE = object()
-
-
 class Checkpoints:
     """The latest and best checkpoints of one logdir, and the best metric so far."""
 
@@ -103,7 +100,7 @@ class Checkpoints:
         self.logdir = logdir
         self.last = ""
         self.best = ""
-        self.best_metric: Optional[float] = None
+        self.best_metric: float | None = None
 
     def resume(self) -> None:
         """Pick up an existing logdir: remove leftovers of an interrupted save, find latest and best.
@@ -119,8 +116,8 @@ class Checkpoints:
         lasts, bests = _epochs(self.logdir, LAST), _epochs(self.logdir, BEST)
         for epoch in sorted(bests, reverse=True):
             path = os.path.join(self.logdir, bests[epoch])
-            metric = self._best_metric(path, state)
-            if metric is _UNREADABLE:
+            readable, metric = self._best_metric(path, state)
+            if not readable:
                 continue
             self.best, self.best_metric = path, metric
             for older in [e for e in bests if e < epoch]:  # a save was killed between writing a new best and removing the old
@@ -137,11 +134,12 @@ class Checkpoints:
                 for name in lasts.values():
                     _remove(os.path.join(self.logdir, name))
 
-    def _best_metric(self, path: str, state: Dict[str, Any]) -> Any:
-        """The metric saved with the best checkpoint at `path` (None if unknown), or _UNREADABLE."""
+    def _best_metric(self, path: str, state: dict[str, object]) -> tuple[bool, float | None]:
+        """(readable, the metric saved with the best checkpoint at `path`: None if unknown); (False, None) when
+        the checkpoint cannot be read without unpickling."""
         if state.get("best_checkpoint") == os.path.basename(path):
             try:
-                return float(decode_value(state.get("best_metric")))
+                return True, float(decode_value(state.get("best_metric")))
             except (ValueError, TypeError):
                 pass
         torch = torch_module()
@@ -152,14 +150,14 @@ class Checkpoints:
                 warnings.simplefilter("ignore")
                 saved = torch.load(path, map_location="cpu", weights_only=True)
             metric = saved.get("__metric") if isinstance(saved, dict) else None
-            return None if metric is None else float(to_number(metric, "__metric"))
+            return True, None if metric is None else float(to_number(metric, "__metric"))
         except Exception as err:  # a foreign file may fail in any way; it must not block the resume
             first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
             print(f"logx: skipping {path}: not a checkpoint logx can read without unpickling ({first})", file=sys.stderr)
-            return _UNREADABLE
+            return False, None
 
-    def save(self, save_dict: Dict[str, Any], metric: Any, epoch: int, higher_better: bool = True,
-             delete_old: bool = True) -> Tuple[bool, float]:
+    def save(self, save_dict: object, metric: object, epoch: int, higher_better: bool = True,
+             delete_old: bool = True) -> tuple[bool, float]:
         """Write the latest checkpoint, and the best one when `metric` beats the best; (is_best, metric)."""
         if not isinstance(save_dict, dict):
             raise LogxError(f"save_model: save_dict must be a dict, got {type(save_dict).__name__}")
@@ -186,7 +184,7 @@ class Checkpoints:
             _remove(previous_best)
         return better, value
 
-    def _read_state(self) -> Dict[str, Any]:
+    def _read_state(self) -> dict[str, object]:
         try:
             with open(os.path.join(self.logdir, STATE_FILE), encoding="utf-8") as f:
                 data = json.load(f)

@@ -30,6 +30,7 @@ from collections import deque
 from typing import Any, Deque, Dict, List, Mapping, Optional, Tuple
 
 from runx.logx import tfevents
+from runx.logx.proxy import TensorBoardSink
 from runx.logx.rundir.codec import to_number
 from runx.logx.rundir.layout import LOGX_EVENTS_SUFFIX, TFEVENTS_PREFIX
 
@@ -95,7 +96,7 @@ def _size(path: Optional[str]) -> int:
         return -1
 
 
-class BackgroundWriter:
+class BackgroundWriter(TensorBoardSink):
     """logx's scalars, written by a thread to logx's event file; other calls through a tensorboardX SummaryWriter."""
 
     LATENCY = 0.1

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any, Dict, Optional
 
 from runx.logx.errors import LogxError
 from runx.logx.rundir.layout import LOCK_FILE
@@ -18,7 +17,7 @@ from runx.logx.rundir.layout import LOCK_FILE
 __all__ = ["LOCK_FILE", "WriterLock", "process_start_time"]
 
 
-def process_start_time(pid: int) -> Optional[int]:
+def process_start_time(pid: int) -> int | None:
     """The start time of process `pid` in clock ticks since boot (/proc/<pid>/stat field 22), or None."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
@@ -28,7 +27,7 @@ def process_start_time(pid: int) -> Optional[int]:
         return None
 
 
-def _owner(path: str) -> Dict[str, Any]:
+def _owner(path: str) -> dict[str, object]:
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
@@ -42,7 +41,7 @@ class WriterLock:
 
     def __init__(self, logdir: str) -> None:
         self.path = os.path.join(logdir, LOCK_FILE)
-        self._fd: Optional[int] = None
+        self._fd: int | None = None
 
     def acquire(self, allow_second_writer: bool = False) -> bool:
         """Take the lock; if another live process holds it, raise LogxError (or warn and go on unlocked).
