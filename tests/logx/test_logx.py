@@ -619,7 +619,7 @@ def test_a_direct_call_that_writes_no_event_of_the_main_file_does_not_wait(tmp_p
 
 
 def test_all_ranks_log_gives_each_other_rank_its_own_message_log_and_nothing_else(tmp_path, monkeypatch):
-    from runx.logx.rundir.layout import RANK_LOG, rank_log_name
+    from runx.logx.rundir.layout import is_rank_log, rank_log_name
 
     monkeypatch.setenv("RUNX_LOGDIR", str(tmp_path))
     monkeypatch.delenv("SLURM_PROCID", raising=False)
@@ -642,7 +642,7 @@ def test_all_ranks_log_gives_each_other_rank_its_own_message_log_and_nothing_els
     assert (tmp_path / rank_log_name(1)).read_text() == "hello from 1\n"
     assert (tmp_path / "logging.rank3.log").read_text() == "hello from 3\n"
     assert (tmp_path / rank_log_name(0)).read_text() == "from rank 0\n"
-    assert sorted(n for n in os.listdir(tmp_path) if RANK_LOG.match(n)) == ["logging.rank1.log", "logging.rank3.log"]
+    assert sorted(n for n in os.listdir(tmp_path) if is_rank_log(n)) == ["logging.rank1.log", "logging.rank3.log"]
     records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [r["metrics"] for r in records if "metrics" in r] == [{"loss": 0.5}]
     assert not list(tmp_path.glob("*.pth"))

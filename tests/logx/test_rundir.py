@@ -39,7 +39,9 @@ from runx.logx.rundir.writer import MetricsWriter
 
 def test_layout_names_and_predicates():
     assert layout.checkpoint_name("last", 3) == "last_checkpoint_ep3.pth"
-    assert layout.BEST_CHECKPOINT.match(layout.checkpoint_name("best", -1))
+    assert layout.checkpoint_epoch(layout.checkpoint_name("best", -1), "best") == -1
+    assert layout.checkpoint_epoch(layout.checkpoint_name("best", 3), "last") is None
+    assert layout.is_checkpoint("last_checkpoint_ep12.pth") and not layout.is_checkpoint("last_checkpoint_ep1.pth.tmp")
     with pytest.raises(ValueError):
         layout.checkpoint_name("other", 1)
     tmp = layout.temporary_name("/a/b/run.json")

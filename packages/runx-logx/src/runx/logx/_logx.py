@@ -177,6 +177,7 @@ class LogX:
                 self._log_file = open(os.path.join(self.logdir, rank_log_name(rank)), "a", encoding="utf-8")
             return self
         self.logdir = logdir or _default_logdir(coolname)
+        new = not os.path.isdir(self.logdir)
         os.makedirs(self.logdir, exist_ok=True)
         lock = WriterLock(self.logdir)
         try:
@@ -188,7 +189,8 @@ class LogX:
         if hparams is not None:
             _save_hparams(hparams, self.logdir)
         self._checkpoints = Checkpoints(self.logdir)
-        self._checkpoints.resume()
+        if not new:  # a logdir made just now holds nothing to resume
+            self._checkpoints.resume()
         self._log_file = open(os.path.join(self.logdir, LOG_FILE), "a", encoding="utf-8")
         self._metrics = MetricsWriter(self.logdir)
         for phase, summary in self._metrics.state.phases.items():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from types import ModuleType
 
@@ -16,9 +15,8 @@ from runx.logx.errors import LogxError
 from runx.logx.rundir.atomic import copy_file, replacing, sync_folder, write_json
 from runx.logx.rundir.codec import decode_value, encode_value, to_number
 from runx.logx.rundir.layout import (
-    BEST_CHECKPOINT,
     CHECKPOINTS_FILE,
-    LAST_CHECKPOINT,
+    checkpoint_epoch,
     checkpoint_name,
     is_earlier_temporary,
     is_temporary,
@@ -26,8 +24,8 @@ from runx.logx.rundir.layout import (
 
 __all__ = ["Checkpoints", "is_better", "find_checkpoint", "torch_module", "STATE_FILE"]
 
-LAST = LAST_CHECKPOINT
-BEST = BEST_CHECKPOINT
+LAST = "last"
+BEST = "best"
 STATE_FILE = CHECKPOINTS_FILE
 
 
@@ -47,18 +45,18 @@ def is_better(value: float, best: float | None, higher_better: bool) -> bool:
     return value > best if higher_better else value < best
 
 
-def find_checkpoint(logdir: str, pattern: "re.Pattern[str]") -> str | None:
-    """The checkpoint in `logdir` matching `pattern` with the highest epoch, or None."""
-    found = _epochs(logdir, pattern)
+def find_checkpoint(logdir: str, kind: str) -> str | None:
+    """The checkpoint of `kind` (LAST or BEST) in `logdir` with the highest epoch, or None."""
+    found = _epochs(logdir, kind)
     return os.path.join(logdir, found[max(found)]) if found else None
 
 
-def _epochs(logdir: str, pattern: "re.Pattern[str]") -> dict[int, str]:
+def _epochs(logdir: str, kind: str) -> dict[int, str]:
     try:
         names = os.listdir(logdir)
     except FileNotFoundError:
         return {}
-    return {int(m.group(1)): name for name in names for m in [pattern.match(name)] if m}
+    return {epoch: name for name in names for epoch in [checkpoint_epoch(name, kind)] if epoch is not None}
 
 
 def atomic_save(obj: object, path: str) -> None:

@@ -43,7 +43,7 @@ def parser(command: str = "show") -> Parser:
 
 def run_files(run_dir: Path) -> Tuple[List[Path], List[Path], bool]:
     """(log files, checkpoints, whether it has TensorBoard event files) of a run directory, sorted by name."""
-    from runx.logx.rundir.layout import BEST_CHECKPOINT, LAST_CHECKPOINT, STATUS_FILE, TFEVENTS_PREFIX
+    from runx.logx.rundir.layout import STATUS_FILE, TFEVENTS_PREFIX, is_checkpoint
 
     logs, checkpoints, events = [], [], False
     try:
@@ -51,7 +51,7 @@ def run_files(run_dir: Path) -> Tuple[List[Path], List[Path], bool]:
     except OSError:
         return [], [], False
     for name in names:
-        if LAST_CHECKPOINT.match(name) or BEST_CHECKPOINT.match(name):
+        if is_checkpoint(name):
             checkpoints.append(run_dir / name)
         elif name.endswith(LOG_SUFFIXES) and name != STATUS_FILE:
             logs.append(run_dir / name)

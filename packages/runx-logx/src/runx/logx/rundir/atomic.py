@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from io import BufferedWriter
+from types import TracebackType
 
 from runx.logx.rundir.layout import temporary_name
 
@@ -54,20 +54,35 @@ def write_json(path: str, data: object, indent: int | None = 2, default: Callabl
     write_text(path, text + "\n", durable=durable)
 
 
-@contextmanager
-def replacing(path: str) -> Iterator[BufferedWriter]:
-    """A binary file to write (a large one streamed, as torch.save does) that replaces `path` atomically,
-    fsynced, when the block ends; an error in the block removes it and leaves `path` as it was."""
-    tmp = temporary_name(str(path))
-    try:
-        with open(tmp, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        _unlink(tmp)
-        raise
+class replacing:  # noqa: N801  # a context manager, named as contextlib's and open() are
+    """`with replacing(path) as f:` a binary file to write (a large one streamed, as torch.save does) that
+    replaces `path` atomically, fsynced, when the block ends; an error in the block removes it and leaves
+    `path` as it was."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._tmp = temporary_name(str(path))
+
+    def __enter__(self) -> BufferedWriter:
+        self._file = open(self._tmp, "wb")
+        return self._file
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        try:
+            try:
+                if error is None:
+                    self._file.flush()
+                    os.fsync(self._file.fileno())
+            finally:
+                self._file.close()
+            if error is None:
+                os.replace(self._tmp, self.path)
+                return
+        except BaseException:
+            _unlink(self._tmp)
+            raise
+        _unlink(self._tmp)
 
 
 def copy_file(src: str, dst: str) -> None:

@@ -7,7 +7,7 @@ import re
 __all__ = [
     "RUN_FILE", "HPARAMS_FILE", "STATUS_FILE", "JOB_SCRIPT", "SUBMIT_FILE", "GIT_DIFF_FILE", "METRICS_FILE",
     "SUMMARY_FILE", "LEGACY_METRICS_FILE", "PRUNED_FILE", "SEARCH_DIR", "LOG_FILE", "CHECKPOINTS_FILE", "LOCK_FILE", "CODE_DIR",
-    "NOTES_FILE", "TRASH_DIR", "TFEVENTS_PREFIX", "LOGX_EVENTS_SUFFIX", "SUMX_EVENTS_SUFFIX", "LAST_CHECKPOINT", "BEST_CHECKPOINT", "checkpoint_name", "rank_log_name", "RANK_LOG", "is_temporary", "is_earlier_temporary", "temporary_name",
+    "NOTES_FILE", "TRASH_DIR", "TFEVENTS_PREFIX", "LOGX_EVENTS_SUFFIX", "SUMX_EVENTS_SUFFIX", "checkpoint_name", "checkpoint_epoch", "is_checkpoint", "rank_log_name", "is_rank_log", "is_temporary", "is_earlier_temporary", "temporary_name",
     "not_searched",
 ]
 
@@ -46,8 +46,6 @@ LEGACY_METRICS_FILE = "metrics.csv"
 """runx 0.0.11's metrics file, still read by sumx."""
 LOG_FILE = "logging.log"
 """logx.msg()'s message log (rank 0's)."""
-RANK_LOG = re.compile(r"^logging\.rank([0-9]+)\.log$")
-"""logx.msg()'s log of another rank, with initialize(all_ranks_log=True): `logging.rank<N>.log`."""
 CHECKPOINTS_FILE = "checkpoints.json"
 """Plain JSON beside the checkpoints: the best metric, so resuming unpickles nothing."""
 LOCK_FILE = "logx.lock"
@@ -59,8 +57,10 @@ LOGX_EVENTS_SUFFIX = ".logx"
 SUMX_EVENTS_SUFFIX = ".sumx"
 """The name of an event file `sumx --to-tensorboard` wrote ends with this."""
 
-LAST_CHECKPOINT = re.compile(r"^last_checkpoint_ep(-?[0-9]+)\.pth$")
-BEST_CHECKPOINT = re.compile(r"^best_checkpoint_ep(-?[0-9]+)\.pth$")
+# The name patterns below are matched with re.match, whose cache compiles each on first use: a logx script
+# that lists no run directory compiles none of them.
+_CHECKPOINT = r"^(last|best)_checkpoint_ep(-?[0-9]+)\.pth$"
+_RANK_LOG = r"^logging\.rank([0-9]+)\.log$"
 
 
 def checkpoint_name(kind: str, epoch: int) -> str:
@@ -68,6 +68,22 @@ def checkpoint_name(kind: str, epoch: int) -> str:
     if kind not in ("last", "best"):
         raise ValueError(f"checkpoint kind: expected 'last' or 'best', got {kind!r}")
     return f"{kind}_checkpoint_ep{epoch}.pth"
+
+
+def checkpoint_epoch(name: str, kind: str) -> int | None:
+    """The epoch of a checkpoint file name of `kind` ("last" or "best"), or None for any other name."""
+    match = re.match(_CHECKPOINT, name)
+    return int(match.group(2)) if match is not None and match.group(1) == kind else None
+
+
+def is_checkpoint(name: str) -> bool:
+    """Whether a file name is a latest or a best checkpoint's."""
+    return re.match(_CHECKPOINT, name) is not None
+
+
+def is_rank_log(name: str) -> bool:
+    """Whether a file name is logx.msg()'s log of a rank other than 0 (initialize(all_ranks_log=True))."""
+    return re.match(_RANK_LOG, name) is not None
 
 
 def rank_log_name(rank: int) -> str:
@@ -83,20 +99,20 @@ def temporary_name(path: str) -> str:
     return os.path.join(folder, f".{name}.tmp{os.getpid()}")
 
 
-_TEMPORARY = re.compile(r"^\..+\.tmp[0-9]+$")
-_EARLIER_TEMPORARY = re.compile(r"^(?:(?:last|best)_checkpoint_ep-?[0-9]+\.pth\.[0-9]+\.tmp"
-                                r"|(?:checkpoints|metrics\.summary|hparams)\.json\.tmp[0-9]+)$")
+_TEMPORARY = r"^\..+\.tmp[0-9]+$"
+_EARLIER_TEMPORARY = (r"^(?:(?:last|best)_checkpoint_ep-?[0-9]+\.pth\.[0-9]+\.tmp"
+                      r"|(?:checkpoints|metrics\.summary|hparams)\.json\.tmp[0-9]+)$")
 """The temporary names that earlier logx versions' checkpoint and JSON writes used."""
 
 
 def is_temporary(name: str) -> bool:
     """Whether a file name is an atomic write's leftover (a writer killed between write and rename)."""
-    return _TEMPORARY.match(name) is not None
+    return re.match(_TEMPORARY, name) is not None
 
 
 def is_earlier_temporary(name: str) -> bool:
     """Whether a file name is the leftover of an earlier logx version's checkpoint or JSON write."""
-    return _EARLIER_TEMPORARY.match(name) is not None
+    return re.match(_EARLIER_TEMPORARY, name) is not None
 
 
 def not_searched(name: str) -> bool:
