@@ -91,6 +91,12 @@ def test_built_wheels_install_together_and_logx_alone_pulls_nothing(tmp_path):
         assert v != "0.1.0.dev0", "setuptools-scm fell back instead of reading the version from git"
     assert all(s.name.endswith(f"-{v}.tar.gz") for s in sdists), [s.name for s in sdists]
 
+    # runx-logx ships its type information: py.typed, and the stub through which type checkers see the
+    # `logx` and `LogX` that its __init__ provides on first access.
+    logx_wheel = next(w for w in wheels if w.name.startswith("runx_logx-"))
+    with zipfile.ZipFile(logx_wheel) as z:
+        assert {"runx/logx/py.typed", "runx/logx/__init__.pyi"} <= set(z.namelist()), z.namelist()
+
     # runx-logx: every Requires-Dist sits behind an extra, so `pip install runx-logx` pulls nothing.
     logx_requires: List[str] = meta["runx-logx"].get_all("Requires-Dist") or []
     assert all("extra ==" in r for r in logx_requires), logx_requires

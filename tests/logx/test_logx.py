@@ -37,6 +37,29 @@ def test_import_loads_no_third_party_module():
     assert done.stdout.strip() == "[]"
 
 
+def test_the_run_directory_modules_load_no_logger():
+    """runx and sumx import runx.logx.rundir: the package's logger, its metrics writer and its checkpoints load
+    only when `logx` or `LogX` is first used (PEP 562), so `runx -n` and sumx do not pay for them."""
+    code = textwrap.dedent("""
+        import sys
+        before = set(sys.modules)
+        import runx.logx.rundir.layout, runx.logx.rundir.summary, runx.logx.rundir.status
+        print(sorted(m for m in ("runx.logx._logx", "runx.logx.rundir.writer", "runx.logx.checkpoints", "threading")
+                     if m in set(sys.modules) - before))
+        import runx.logx as package
+        from runx.logx import *
+        print(type(logx).__name__, LogX.__name__, package.logx is logx, LogxError.__name__, TrialPruned.__name__)
+        try:
+            package.no_such_name
+        except AttributeError as err:
+            print(err)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[]", "LogX LogX True LogxError TrialPruned",
+                                        "module 'runx.logx' has no attribute 'no_such_name'"]
+
+
 def test_a_plain_logx_script_loads_no_heavy_stdlib_module(tmp_path):
     """initialize, metrics, close (no TensorBoard, no checkpoint) load neither dataclasses (inspect, ast, dis)
     nor socket, nor `typing` (about 3 ms with what it imports), weakref or numbers, nor the readers and the

@@ -142,6 +142,15 @@ def test_to_step():
             to_step(bad)
 
 
+def test_read_records_keeps_its_old_import_from_codec_with_a_warning():
+    from runx.logx.rundir import codec, records
+
+    with pytest.warns(DeprecationWarning, match="moved to runx.logx.rundir.records"):
+        assert codec.read_records is records.read_records
+    with pytest.raises(AttributeError):
+        codec.no_such_name  # noqa: B018
+
+
 def test_read_records_skips_torn_and_corrupt_lines(tmp_path):
     path = tmp_path / "m.jsonl"
     path.write_bytes(b'{"a":1}\n[1]\nnot json\n\xff\xfe\n' + b"[" * 100000 + b'\n{"b":2}\n{"c":')

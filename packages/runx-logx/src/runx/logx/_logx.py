@@ -20,7 +20,7 @@ from runx.logx.rundir.layout import HPARAMS_FILE, LOG_FILE, PRUNED_FILE
 from runx.logx.rundir.writer import MetricsWriter
 from runx.logx.writer_lock import WriterLock
 
-__all__ = ["LogX", "TRAIN_NAMES", "VAL_NAMES", "LOG_FILE"]
+__all__ = ["LogX", "logx", "TRAIN_NAMES", "VAL_NAMES", "LOG_FILE"]
 
 TRAIN_NAMES = ("trn", "train", "training")
 VAL_NAMES = ("val", "validate", "validation", "test")
@@ -520,3 +520,7 @@ def _save_hparams(hparams: object, logdir: str) -> None:
     if not isinstance(hparams, dict):
         hparams = vars(hparams)  # an argparse.Namespace
     write_json(path, hparams, indent=4, ensure_ascii=True)
+
+
+logx = LogX()
+"""The shared logger: `from runx.logx import logx`."""

@@ -146,3 +146,15 @@ def read_json(path: str) -> tuple[object, bool]:
         return json.loads(raw.decode("utf-8")), True
     except (ValueError, RecursionError):
         return None, True
+
+
+def __getattr__(name: str) -> object:
+    """read_records and ReadResult moved to runx.logx.rundir.records; their old import still works, with a warning."""
+    if name in ("read_records", "ReadResult"):
+        import warnings
+
+        from runx.logx.rundir import records
+
+        warnings.warn(f"runx.logx.rundir.codec.{name} moved to runx.logx.rundir.records", DeprecationWarning, stacklevel=2)
+        return getattr(records, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
