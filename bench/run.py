@@ -222,7 +222,7 @@ def bench_local(sizes: Sizes, venvs: baselines.Venvs, work: Path) -> list:
     if hydra is not None:
         runs.add("hydra-basic", lambda: project.hydra("basic", hydra))
         runs.add("hydra-joblib", lambda: project.hydra("joblib", hydra))
-    runs.run(max(1, sizes.loop_repeats // 2))
+    runs.run(sizes.loop_repeats)  # 7 repeats: the figures' margins are as small as the noise between 3-repeat runs
 
     def per_run(name: str) -> Samples:
         return Samples([v / n for v in runs.results[name]], "s")

@@ -307,7 +307,7 @@ def load_summary(run_dir: str, log_size: int, history: Histories = True,
     """(state, log_bytes) from a valid summary of this log that ends on one of its line boundaries, else None.
 
     Only the histories `history` asks for are read, with `trend` their stored trends instead where the summary
-    covers the whole log (so no record is folded in after them) and has them (SummaryState.from_json)."""
+    covers the whole log (so no record is folded in after them) and has them (state_from_json)."""
     raw = read_bytes(os.path.join(run_dir, SUMMARY_FILE))
     if raw is None:
         return None
