@@ -112,10 +112,11 @@ class Interleaved:
     """Cases run in turn within every repeat (order reversed on odd repeats), so drift hits all alike.
 
     A case is a callable returning seconds (or a dict from a loop). A baseline that fails is dropped
-    with its reason; one of ours that fails raises.
+    with its reason; one of ours that fails raises. `settle`, if given, runs before every case, untimed.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, settle=None) -> None:
+        self.settle = settle
         self.cases: dict = {}
         self.ours: set = set()
         self.results: dict = {}
@@ -132,6 +133,8 @@ class Interleaved:
             for name in names if repeat % 2 == 0 else names[::-1]:
                 if name in self.failed:
                     continue
+                if self.settle is not None:
+                    self.settle()
                 try:
                     got = self.cases[name]()
                 except Exception as exc:  # a baseline that breaks is reported, not fatal
@@ -212,7 +215,9 @@ def bench_local(sizes: Sizes, venvs: baselines.Venvs, work: Path) -> list:
     """runx -i (and -j 2) and a logx script, per run, over a plain loop of the same runs; Hydra's multirun
     (its bench venv) over the same loop as the peers' rows."""
     project, n = local_bench.Project(work / "local", sizes.local_runs), sizes.local_runs
-    runs = Interleaved()
+    # Every case starts with nothing left to write back: runx's staging fsyncs, and on ext4 an fsync also
+    # waits for what the cases before it (Hydra's outputs, the loops' logdirs) left dirty.
+    runs = Interleaved(settle=os.sync)
     runs.add("loop", project.loop)
     runs.add("loop2", lambda: project.loop(jobs=2))
     runs.add("runx", project.runx, ours=True)
