@@ -11,6 +11,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from io import TextIOWrapper
+from types import TracebackType
 
 from runx.logx.checkpoints import BEST, LAST, Checkpoints, find_checkpoint, is_better, load
 from runx.logx.errors import LogxError, TrialPruned
@@ -36,6 +37,7 @@ _open_logs: list[LogX] = []
 dropped in a forked child. A logger nobody refers to any more stays here until then, so what it buffered is
 still written."""
 _hooks_installed = False
+_multiprocessing_hook_pid: int | None = None  # the process whose multiprocessing exit hook closes _open_logs
 
 
 def _close_open_logs() -> None:
@@ -73,16 +75,18 @@ def _untrack(log: LogX) -> None:
         _open_logs.remove(log)
 
 
-def _close_when_multiprocessing_child_exits(log: LogX) -> None:
-    """A multiprocessing child ends with os._exit, skipping at-exit handlers: close in its exit hook too."""
+def _close_when_multiprocessing_child_exits() -> None:
+    """A multiprocessing child ends with os._exit, skipping at-exit handlers: close the open loggers in its exit
+    hook too (one hook per process)."""
+    global _multiprocessing_hook_pid
     import sys
 
-    if "multiprocessing" not in sys.modules or log._mp_closer_pid == os.getpid():
+    if "multiprocessing" not in sys.modules or _multiprocessing_hook_pid == os.getpid():
         return
     from multiprocessing import util
 
     util.Finalize(None, _close_open_logs, exitpriority=0)
-    log._mp_closer_pid = os.getpid()
+    _multiprocessing_hook_pid = os.getpid()
 
 
 class _SuspendFlush:
@@ -118,7 +122,6 @@ class LogX:
         self._writer_lock: WriterLock | None = None
         self._msg_failed = False
         self._step_lock = threading.Lock()  # threads logging one phase get distinct steps, written in order
-        self._mp_closer_pid: int | None = None  # the process whose multiprocessing exit hook closes this logger
         self.tensorboard = WriterProxy(None, _nothing)
         self.requeue_requested: int | None = None
         """The scheduler's warning signal, once received (runx.logx.requeue)."""
@@ -207,7 +210,7 @@ class LogX:
             now = time.time()
             self._tb.add_summary(session_start(_run_hparams(self.logdir, hparams), now), now)  # HParams dashboard
         _track(self)
-        _close_when_multiprocessing_child_exits(self)
+        _close_when_multiprocessing_child_exits()
         return self
 
     def latest_checkpoint(self) -> str | None:
@@ -465,8 +468,9 @@ class LogX:
     def __enter__(self) -> LogX:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._close(_failed(exc[1]))  # type: ignore[arg-type]  # (type, value, traceback): value is an exception or None
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self._close(_failed(error))
 
 
 def _default_logdir(coolname: bool) -> str:

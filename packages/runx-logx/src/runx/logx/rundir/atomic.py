@@ -70,12 +70,10 @@ class replacing:  # noqa: N801  # a context manager, named as contextlib's and o
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
         try:
-            try:
+            with self._file:  # closed however the block ended
                 if error is None:
                     self._file.flush()
                     os.fsync(self._file.fileno())
-            finally:
-                self._file.close()
             if error is None:
                 os.replace(self._tmp, self.path)
                 return
