@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import Counter
 from html import escape
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -251,18 +252,18 @@ def _provenance(paths: List[str]) -> Tuple[Optional[str], Optional[str], Optiona
     from runx.logx.rundir.layout import RUN_FILE
 
     first: Tuple[Optional[str], Optional[str], Optional[str]] = (None, None, None)
-    counts: Dict[str, int] = {}
+    counts: Counter[str] = Counter()
     for path in paths:
         record, _ = read_json(os.path.join(path, RUN_FILE))
         if not isinstance(record, dict):
             continue
         commit = _commit_of(record)
         if commit:
-            counts[commit] = counts.get(commit, 0) + 1
+            counts[commit] += 1
         if first == (None, None, None):
             command, launched = record.get("command"), record.get("launch_command")
             first = (commit, command if isinstance(command, str) else None, launched if isinstance(launched, str) else None)
-    return (*first, sorted(counts.items(), key=lambda item: -item[1]))
+    return (*first, counts.most_common())
 
 
 def _commits_text(commits: List[Tuple[str, int]], shown: int = 5) -> str:
