@@ -434,7 +434,8 @@ def test_python_m_runx_logx_prints_a_summary(tmp_path):
 
 
 def test_logx_scalars_have_their_own_event_file_and_tensorboard_shows_one_run(tmp_path, requires):
-    """metric() scalars go to logx's .logx event file, images and histograms to tensorboardX's; one run."""
+    """metric() scalars and the HParams session go to logx's .logx event file, images and histograms to
+    tensorboardX's; one run."""
     requires("tensorboardX")
     requires("tensorboard")
     from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
@@ -457,8 +458,8 @@ def test_logx_scalars_have_their_own_event_file_and_tensorboard_shows_one_run(tm
 
     logx_file = next(n for n in files if n.endswith(".logx"))
     tbx_file = next(n for n in files if not n.endswith(".logx"))
-    assert tags(logx_file) == {"val/loss", "val/acc"}
-    assert tags(tbx_file) == {"img", "h", "opt", "_hparams_/session_start_info", "_hparams_/session_end_info"}
+    assert tags(logx_file) == {"val/loss", "val/acc", "_hparams_/session_start_info", "_hparams_/session_end_info"}
+    assert tags(tbx_file) == {"img", "h", "opt"}
     acc = read_events(tmp_path)  # TensorBoard's reader over the directory: one run with everything
     assert [(e.step, e.value) for e in acc.Scalars("val/loss")] == [(4, 0.5)]
     assert [(e.step, e.value) for e in acc.Scalars("val/acc")] == [(4, 0.75)]
@@ -584,7 +585,7 @@ def test_sessions_reopening_a_logdir_within_a_second_keep_every_event(tmp_path, 
     opened = json.loads(done.stdout)
     assert len(opened) == 12 and sorted(opened) == opened
     files = [f for f in os.listdir(tmp_path) if "tfevents" in f]
-    assert len(files) == 24  # per session logx's and tensorboardX's
+    assert len(files) == 12  # per session logx's (tensorboardX's opens on the first image, histogram...)
     acc = read_events(tmp_path)
     assert [(e.step, e.value) for e in acc.Scalars("val/acc")] == [(s, float(s)) for s in range(12)]
 
@@ -631,6 +632,32 @@ def test_an_image_is_in_the_event_file_when_the_call_returns(tmp_path, requires)
     acc = read_events(tmp_path)
     assert [e.step for e in acc.Images("img")] == [3] and [e.step for e in acc.Histograms("h")] == [3]
     log.close()
+
+
+def test_a_direct_call_returns_only_once_its_own_event_is_written(tmp_path, requires):
+    """The CI failure of 05d8bc5: a call returned once the event file grew (or after 1 s), so an event
+    still on its way through tensorboardX's thread, or a slow thread, let add_histogram return before its
+    own event was written. Here a 50 MB text, not waited for, is still in tensorboardX's queue when the
+    histogram is logged (the old wait lost the histogram 2 times in 2 here); the process ends with
+    os._exit right after, so what was not written by then is lost."""
+    requires("tensorboardX")
+    requires("tensorboard")
+    script = textwrap.dedent("""
+        import os, sys
+        from runx.logx import LogX
+        log = LogX().initialize(logdir=sys.argv[1], tensorboard=True)
+        log.add_image("first", [[[0.5]]], 0)  # opens the SummaryWriter
+        log.eager_flush = False
+        log.tensorboard.add_text("large", "x" * 50_000_000, 1)
+        log.eager_flush = True
+        log.add_histogram("h", [1.0, 2.0, 3.0], 3)
+        os._exit(0)
+    """)
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    acc = read_events(tmp_path)
+    assert [e.step for e in acc.Histograms("h")] == [3]
+    assert [e.step for e in acc.Tensors("large/text_summary")] == [1]
 
 
 def test_a_direct_call_that_writes_no_event_of_the_main_file_does_not_wait(tmp_path, requires):

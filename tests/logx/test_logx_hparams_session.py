@@ -83,3 +83,25 @@ def test_tensorboard_off_loads_none_of_it(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stdout.strip()) == (0, "[]"), done.stderr
     assert not any(n.startswith("events.out") for n in os.listdir(tmp_path))
+
+
+def test_a_logger_left_open_across_a_fork_ends_its_session_at_exit_without_a_thread(tmp_path, tensorboard):
+    """The CI log of 05d8bc5: the fork closed the SummaryWriter, and the session end written at exit
+    opened a new one, whose thread Python 3.12 refuses to start at interpreter shutdown (a traceback,
+    and no session end). The session goes into logx's own event file, written without a thread."""
+    script = textwrap.dedent("""
+        import os, sys
+        from runx.logx import logx
+        logx.initialize(logdir=sys.argv[1], tensorboard=True)
+        logx.add_image("img", [[[0.5]]], 0)  # opens the SummaryWriter
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        logx.metric("val", {"acc": 0.5})
+    """)  # no close(): the logger is closed at exit
+    quiet = ["-W", "ignore::DeprecationWarning"]  # Python 3.12's warning on a fork of a process with threads
+    done = subprocess.run([sys.executable, *quiet, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert status(tmp_path) == "STATUS_SUCCESS"

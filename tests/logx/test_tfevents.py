@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from runx.logx import LogX
 from runx.logx import crc32c as crc_module
 from runx.logx.crc32c import crc32c_python
-from runx.logx.tfevents import ScalarEncoder, crc32c, file_version_event, read_records, record, scalar_event
+from runx.logx.tfevents import ScalarEncoder, crc32c, file_version_event, read_records, record, scalar_event, summary_event
 
 tags = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)  # protobuf strings are UTF-8
 values = st.one_of(st.floats(), st.floats(min_value=3.4e38, max_value=3.5e38), st.integers(-(10 ** 40), 10 ** 40))
@@ -154,3 +154,17 @@ def test_the_file_version_event_is_protobufs_own_bytes(walltime, requires):
     from tensorboardX.proto.event_pb2 import Event
 
     assert file_version_event(walltime) == Event(wall_time=walltime, file_version="brain.Event:2").SerializeToString()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(walltime=walltimes, tag_values=st.lists(st.tuples(tags, st.floats()), max_size=6),
+       text=st.text(st.characters(blacklist_categories=("Cs",)), max_size=300))
+def test_summary_events_are_protobufs_own_bytes(walltime, tag_values, text, requires):
+    requires("tensorboardX")
+    from tensorboardX.proto.event_pb2 import Event
+    from tensorboardX.proto.summary_pb2 import Summary, SummaryMetadata
+
+    summary = Summary(value=[Summary.Value(tag=tag, simple_value=value) for tag, value in tag_values])
+    summary.value.add(tag="text", metadata=SummaryMetadata(display_name=text))  # a summary past 127 bytes
+    expected = Event(wall_time=walltime, summary=summary).SerializeToString()
+    assert summary_event(walltime, summary.SerializeToString()) == expected

@@ -10,11 +10,13 @@ wakes it per call, and the thread holds the GIL only briefly.
 
 Every other call (images, histograms, text, add_scalar with extra options...) goes to a tensorboardX
 SummaryWriter through its public API, in the caller's thread, so arrays the caller later changes in
-place are read at call time. The SummaryWriter opens at initialize() (logx writes the run's session
-start for TensorBoard's HParams dashboard, runx.logx.tensorboard_hparams) and writes an event file
-of its own beside logx's; TensorBoard reads every event file of a directory as one run. With
-eager_flush (the default) a call returns once its event is in the file; tensorboardX's thread
-writes it, and logx flushes and watches the file grow (a second at most). Before the process forks
+place are read at call time. The SummaryWriter opens on the first such call and writes an event file
+of its own beside logx's; TensorBoard reads every event file of a directory as one run. The run's
+session start and end for TensorBoard's HParams dashboard (runx.logx.tensorboard_hparams) go into
+logx's own file, written in the caller's thread: no thread is started for them, at initialize() or
+at interpreter exit. With eager_flush (the default) a call returns once its event is in the file:
+tensorboardX's thread writes it, and logx flushes and reads the records appended to the file until
+one holds the call's tag and step (runx.logx.tensorboard.EventFileTail). Before the process forks
 the SummaryWriter is closed (its queue and at-exit handler are shared with a forked child, and a
 child that exits would stop the parent's writer thread); the next call opens a new one.
 """
@@ -34,7 +36,7 @@ from runx.logx.proxy import TensorBoardSink
 from runx.logx.rundir.codec import to_number
 from runx.logx.rundir.layout import LOGX_EVENTS_SUFFIX, TFEVENTS_PREFIX
 
-__all__ = ["open_writer", "BackgroundWriter", "silence", "EVENT_PREFIX", "LOGX_EVENT_SUFFIX"]
+__all__ = ["open_writer", "BackgroundWriter", "EventFileTail", "silence", "EVENT_PREFIX", "LOGX_EVENT_SUFFIX"]
 
 EVENT_PREFIX = TFEVENTS_PREFIX
 """How every TensorBoard event file's name starts (TensorBoard looks for "tfevents")."""
@@ -87,13 +89,47 @@ def _write_all(file: Any, data: bytes) -> None:
         view = view[file.write(view):]
 
 
-def _size(path: Optional[str]) -> int:
-    if path is None:
-        return -1
+class EventFileTail:
+    """The records appended to an event file since the last look, each read once, whole."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.offset = 0  # where the first record not read yet starts
+
+    def new_events(self) -> List[Any]:
+        """The Events of the records completed since the last call (a record cut short waits for the next)."""
+        from tensorboardX.proto.event_pb2 import Event
+
+        try:
+            with open(self.path, "rb") as file:
+                file.seek(self.offset)
+                events = []
+                for data in tfevents.read_records(file):
+                    self.offset = file.tell()
+                    events.append(Event.FromString(data))
+                return events
+        except OSError:
+            return []
+
+
+def _call_target(method: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[Optional[str], Optional[int]]:
+    """The tag and step a SummaryWriter call writes its event under, each None where the call has none."""
+    import inspect
+
     try:
-        return os.stat(path).st_size
-    except OSError:
-        return -1
+        arguments = inspect.signature(method).bind_partial(*args, **kwargs).arguments
+    except (TypeError, ValueError):
+        return None, None  # the call itself will say what is wrong with its arguments
+    tag, step = arguments.get("tag"), arguments.get("global_step")
+    return (tag if isinstance(tag, str) else None), (int(step) if isinstance(step, int) else None)
+
+
+def _holds(event: Any, tag: Optional[str], step: Optional[int]) -> bool:
+    """Whether `event` is the one a call with `tag` and `step` writes (tensorboardX may extend the tag:
+    add_text's is `<tag>/text_summary`)."""
+    if step is not None and event.step != step:
+        return False
+    return tag is None or any(value.tag.startswith(tag) for value in event.summary.value)
 
 
 class BackgroundWriter(TensorBoardSink):
@@ -105,8 +141,9 @@ class BackgroundWriter(TensorBoardSink):
     """Seconds between flushes of the SummaryWriter while its calls arrive without eager_flush."""
     MAX_PENDING = 100_000
     """Queued events beyond which a caller waits: a runaway loop slows down instead of growing."""
-    WAIT_SECONDS = 1.0
-    """How long a direct call with eager_flush waits at most for tensorboardX's thread to write its event."""
+    WAIT_SECONDS = 60.0
+    """How long a direct call with eager_flush waits at most for tensorboardX's thread to write its event:
+    a bound for a writer thread that died, not for a slow one (a loaded machine takes seconds)."""
     MAX_ENCODERS = 1_000
     """Encoders kept for metrics(): a name per step (f"loss_{step}") must not grow the cache forever."""
 
@@ -114,7 +151,7 @@ class BackgroundWriter(TensorBoardSink):
         _summary_writer_class()  # a missing extra is an error at initialize(), not at the first image
         self.logdir = logdir
         self._writer: Any = None  # the SummaryWriter, opened on the first call that needs it
-        self._writer_file: Optional[str] = None  # its main event file, found by its unique suffix
+        self._writer_file: Optional[EventFileTail] = None  # its main event file, found by its unique suffix
         self._lock = threading.Lock()  # one caller of the SummaryWriter at a time
         self._write_lock = threading.Lock()  # one writer of logx's event file at a time
         self._pending: Deque[bytes] = deque()  # encoded records
@@ -140,7 +177,7 @@ class BackgroundWriter(TensorBoardSink):
             suffix = _suffix()
             self._writer = open_writer(self.logdir, suffix)
             names = [n for n in os.listdir(self.logdir) if n.startswith(EVENT_PREFIX) and n.endswith(suffix)]
-            self._writer_file = os.path.join(self.logdir, names[0]) if len(names) == 1 else None
+            self._writer_file = EventFileTail(os.path.join(self.logdir, names[0])) if len(names) == 1 else None
         return self._writer
 
     def scalars(self, tag_values: List[Tuple[str, float]], step: Optional[int], walltime: Optional[float] = None) -> None:
@@ -198,40 +235,42 @@ class BackgroundWriter(TensorBoardSink):
     def call_waiting(self, wait: bool, method: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
         """Call a SummaryWriter method now, in this thread, and return its result.
 
-        With `wait`, return once the SummaryWriter's event file has grown (its thread wrote the
-        event) and is flushed to the OS, or after WAIT_SECONDS.
+        With `wait`, return once tensorboardX's thread has written the call's event (one holding the
+        call's tag and step, or any new one for a call without a tag) and it is flushed to the OS, or
+        after WAIT_SECONDS.
         """
         with self._lock:
             writer = self._summary_writer()
-            path = self._writer_file
-            if wait and path is not None:
-                writer.flush()
-            before = _size(path) if wait else -1
-            result = getattr(writer, method)(*args, **kwargs)
-            if wait:
-                self._wait_written(writer, path, before)
+            call = getattr(writer, method)
+            tail = self._writer_file
+            if not wait or tail is None:
+                return call(*args, **kwargs)
+            tag, step = _call_target(call, args, kwargs)
+            writer.flush()
+            tail.new_events()  # what is in the file before the call is not its event
+            result = call(*args, **kwargs)
+            self._wait_written(writer, tail, tag, step)
             return result
 
     @staticmethod
-    def _wait_written(writer: Any, path: Optional[str], before: int) -> None:
-        writer.flush()
-        if path is None or before < 0:
-            return
+    def _wait_written(writer: Any, tail: EventFileTail, tag: Optional[str], step: Optional[int]) -> None:
         deadline = time.monotonic() + BackgroundWriter.WAIT_SECONDS
-        while _size(path) <= before:
-            if time.monotonic() > deadline:
-                return  # a call that writes no event into this file (add_hparams, add_embedding...)
-            time.sleep(0.0005)
+        pause = 0.0005
+        while True:
             writer.flush()
-        writer.flush()  # the file grew while tensorboardX's thread may still write the event: wait for it
+            if any(_holds(event, tag, step) for event in tail.new_events()):
+                return
+            if time.monotonic() > deadline:
+                return
+            time.sleep(pause)
+            pause = min(2 * pause, 0.02)
 
     def add_summary(self, summary: Any, walltime: Optional[float] = None) -> None:
-        """Write a ready-made Summary (e.g. runx.logx.tensorboard_hparams') through the SummaryWriter's
-        FileWriter, in this thread, and flush it."""
-        with self._lock:
-            writer = self._summary_writer()
-            writer.file_writer.add_summary(summary, None, walltime)
-            writer.flush()
+        """Write a ready-made Summary (runx.logx.tensorboard_hparams' session start and end) into logx's
+        event file now, in this thread."""
+        when = time.time() if walltime is None else walltime
+        self._pending.append(self._record(tfevents.summary_event(when, summary.SerializeToString())))
+        self._write_pending()
 
     def flush(self) -> None:
         """Write everything queued so far and flush the SummaryWriter, in this thread."""

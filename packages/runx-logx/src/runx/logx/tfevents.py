@@ -14,7 +14,7 @@ from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Sequ
 
 from runx.logx.crc32c import crc32c
 
-__all__ = ["scalar_event", "ScalarEncoder", "file_version_event", "record", "read_records", "crc32c"]
+__all__ = ["scalar_event", "summary_event", "ScalarEncoder", "file_version_event", "record", "read_records", "crc32c"]
 
 
 def masked_crc32c(data: bytes) -> int:
@@ -101,6 +101,12 @@ def scalar_event(wall_time: float, step: Optional[int], tag_values: Iterable[Tup
         parts.append(b"\x10" + _varint(int(step)))
     parts.append(b"\x2a" + _varint(len(summary)) + summary)
     return b"".join(parts)
+
+
+def summary_event(wall_time: float, summary: bytes) -> bytes:
+    """The serialized Event holding `summary` (a serialized Summary), without a step, at `wall_time`."""
+    head = b"\x09" + _DOUBLE(wall_time) if wall_time else b""
+    return head + b"\x2a" + _varint(len(summary)) + summary
 
 
 _WALL = struct.Struct("<Bd").pack
