@@ -196,14 +196,16 @@ def test_tensorboard_events_read_back_with_tensorboard(tmp_path, requires):
     assert pair.Scalars("pair")[0].value == 1.0
 
 
-def test_tensorboard_events_reach_disk_within_two_seconds(tmp_path, requires):
+def test_tensorboard_scalars_reach_disk_without_a_flush_or_close(tmp_path, requires):
+    """The background thread writes them on its own (within ~0.1 s on an idle machine; the bound here is
+    for a loaded CI machine, not a figure: a thread that never writes fails it)."""
     requires("tensorboardX")
     requires("tensorboard")
     log = LogX().initialize(logdir=str(tmp_path), tensorboard=True, eager_flush=False)
     log.metric("val", {"loss": 0.5}, 3)
-    start = time.time()
+    start = time.monotonic()
     seen = []
-    while time.time() - start < 2.5 and not seen:
+    while time.monotonic() - start < 30 and not seen:
         acc = read_events(tmp_path)
         seen = acc.Tags()["scalars"]
         time.sleep(0.1)
@@ -665,7 +667,8 @@ def test_a_direct_call_that_writes_no_event_of_the_main_file_does_not_wait(tmp_p
     with LogX().initialize(logdir=str(tmp_path), tensorboard=True) as log:
         start = time.monotonic()
         log.tensorboard.add_hparams({"lr": 0.1}, {"acc": 0.5})  # tensorboardX writes it into a subdirectory
-        assert time.monotonic() - start < 0.9  # the eager wait (up to 1 s) is only for events of the main file
+        # the eager wait (up to WAIT_SECONDS, 60 s) is only for calls that write an event of the main file
+        assert time.monotonic() - start < 30
 
 
 def test_all_ranks_log_gives_each_other_rank_its_own_message_log_and_nothing_else(tmp_path, monkeypatch):
