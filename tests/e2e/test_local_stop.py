@@ -52,7 +52,7 @@ def test_stopping_runx_stops_jobs_that_ignore_sigterm(project, jobs, signum):
     pids = [int((r / "pid").read_text()) for r in project.runs("s") if has_pid(r)]
     runx.send_signal(signum)
     assert runx.wait(timeout=30) == 130
-    wait_for(lambda: all(gone(pid) for pid in pids), timeout=5)
+    wait_for(lambda: all(gone(pid) for pid in pids), timeout=30)
     from runx.core.status import read_status
 
     assert [read_status(r).state for r in project.runs("s")] == ["cancelled"] * 3
@@ -96,7 +96,7 @@ def test_runs_of_a_launcher_killed_with_sigkill_are_not_left_queued(project):
     from runx.core.status import read_status
 
     stop_processes(process_tree(read_status(first).pid), grace=0)  # the job dies too, before writing its exit
-    wait_for(lambda: gone(int((first / "pid").read_text())), timeout=5)
+    wait_for(lambda: gone(int((first / "pid").read_text())), timeout=30)
     assert set(states().values()) == {"failed", "cancelled"} and states()[first.name] == "failed"
     # it ended, but nothing recorded when: no duration (not one that grows with every look)
     listed = json.loads(project.runx("status", "k", "--json").stdout)
