@@ -135,6 +135,42 @@ def test_close_and_the_at_exit_hook_do_not_raise_on_a_full_disk(small_disk):
     _check_no_glued_line(small_disk.path / "run")
 
 
+def test_a_direct_tensorboard_call_on_a_full_disk_does_not_hang_and_writes_again_once_space_returns(small_disk):
+    """tensorboardX's writer thread dies on ENOSPC: an eager call sees it at once (it used to wait out its
+    bound, a minute, per call), the next call opens a new event file, and with room again it is written."""
+    require("tensorboardX")
+    require("tensorboard")
+    script = textwrap.dedent("""
+        import os, sys, time
+        sys.path.insert(0, sys.argv[2])
+        from conftest import SmallDisk
+        from pathlib import Path
+        from runx.logx import logx
+        disk = SmallDisk(Path(sys.argv[1]))
+        logx.initialize(logdir=sys.argv[1] + "/run", tensorboard=True)
+        logx.add_image("img", [[[0.5]]], 0)
+        disk.fill()
+        started = time.monotonic()
+        for step in range(1, 4):
+            logx.tensorboard.add_text("note", "x" * 20_000, step)  # past what the event file's page holds
+        print(f"{time.monotonic() - started:.1f}")
+        disk.release()
+        logx.tensorboard.add_text("note", "room again", 9)
+        os._exit(0)  # what the call did not write by its return is lost
+    """)
+    done = subprocess.run([sys.executable, "-c", script, str(small_disk.path), str(__import__("pathlib").Path(__file__).parent)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert float(done.stdout) < 30, done.stderr[-3000:]  # three waits of the one-minute bound would be 180 s
+    assert done.stderr.count("tensorboardX's writer thread") == 1, done.stderr[-3000:]
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(small_disk.path / "run"), size_guidance={"tensors": 0, "images": 0})
+    events.Reload()
+    assert [e.step for e in events.Images("img")] == [0]
+    assert [e.step for e in events.Tensors("note/text_summary")][-1] == 9
+
+
 def test_save_model_on_a_full_disk_keeps_the_last_good_checkpoints_loadable(small_disk):
     """ENOSPC inside save_model: it raises, the previous latest and best still load, no temporary is
     left behind, a resumed logger finds them, and saving works again once space returns."""

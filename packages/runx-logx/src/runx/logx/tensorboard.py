@@ -143,7 +143,8 @@ class BackgroundWriter(TensorBoardSink):
     """Queued events beyond which a caller waits: a runaway loop slows down instead of growing."""
     WAIT_SECONDS = 60.0
     """How long a direct call with eager_flush waits at most for tensorboardX's thread to write its event:
-    a bound for a writer thread that died, not for a slow one (a loaded machine takes seconds)."""
+    a bound for a writer thread that hangs, not for a slow one (a loaded machine takes seconds); one that
+    died is seen at once."""
     MAX_ENCODERS = 1_000
     """Encoders kept for metrics(): a name per step (f"loss_{step}") must not grow the cache forever."""
 
@@ -152,6 +153,8 @@ class BackgroundWriter(TensorBoardSink):
         self.logdir = logdir
         self._writer: Any = None  # the SummaryWriter, opened on the first call that needs it
         self._writer_file: Optional[EventFileTail] = None  # its main event file, found by its unique suffix
+        self._writer_threads: List[threading.Thread] = []  # the threads tensorboardX started for it
+        self._writer_died = False
         self._lock = threading.Lock()  # one caller of the SummaryWriter at a time
         self._write_lock = threading.Lock()  # one writer of logx's event file at a time
         self._pending: Deque[bytes] = deque()  # encoded records
@@ -173,12 +176,33 @@ class BackgroundWriter(TensorBoardSink):
             return self._summary_writer()
 
     def _summary_writer(self) -> Any:
+        if self._writer is not None and not all(thread.is_alive() for thread in self._writer_threads):
+            self._drop_dead_writer()
         if self._writer is None:
             suffix = _suffix()
+            running = set(threading.enumerate())
             self._writer = open_writer(self.logdir, suffix)
+            self._writer_threads = [thread for thread in threading.enumerate()
+                                    if thread not in running and type(thread).__module__.startswith("tensorboardX")]
             names = [n for n in os.listdir(self.logdir) if n.startswith(EVENT_PREFIX) and n.endswith(suffix)]
             self._writer_file = EventFileTail(os.path.join(self.logdir, names[0])) if len(names) == 1 else None
         return self._writer
+
+    def _writer_alive(self) -> bool:
+        return all(thread.is_alive() for thread in self._writer_threads)
+
+    def _drop_dead_writer(self) -> None:
+        """tensorboardX's writer thread died (a full disk, its error printed by Python): what it had not
+        written is lost; close what is left of it, so that the next call opens a new event file."""
+        writer, self._writer, self._writer_file, self._writer_threads = self._writer, None, None, []
+        if not self._writer_died:  # once: on a full disk each new writer's thread dies at its first write
+            print(f"logx: tensorboardX's writer thread for {self.logdir} stopped (its error is above); events it "
+                  "had not written are lost, a new event file takes the next ones", file=sys.stderr)
+        self._writer_died = True
+        try:
+            writer.close()
+        except (OSError, ValueError):
+            pass
 
     def scalars(self, tag_values: List[Tuple[str, float]], step: Optional[int], walltime: Optional[float] = None) -> None:
         """Queue scalars that share a step; each value must already be a Python number.
@@ -246,21 +270,20 @@ class BackgroundWriter(TensorBoardSink):
             if not wait or tail is None:
                 return call(*args, **kwargs)
             tag, step = _call_target(call, args, kwargs)
-            writer.flush()
+            _flush(writer)
             tail.new_events()  # what is in the file before the call is not its event
             result = call(*args, **kwargs)
             self._wait_written(writer, tail, tag, step)
             return result
 
-    @staticmethod
-    def _wait_written(writer: Any, tail: EventFileTail, tag: Optional[str], step: Optional[int]) -> None:
-        deadline = time.monotonic() + BackgroundWriter.WAIT_SECONDS
+    def _wait_written(self, writer: Any, tail: EventFileTail, tag: Optional[str], step: Optional[int]) -> None:
+        deadline = time.monotonic() + self.WAIT_SECONDS
         pause = 0.0005
         while True:
-            writer.flush()
+            _flush(writer)
             if any(_holds(event, tag, step) for event in tail.new_events()):
                 return
-            if time.monotonic() > deadline:
+            if not self._writer_alive() or time.monotonic() > deadline:
                 return
             time.sleep(pause)
             pause = min(2 * pause, 0.02)
@@ -277,7 +300,7 @@ class BackgroundWriter(TensorBoardSink):
         self._write_pending()
         with self._lock:
             if self._writer is not None:
-                self._writer.flush()
+                _flush(self._writer)
 
     def flush_soon(self) -> None:
         """Ask the thread to flush the SummaryWriter within LATENCY."""
@@ -312,7 +335,7 @@ class BackgroundWriter(TensorBoardSink):
                 self._flush_wanted = False
                 with self._lock:
                     if self._writer is not None:
-                        self._writer.flush()
+                        _flush(self._writer)
 
     def _write_pending(self) -> bool:
         """Append the queued scalars to logx's event file in one write; True if anything was written."""
@@ -370,6 +393,15 @@ class BackgroundWriter(TensorBoardSink):
         if self._file is not None:
             silence(self._file)
             self._file = None
+
+
+def _flush(writer: Any) -> None:
+    """Flush a SummaryWriter; a write that fails (a full disk) fails in its thread too, which prints the
+    error and dies, and the next call replaces the writer (BackgroundWriter._drop_dead_writer)."""
+    try:
+        writer.flush()
+    except OSError:
+        pass
 
 
 def silence(file: Any) -> None:
