@@ -153,7 +153,7 @@ def test_a_direct_tensorboard_call_on_a_full_disk_does_not_hang_and_writes_again
         started = time.monotonic()
         for step in range(1, 4):
             logx.tensorboard.add_text("note", "x" * 20_000, step)  # past what the event file's page holds
-        print(f"{time.monotonic() - started:.1f}")
+        print(f"{time.monotonic() - started:.1f}", flush=True)  # os._exit below drops what is buffered
         disk.release()
         logx.tensorboard.add_text("note", "room again", 9)
         os._exit(0)  # what the call did not write by its return is lost
