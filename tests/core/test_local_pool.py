@@ -60,3 +60,58 @@ def test_a_child_that_is_not_a_job_is_reaped_not_waited_on_in_a_busy_loop(tmp_pa
     assert failed == "0" and all((j.run_dir / "out").exists() for j in jobs)
     # while its jobs sleep (2 s and 1 s) the pool only waits: a loop spinning on the stranger would burn those seconds
     assert float(cpu_seconds) < 0.5, cpu_seconds
+
+
+INTERRUPTED_WHILE_STARTING = """
+import io, os, signal, sys, time
+from pathlib import Path
+from types import SimpleNamespace
+from runx.core.farms.local import pool
+real_start = pool.start
+def start(*args, **kwargs):  # Ctrl-C lands the moment the job's process exists, before runx has noted it
+    proc = real_start(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.5)
+    return proc
+pool.start = start
+jobs = [SimpleNamespace(name=p.name, run_dir=p) for p in map(Path, sys.argv[1:])]
+print(pool.run_parallel(jobs, 2, [], io.StringIO()))
+"""
+
+
+def test_a_ctrl_c_while_a_job_starts_stops_that_job_and_records_it_cancelled(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from runx.core.status import read_status
+
+    runs = []
+    for name in ("run0", "run1"):
+        run_dir = tmp_path / name
+        run_dir.mkdir()
+        (run_dir / "job.sh").write_text(f"echo $$ > {run_dir}/pid\nexec sleep 300\n")
+        runs.append(run_dir)
+    done = subprocess.run([sys.executable, "-c", INTERRUPTED_WHILE_STARTING, *map(str, runs)], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout == "-1\n", done.stderr
+    assert [read_status(run).state for run in runs] == ["cancelled", "cancelled"]
+    deadline = time.monotonic() + 10
+    while not (runs[0] / "pid").exists() and time.monotonic() < deadline:  # the shell may have been stopped before it wrote it
+        time.sleep(0.05)
+    if (runs[0] / "pid").exists():
+        pid = int((runs[0] / "pid").read_text())
+        assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+
+
+def test_an_interrupt_held_while_a_job_starts_arrives_after_the_block(tmp_path):
+    import signal
+
+    steps = []
+    with pytest.raises(KeyboardInterrupt):
+        with pool.interrupts_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            steps.append("after the signal")
+        steps.append("after the block")
+    assert steps == ["after the signal"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

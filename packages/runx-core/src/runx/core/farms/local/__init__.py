@@ -82,7 +82,7 @@ class LocalFarm(Farm):
     def start(self, job: Job) -> bool:
         """Start the job in a session of its own, output in its job.log, on a free GPU slot (with `-j`
         or SWEEP.parallel, where there are GPUs); it outlives this runx, so a search can be resumed."""
-        from runx.core.farms.local.pool import JOB_LOG, start
+        from runx.core.farms.local.pool import JOB_LOG, interrupts_held, start
 
         self._reap()
         free = list(self.slots)
@@ -91,7 +91,8 @@ class LocalFarm(Farm):
                 free.remove(busy)
         slot = free[0] if free else None
         try:
-            self._started[job.run_dir] = (start(job.run_dir, slot, job.run_dir / JOB_LOG), slot)
+            with interrupts_held():
+                self._started[job.run_dir] = (start(job.run_dir, slot, job.run_dir / JOB_LOG), slot)
         except OSError as err:
             sys.stderr.write(f"runx: job {job.name}: cannot start it: {err.strerror or err}\n")
             return False

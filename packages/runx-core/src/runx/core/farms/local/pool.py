@@ -13,10 +13,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, List, Optional, TextIO
+from types import FrameType
+from typing import Any, Callable, Dict, Iterator, List, Optional, TextIO
 
 from runx.core.farms.base import JOB_SCRIPT
 from runx.core.farms.local.proctree import job_environment, process_tree, stop_processes
@@ -25,7 +27,7 @@ from runx.core.runfiles import JOB_START
 from runx.core.status import record_event, was_cancelled
 
 __all__ = ["detect_gpus", "gpu_slots", "start", "stop", "run_here", "run_sequential", "run_parallel",
-           "interrupted_by_hangup_and_term", "JOB_LOG"]
+           "interrupted_by_hangup_and_term", "interrupts_held", "JOB_LOG"]
 
 JOB_LOG = "job.log"
 
@@ -104,6 +106,34 @@ def interrupted_by_hangup_and_term() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+@contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C (and SIGTERM, SIGHUP where they interrupt runx) until the block ends, then interrupt:
+    a job started inside is in runx's hands before an interrupt can make it lost (left running, unrecorded).
+
+    Only Python-level handlers are swapped (not the signal mask, which a job would inherit); outside the
+    main thread, where signals cannot arrive, nothing is held.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: List[int] = []
+    previous: Dict[int, Callable[[int, Optional[FrameType]], Any]] = {}
+    for candidate in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        handler = signal.getsignal(candidate)
+        if callable(handler):
+            previous[candidate] = handler
+    for signum in previous:
+        signal.signal(signum, lambda number, frame: held.append(number))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if held:
+        previous[held[0]](held[0], None)  # the handler it would have met: KeyboardInterrupt
+
+
 def _has_exited(proc: subprocess.Popen) -> bool:
     """Whether the job has exited, without reaping it where the system can (os.waitid with WNOWAIT): until
     proc.wait() its pid stays the job's, so stop() never signals a process that took the pid over."""
@@ -122,7 +152,8 @@ def run_here(run_dir: Path) -> int:
     while it waits; when runx is interrupted, stop the job and all it started (its output still copied
     meanwhile), then re-raise."""
     streamed = Streamed(Path(run_dir) / JOB_LOG)
-    proc = start(run_dir, streamed=streamed)
+    with interrupts_held():
+        proc = start(run_dir, streamed=streamed)
     try:
         streamed.copy_until(lambda: _has_exited(proc))
         return proc.wait()
@@ -229,19 +260,20 @@ def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO, fail_fa
     try:
         while pending or running:
             while pending and free:
-                job = pending.pop(0)
-                if was_cancelled(job.run_dir):
-                    say(f"[{job.name}] cancelled before it started")
+                if was_cancelled(pending[0].run_dir):
+                    say(f"[{pending.pop(0).name}] cancelled before it started")
                     continue
-                slot = free.pop(0)
-                try:
-                    proc = start(job.run_dir, slot, job.run_dir / JOB_LOG)
-                except OSError as err:  # its run directory is gone (or unwritable): this run fails, the others go on
-                    free.append(slot)
-                    failed += 1
-                    say(f"[{job.name}] failed: cannot start it: {err.strerror or err}: {err.filename or job.run_dir}")
-                    continue
-                running[proc] = (job, slot)
+                with interrupts_held():  # from pending to running with no moment in neither
+                    job = pending[0]
+                    try:
+                        proc = start(job.run_dir, free[0], job.run_dir / JOB_LOG)
+                    except OSError as err:  # its run directory is gone (or unwritable): this run fails, the others go on
+                        pending.pop(0)
+                        failed += 1
+                        say(f"[{job.name}] failed: cannot start it: {err.strerror or err}: {err.filename or job.run_dir}")
+                        continue
+                    slot = free.pop(0)
+                    running[proc] = (pending.pop(0), slot)
                 where = f" on GPU {slot}" if slot is not None else ""
                 say(f"[{job.name}] running{where} (log: {job.run_dir / JOB_LOG})")
             if not running:
