@@ -176,7 +176,7 @@ class BackgroundWriter(TensorBoardSink):
             return self._summary_writer()
 
     def _summary_writer(self) -> Any:
-        if self._writer is not None and not all(thread.is_alive() for thread in self._writer_threads):
+        if self._writer is not None and not self._writer_alive():
             self._drop_dead_writer()
         if self._writer is None:
             suffix = _suffix()

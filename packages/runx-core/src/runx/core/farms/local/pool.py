@@ -260,20 +260,20 @@ def run_parallel(jobs: list, concurrency: int, slots: list, out: TextIO, fail_fa
     try:
         while pending or running:
             while pending and free:
-                if was_cancelled(pending[0].run_dir):
-                    say(f"[{pending.pop(0).name}] cancelled before it started")
-                    continue
                 with interrupts_held():  # from pending to running with no moment in neither
-                    job = pending[0]
+                    job = pending.pop(0)
+                    if was_cancelled(job.run_dir):
+                        say(f"[{job.name}] cancelled before it started")
+                        continue
+                    slot = free.pop(0)
                     try:
-                        proc = start(job.run_dir, free[0], job.run_dir / JOB_LOG)
+                        proc = start(job.run_dir, slot, job.run_dir / JOB_LOG)
                     except OSError as err:  # its run directory is gone (or unwritable): this run fails, the others go on
-                        pending.pop(0)
+                        free.append(slot)
                         failed += 1
                         say(f"[{job.name}] failed: cannot start it: {err.strerror or err}: {err.filename or job.run_dir}")
                         continue
-                    slot = free.pop(0)
-                    running[proc] = (pending.pop(0), slot)
+                    running[proc] = (job, slot)
                 where = f" on GPU {slot}" if slot is not None else ""
                 say(f"[{job.name}] running{where} (log: {job.run_dir / JOB_LOG})")
             if not running:
