@@ -152,14 +152,17 @@ def run_here(run_dir: Path) -> int:
     while it waits; when runx is interrupted, stop the job and all it started (its output still copied
     meanwhile), then re-raise."""
     streamed = Streamed(Path(run_dir) / JOB_LOG)
-    with interrupts_held():
-        proc = start(run_dir, streamed=streamed)
+    started: List[subprocess.Popen] = []
     try:
+        with interrupts_held():  # an interrupt during the start is raised as the block ends, with the job in `started`
+            started.append(start(run_dir, streamed=streamed))
+        proc = started[0]
         streamed.copy_until(lambda: _has_exited(proc))
         return proc.wait()
     except BaseException:
-        streamed.copy_in_background()
-        stop([proc])
+        if started:
+            streamed.copy_in_background()
+            stop(started)
         raise
     finally:
         streamed.finish()
