@@ -118,3 +118,27 @@ def test_an_interrupt_held_while_a_job_starts_arrives_after_the_block(tmp_path):
         steps.append("after the block")
     assert steps == ["after the signal"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_search_cancelling_a_job_it_just_started_stops_it_before_the_job_has_said_started(tmp_path):
+    """The search driver cancels what is in flight on Ctrl-C: a job it started a moment ago has no pid in its
+    status.log yet, and is still stopped (runx holds its process), not left running."""
+    import time
+
+    from runx.core.config import FarmSettings
+    from runx.core.farms.local import LocalFarm
+    from runx.core.status import read_status
+
+    run_dir = tmp_path / "run0"
+    run_dir.mkdir()
+    (run_dir / "job.sh").write_text(f"echo $$ > {run_dir}/pid\nexec sleep 300\n")  # it never writes `started`
+    farm = LocalFarm(FarmSettings(name="local", kind="local"))
+    assert farm.start(SimpleNamespace(name="run0", run_dir=run_dir))
+    deadline = time.monotonic() + 30
+    while not (run_dir / "pid").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    pid = int((run_dir / "pid").read_text())
+    farm.cancel([SimpleNamespace(run_dir=run_dir, status=read_status(run_dir))])
+    assert read_status(run_dir).state == "cancelled"
+    assert not os.path.exists(f"/proc/{pid}")  # stopped and reaped

@@ -134,18 +134,25 @@ class LocalFarm(Farm):
 
     def cancel(self, entries: List[Any]) -> Dict[Path, str]:
         """Record each run cancelled, then stop its job's process tree where the job is provably running on
-        this machine (the job script first: it cannot record the kill as a failure). A queued run is only
-        recorded (its launcher skips it); a process that merely has the job's pid is never signalled."""
+        this machine (the job script first: it cannot record the kill as a failure): a job this farm started
+        (the search driver's) by its process, which needs no `started` line yet; any other by the pid in its
+        status.log. A queued run is only recorded (its launcher skips it); a process that merely has the
+        job's pid is never signalled."""
         import socket
 
+        from runx.core.farms.local.pool import stop
         from runx.core.farms.local.proctree import is_job, process_tree, stop_processes
         from runx.core.status import record_event
 
+        self._reap()  # what is left in _started is unreaped: its pid is still its own
         here = (None, socket.gethostname(), os.uname().nodename)
         for entry in entries:
             record_event(entry.run_dir, "cancelled", reason="runx-cancel")  # first: the launcher reads it when the job ends
+            mine = self._started.pop(entry.run_dir, None)
             status = entry.status
-            if status and status.pid and status.host in here and is_job(status.pid, str(entry.run_dir), status.started):
+            if mine is not None:
+                stop([mine[0]])
+            elif status and status.pid and status.host in here and is_job(status.pid, str(entry.run_dir), status.started):
                 stop_processes(process_tree(status.pid))
         return {}
 
