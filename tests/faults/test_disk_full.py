@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from runx.logx import LogX, LogxError
@@ -125,7 +126,7 @@ def test_close_and_the_at_exit_hook_do_not_raise_on_a_full_disk(small_disk):
         logx.msg("a message on a full disk")
         # no close(): the at-exit hook runs on a full disk
     """)
-    done = subprocess.run([sys.executable, "-c", script, str(small_disk.path), str(__import__("pathlib").Path(__file__).parent)],
+    done = subprocess.run([sys.executable, "-c", script, str(small_disk.path), str(Path(__file__).parent)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
@@ -158,7 +159,7 @@ def test_a_direct_tensorboard_call_on_a_full_disk_does_not_hang_and_writes_again
         logx.tensorboard.add_text("note", "room again", 9)
         os._exit(0)  # what the call did not write by its return is lost
     """)
-    done = subprocess.run([sys.executable, "-c", script, str(small_disk.path), str(__import__("pathlib").Path(__file__).parent)],
+    done = subprocess.run([sys.executable, "-c", script, str(small_disk.path), str(Path(__file__).parent)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert float(done.stdout) < 30, done.stderr[-3000:]  # three waits of the one-minute bound would be 180 s
