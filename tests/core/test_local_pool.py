@@ -96,7 +96,7 @@ def test_a_ctrl_c_while_a_job_starts_stops_that_job_and_records_it_cancelled(tmp
     for name in ("run0", "run1"):
         run_dir = tmp_path / name
         run_dir.mkdir()
-        (run_dir / "job.sh").write_text(f"echo $$ > {run_dir}/pid\nexec sleep 300\n")
+        (run_dir / "job.sh").write_text(f"echo $$ > {run_dir}/pid.new && mv {run_dir}/pid.new {run_dir}/pid\nexec sleep 300\n")
         runs.append(run_dir)
     done = subprocess.run([sys.executable, "-c", INTERRUPTED_WHILE_STARTING, launcher, *map(str, runs)], capture_output=True,
                           text=True, timeout=60)
@@ -131,7 +131,7 @@ def test_a_search_cancelling_a_job_it_just_started_stops_it_before_the_job_has_s
 
     run_dir = tmp_path / "run0"
     run_dir.mkdir()
-    (run_dir / "job.sh").write_text(f"echo $$ > {run_dir}/pid\nexec sleep 300\n")  # it never writes `started`
+    (run_dir / "job.sh").write_text(f"echo $$ > {run_dir}/pid.new && mv {run_dir}/pid.new {run_dir}/pid\nexec sleep 300\n")  # it never writes `started`
     farm = LocalFarm(FarmSettings(name="local", kind="local"))
     assert farm.start(SimpleNamespace(name="run0", run_dir=run_dir))
     deadline = time.monotonic() + 30
